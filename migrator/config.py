@@ -1,0 +1,103 @@
+"""Configuration from `[tool.migrator]` in the user's pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrator.errors import ConfigError
+from migrator.phases import Severity
+from migrator.rules._base import Settings
+
+SUPPORTED_DIALECTS = ("postgres",)
+KNOWN_KEYS = {
+    "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
+    "fail_on", "alembic_config",
+}
+
+
+@dataclass
+class Config:
+    dialect: str = "postgres"
+    settings: Settings = field(default_factory=Settings)
+    severity: dict[str, Severity] = field(default_factory=dict)  # rule id -> severity
+    disable: set[str] = field(default_factory=set)  # rule ids
+    fail_on: Severity | None = Severity.ERROR  # None: never fail on findings
+    alembic_config: str | None = None
+    source: Path | None = None
+    extra: dict = field(default_factory=dict)  # sections other commands read
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
+    """Read [tool.migrator] from `path`, or from the nearest pyproject.toml; defaults when absent."""
+    if path is None:
+        path = find_pyproject(start)
+        if path is None:
+            return Config()
+    elif not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    section = data.get("tool", {}).get("migrator", {})
+    return config_from_mapping(section, source=path)
+
+
+def config_from_mapping(section: dict, source: Path | None = None) -> Config:
+    from migrator.rules.registry import find_rule
+
+    where = f"{source}: [tool.migrator]" if source else "[tool.migrator]"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    cfg = Config(source=source)
+    cfg.extra = {k: v for k, v in section.items() if k not in KNOWN_KEYS}
+    dialect = str(section.get("dialect", "postgres")).lower()
+    if dialect in ("postgresql", "pg"):
+        dialect = "postgres"
+    if dialect not in SUPPORTED_DIALECTS:
+        raise ConfigError(f"{where}: unsupported dialect {dialect!r} (supported: postgres)")
+    cfg.dialect = dialect
+    version = section.get("postgres_version", section.get("target_version", 15))
+    try:
+        cfg.settings.postgres_version = int(str(version).split(".")[0])
+    except ValueError:
+        raise ConfigError(f"{where}: postgres_version must be a number like 15, got {version!r}") from None
+    cfg.settings.assume_in_transaction = bool(section.get("assume_in_transaction", False))
+
+    def rule_id(key: str, what: str) -> str:
+        rule = find_rule(key)
+        if rule is None:
+            raise ConfigError(f"{where}: {what} names unknown rule {key!r}")
+        return rule.id
+
+    severity = section.get("severity", {})
+    if not isinstance(severity, dict):
+        raise ConfigError(f"{where}: severity must be a table of rule = \"error|warning|info\"")
+    for key, value in severity.items():
+        try:
+            cfg.severity[rule_id(key, "severity")] = Severity.parse(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: severity.{key}: {exc}") from None
+    disable = section.get("disable", [])
+    if not isinstance(disable, list):
+        raise ConfigError(f"{where}: disable must be a list of rule ids or names")
+    cfg.disable = {rule_id(str(k), "disable") for k in disable}
+    if "fail_on" in section:
+        try:
+            cfg.fail_on = Severity.parse(str(section["fail_on"]))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: fail_on: {exc}") from None
+    if "alembic_config" in section:
+        cfg.alembic_config = str(section["alembic_config"])
+    return cfg

@@ -1,0 +1,221 @@
+"""Classify the statements of one migration: the core every input goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlglot import exp
+
+from migrator.config import Config
+from migrator.errors import InputError
+from migrator.model import Finding, MigrationReport, StatementReport
+from migrator.phases import Phase, Rewrite, Severity
+from migrator.rules._base import WHOLE, Context, Hit, Rule, table_name
+from migrator.rules.registry import all_rules, find_rule
+from migrator.sql.split import Statement, split_statements
+from migrator.sql.words import command_actions
+from migrator.suppress import Suppression, find_suppressions
+from migrator.tracking import observe
+
+UNCLASSIFIED, MIXED, NO_REASON = "U000", "P505", "P508"
+
+
+class Dispatch:
+    """Which rules read which statements, computed once per rule set."""
+
+    def __init__(self, rules: Sequence[Rule]):
+        self.by_node: dict[type, list[Rule]] = {}
+        self.command_rules: list[Rule] = [r for r in rules if r.commands]
+        self.every: list[Rule] = [r for r in rules if r.every]
+        self._node_rules = [r for r in rules if r.nodes]
+        self._cache: dict[type, list[Rule]] = {}
+
+    def for_statement(self, stmt: Statement) -> list[Rule]:
+        chosen: list[Rule] = []
+        if stmt.is_command:
+            words = stmt.words
+            chosen = [r for r in self.command_rules if any(words[: len(p)] == p for p in r.commands)]
+        else:
+            cls = type(stmt.node)
+            chosen = self._cache.get(cls)  # type: ignore[assignment]
+            if chosen is None:
+                chosen = [r for r in self._node_rules if issubclass(cls, r.nodes)]
+                self._cache[cls] = chosen
+        return chosen + self.every if self.every else chosen
+
+
+_DISPATCH: Dispatch | None = None
+
+
+def dispatch() -> Dispatch:
+    global _DISPATCH
+    if _DISPATCH is None:
+        _DISPATCH = Dispatch(all_rules())
+    return _DISPATCH
+
+
+def classify_sql(
+    text: str,
+    source: str = "<sql>",
+    config: Config | None = None,
+    *,
+    extra_suppressions: Iterable[Suppression] = (),
+    skip: "callable | None" = None,
+) -> MigrationReport:
+    """Classify one migration's SQL text. Bad SQL becomes U000 findings; unreadable text raises InputError."""
+    config = config or Config()
+    report = MigrationReport(source=source)
+    if not text.strip():
+        raise InputError("empty migration: no SQL statements", source)
+    statements = split_statements(text, source)
+    if skip is not None:
+        statements = [s for s in statements if not skip(s)]
+    suppressions = find_suppressions(text) + list(extra_suppressions)
+    ctx = Context(settings=config.settings)
+    d = dispatch()
+    for stmt in statements:
+        hits = _run_rules(d.for_statement(stmt), stmt, ctx)
+        report.statements.append(_statement_report(stmt, hits, config))
+        observe(ctx, stmt, hits)
+    _finish_migration(report, ctx, config)
+    apply_suppressions(report, statements, suppressions, text)
+    return report
+
+
+def _run_rules(rules: list[Rule], stmt: Statement, ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
+    for rule in rules:
+        try:
+            hits.extend(rule.check(stmt, ctx))
+        except RecursionError:
+            stmt.error = stmt.error or "statement nested too deeply to analyse"
+    classifying = [h for h in hits if h.rule.classifies]
+    uncovered = _uncovered_actions(stmt, classifying)
+    if not classifying or uncovered:
+        u000 = find_rule(UNCLASSIFIED)
+        what = stmt.error or (f"no rule understands part {uncovered[0] + 1} of this statement" if uncovered and classifying
+                              else "no rule understands this statement")
+        hits.append(u000.hit(f"unclassified statement ({what}); treated as contract", table=_table_of(stmt)))
+    return hits
+
+
+def _uncovered_actions(stmt: Statement, hits: list[Hit]) -> list[int]:
+    """ALTER TABLE actions no classifying hit claims."""
+    if any(h.action == WHOLE for h in hits):
+        return []
+    if isinstance(stmt.node, exp.Alter):
+        count = len(stmt.node.args.get("actions") or [])
+    elif stmt.is_command and stmt.words[:2] == ("ALTER", "TABLE"):
+        count = len(command_actions(stmt))
+    else:
+        return []
+    claimed = {h.action for h in hits}
+    return [i for i in range(count) if i not in claimed]
+
+
+def _table_of(stmt: Statement) -> str | None:
+    node = stmt.node
+    if node is None or isinstance(node, exp.Command):
+        return None
+    target = node.this if isinstance(node, (exp.Alter, exp.Create, exp.Update, exp.Delete, exp.Insert)) else None
+    if isinstance(target, exp.Index):
+        target = target.args.get("table")
+    if isinstance(node, exp.Drop) and node.args.get("tables"):
+        target = node.args["tables"][0]
+    try:
+        return table_name(target)
+    except Exception:
+        return None
+
+
+def _statement_report(stmt: Statement, hits: list[Hit], config: Config) -> StatementReport:
+    phase = max((h.phase for h in hits), default=Phase.CONTRACT)
+    locks = [h.lock for h in hits if h.lock is not None]
+    table = next((h.table for h in hits if h.table), None) or _table_of(stmt)
+    findings = []
+    for h in hits:
+        severity = config.severity.get(h.rule.id, h.severity)
+        if severity is None or h.rule.id in config.disable:
+            continue
+        findings.append(Finding(h.rule.id, h.rule.name, severity, h.message, h.fix))
+    return StatementReport(
+        line=stmt.line,
+        column=stmt.column,
+        sql=stmt.sql,
+        phase=phase,
+        lock=max(locks) if locks else None,
+        table=table,
+        rewrite=max((h.rewrite for h in hits), default=Rewrite.NONE),
+        findings=findings,
+        rules=sorted({h.rule.id for h in hits}),
+    )
+
+
+def _finish_migration(report: MigrationReport, ctx: Context, config: Config) -> None:
+    for rule in all_rules():
+        finish = getattr(rule, "finish", None)
+        if finish is not None:
+            for stmt_index, hit in finish(ctx, report):
+                target = report.statements[stmt_index].findings if stmt_index is not None else report.findings
+                severity = config.severity.get(hit.rule.id, hit.severity)
+                if severity is not None and hit.rule.id not in config.disable:
+                    target.append(Finding(hit.rule.id, hit.rule.name, severity, hit.message, hit.fix))
+    set_migration_phase(report, config)
+
+
+def set_migration_phase(report: MigrationReport, config: Config) -> None:
+    """Phase = the highest statement phase; expand+contract or data+schema is mixed."""
+    phases = {s.phase for s in report.statements}
+    if report.error:
+        phases.add(Phase.CONTRACT)
+    report.phase = max(phases, default=Phase.NONE)
+    schema = phases & {Phase.EXPAND, Phase.CONTRACT}
+    report.mixed = schema == {Phase.EXPAND, Phase.CONTRACT} or (Phase.MIGRATE in phases and bool(schema))
+    report.findings = [f for f in report.findings if f.rule != MIXED]
+    if report.mixed and MIXED not in config.disable:
+        rule = find_rule(MIXED)
+        parts = " + ".join(p.label for p in sorted(phases) if p is not Phase.NONE)
+        report.findings.append(
+            Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), f"migration mixes {parts}",
+                    "split it into one revision per phase: expand (additive DDL), migrate (data), contract "
+                    "(destructive DDL), and apply each at its own step of the release")
+        )
+
+
+def apply_suppressions(report: MigrationReport, statements: list[Statement], suppressions: list[Suppression],
+                       text: str) -> None:
+    """Mark findings that an ignore comment with a reason covers; a comment without a reason is itself a finding."""
+    if not suppressions:
+        return
+    no_reason = find_rule(NO_REASON)
+    for sup in suppressions:
+        if sup.reason is None:
+            report.findings.append(Finding(no_reason.id, no_reason.name, no_reason.severity,
+                                           f"line {sup.line}: `migrator: ignore {', '.join(sup.rules)}` has no "
+                                           "`reason: ...`; the findings stay", no_reason.fix))
+            continue
+        if sup.whole_file or not statements:
+            targets = list(report.statements)
+            extra = report.findings
+        else:
+            idx = _statement_for(statements, sup.offset, text)
+            targets = [report.statements[idx]] if idx is not None else []
+            extra = report.findings if sup.matches(MIXED, "mixed-migration") else []
+        for s in targets:
+            for f in s.findings:
+                if f.suppressed is None and sup.matches(f.rule, f.name):
+                    f.suppressed = sup.reason
+        for f in extra:
+            if f.suppressed is None and f.rule != NO_REASON and sup.matches(f.rule, f.name):
+                f.suppressed = sup.reason
+
+
+def _statement_for(statements: list[Statement], offset: int, text: str) -> int | None:
+    for i, s in enumerate(statements):
+        if s.start <= offset < s.end:
+            return i
+        if offset >= s.end and "\n" not in text[s.end:offset] and (i + 1 == len(statements) or statements[i + 1].start > offset):
+            return i  # trailing comment on the statement's last line
+        if s.start > offset:
+            return i
+    return None

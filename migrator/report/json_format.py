@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import json
+
+from migrator.model import Report
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,1 @@
+"""Rules: one module per rule, each with its id, phase, lock, docs (the class docstring)."""

@@ -1,0 +1,145 @@
+"""What a rule is, what it returns, and the per-migration context it reads.
+
+A rule looks at one statement (and the context of the statements before it in
+the same migration) and returns `Hit`s. Every hit classifies part of the
+statement (phase, lock, rewrite); a hit whose severity is not None is also
+reported as a finding. An ALTER TABLE action, or the whole statement, that no
+rule claims is reported as U000 (unclassified, contract): unknown SQL is never
+assumed safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from migrator.phases import Lock, Phase, Rewrite, Severity
+from migrator.sql.split import Statement
+
+WHOLE = -1  # hit.action for a hit about the whole statement
+
+
+@dataclass
+class Hit:
+    rule: "Rule"
+    phase: Phase
+    severity: Severity | None
+    lock: Lock | None
+    rewrite: Rewrite
+    table: str | None
+    message: str
+    fix: str | None
+    action: int = WHOLE
+
+
+class Rule:
+    """Base class; subclasses set the class attributes and implement `check`.
+
+    The class docstring is the rule's documentation and must have the sections
+    "## What it does", "## Why is this bad?" and "## Use instead".
+    """
+
+    id: str = ""
+    name: str = ""
+    phase: Phase = Phase.CONTRACT
+    severity: Severity | None = Severity.WARNING
+    lock: Lock | None = None
+    rewrite: Rewrite = Rewrite.NONE
+    fix: str | None = None
+    #: sqlglot node classes whose statements this rule reads; empty = none
+    nodes: tuple[type[exp.Expr], ...] = ()
+    #: first words of exp.Command / unparsed statements this rule reads, e.g. ("ALTER", "TABLE")
+    commands: tuple[tuple[str, ...], ...] = ()
+    #: read every statement (context rules)
+    every: bool = False
+    #: hits classify the statement (count as understanding it); False for advice-only context rules
+    classifies: bool = True
+
+    def check(self, stmt: Statement, ctx: "Context") -> Iterable[Hit]:
+        raise NotImplementedError
+
+    def hit(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        action: int = WHOLE,
+        phase: Phase | None = None,
+        severity: Severity | None | str = "default",
+        lock: Lock | None | str = "default",
+        rewrite: Rewrite | None = None,
+        fix: str | None = None,
+    ) -> Hit:
+        return Hit(
+            rule=self,
+            phase=self.phase if phase is None else phase,
+            severity=self.severity if severity == "default" else severity,  # type: ignore[arg-type]
+            lock=self.lock if lock == "default" else lock,  # type: ignore[arg-type]
+            rewrite=self.rewrite if rewrite is None else rewrite,
+            table=table,
+            message=message,
+            fix=fix if fix is not None else self.fix,
+            action=action,
+        )
+
+
+@dataclass
+class Settings:
+    """The part of the configuration rules read."""
+
+    postgres_version: int = 15
+    assume_in_transaction: bool = False
+
+
+@dataclass
+class Context:
+    """What the statements before the current one, in the same migration, did."""
+
+    settings: Settings = field(default_factory=Settings)
+    in_transaction: bool = False
+    transaction_depth: int = 0
+    lock_timeout_set: bool = False
+    created_tables: set[str] = field(default_factory=set)
+    # (table, column) pairs known NOT NULL, and those with a validated CHECK (col IS NOT NULL)
+    not_null_columns: set[tuple[str, str]] = field(default_factory=set)
+    not_null_checks: set[tuple[str, str]] = field(default_factory=set)
+    # (table, column) pairs that a CHECK constraint reads
+    checked_columns: set[tuple[str, str]] = field(default_factory=set)
+    # constraint name -> table, for NOT VALID constraints added in this migration's open transaction
+    not_valid_in_transaction: dict[str, str] = field(default_factory=dict)
+    # tables locked ACCESS EXCLUSIVE in the open transaction, with the statement line that did it
+    exclusive_in_transaction: dict[str, int] = field(default_factory=dict)
+    altered_tables: dict[str, int] = field(default_factory=dict)
+    # (table, columns) of foreign keys and of indexes seen in this migration
+    foreign_keys: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
+    indexed: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    statements_seen: int = 0
+    ddl_seen: bool = False
+
+    def is_new_table(self, table: str | None) -> bool:
+        return table is not None and table_key(table) in self.created_tables
+
+    @property
+    def transactional(self) -> bool:
+        return self.in_transaction or (self.settings.assume_in_transaction and self.transaction_depth == 0)
+
+
+def table_key(name: str) -> str:
+    """Compare tables by unqualified, case-folded name."""
+    return name.rsplit(".", 1)[-1].strip('"').lower()
+
+
+def table_name(node: exp.Expr | None) -> str | None:
+    """Dotted name of an exp.Table (or the table inside a Schema)."""
+    if node is None:
+        return None
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if isinstance(node, exp.Table):
+        parts = [p.name for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
+        return ".".join(parts) if parts else None
+    if isinstance(node, exp.Identifier):
+        return node.name
+    return getattr(node, "name", None) or None

@@ -1,0 +1,115 @@
+"""Update a migration's Context after each statement, for the rules that read it."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from migrator.phases import Lock
+from migrator.rules._base import Context, Hit, table_key, table_name
+from migrator.sql.split import Statement
+from migrator.sql.words import contains, starts_with
+
+
+def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
+    ctx.statements_seen += 1
+    node = stmt.node
+    words = stmt.words
+    if isinstance(node, exp.Transaction) or starts_with(words, "BEGIN") or starts_with(words, "START", "TRANSACTION"):
+        ctx.transaction_depth += 1
+        ctx.in_transaction = True
+        return
+    if isinstance(node, (exp.Commit, exp.Rollback)) or words[:1] in (("COMMIT",), ("END",), ("ROLLBACK",), ("ABORT",)):
+        ctx.transaction_depth = max(0, ctx.transaction_depth - 1)
+        ctx.in_transaction = ctx.transaction_depth > 0
+        ctx.exclusive_in_transaction.clear()
+        ctx.not_valid_in_transaction.clear()
+        ctx.altered_tables.clear()
+        return
+    if _sets_lock_timeout(node, words):
+        ctx.lock_timeout_set = True
+        return
+
+    for h in hits:
+        if h.lock == Lock.ACCESS_EXCLUSIVE and h.table and ctx.transactional:
+            ctx.exclusive_in_transaction.setdefault(table_key(h.table), stmt.line)
+    if any(h.lock is not None for h in hits):
+        ctx.ddl_seen = True
+
+    if isinstance(node, exp.Create):
+        _observe_create(ctx, node)
+    elif isinstance(node, exp.Alter):
+        _observe_alter(ctx, node)
+
+
+def _sets_lock_timeout(node, words) -> bool:
+    if isinstance(node, exp.Set):
+        return any("LOCK_TIMEOUT" in item.sql().upper() for item in node.expressions)
+    return bool(words) and words[0] == "SET" and contains(words, "LOCK_TIMEOUT")
+
+
+def _columns(nodes) -> tuple[str, ...]:
+    out = []
+    for n in nodes or []:
+        if isinstance(n, exp.Ordered):
+            n = n.this
+        out.append((n.name if hasattr(n, "name") else str(n)).lower())
+    return tuple(out)
+
+
+def _observe_create(ctx: Context, node: exp.Create) -> None:
+    kind = (node.args.get("kind") or "").upper()
+    if kind == "TABLE":
+        name = table_name(node.this)
+        if not name:
+            return
+        key = table_key(name)
+        ctx.created_tables.add(key)
+        schema = node.this if isinstance(node.this, exp.Schema) else None
+        for col in (schema.expressions if schema else []):
+            if isinstance(col, exp.ColumnDef):
+                for c in col.args.get("constraints") or []:
+                    kind_node = c.args.get("kind")
+                    if isinstance(kind_node, (exp.NotNullColumnConstraint, exp.PrimaryKeyColumnConstraint)):
+                        if not (isinstance(kind_node, exp.NotNullColumnConstraint) and kind_node.args.get("allow_null")):
+                            ctx.not_null_columns.add((key, col.name.lower()))
+                    if isinstance(kind_node, exp.CheckColumnConstraint):
+                        ctx.checked_columns.add((key, col.name.lower()))
+            elif isinstance(col, (exp.Constraint, exp.CheckColumnConstraint)):
+                for column in col.find_all(exp.Column):
+                    ctx.checked_columns.add((key, column.name.lower()))
+            if isinstance(col, exp.Constraint) or isinstance(col, exp.ForeignKey):
+                for fk in col.find_all(exp.ForeignKey):
+                    ctx.foreign_keys.append((key, _columns(fk.expressions), 0))
+    elif kind == "INDEX":
+        index = node.this
+        table = table_name(index.args.get("table")) if isinstance(index, exp.Index) else None
+        params = index.args.get("params") if isinstance(index, exp.Index) else None
+        if table and params is not None:
+            ctx.indexed.add((table_key(table), _columns(params.args.get("columns"))))
+
+
+def _observe_alter(ctx: Context, node: exp.Alter) -> None:
+    name = table_name(node.this)
+    if not name:
+        return
+    key = table_key(name)
+    ctx.altered_tables[key] = ctx.altered_tables.get(key, 0) + 1
+    for action in node.args.get("actions") or []:
+        if isinstance(action, exp.AddConstraint):
+            for constraint in action.expressions:
+                check = constraint.find(exp.CheckColumnConstraint)
+                not_valid = bool(node.args.get("not_valid"))
+                if check is not None:
+                    for column in check.find_all(exp.Column):
+                        ctx.checked_columns.add((key, column.name.lower()))
+                    if not not_valid:
+                        for is_null in check.find_all(exp.Is):
+                            negated = is_null.args.get("negate") or isinstance(is_null.parent, exp.Not)
+                            if negated and isinstance(is_null.this, exp.Column):
+                                ctx.not_null_checks.add((key, is_null.this.name.lower()))
+                if not_valid and isinstance(constraint, exp.Constraint):
+                    ctx.not_valid_in_transaction[constraint.name.lower()] = key
+                for fk in constraint.find_all(exp.ForeignKey):
+                    ctx.foreign_keys.append((key, _columns(fk.expressions), 0))
+        elif isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
+            ctx.not_null_columns.add((key, action.name.lower()))
