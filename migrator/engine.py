@@ -83,20 +83,35 @@ def classify_sql(
 
 
 def _run_rules(rules: list[Rule], stmt: Statement, ctx: Context) -> list[Hit]:
+    """Classifying rules first; then context rules, which see those hits in ctx.current_hits."""
     hits: list[Hit] = []
+    context_rules = []
     for rule in rules:
-        try:
-            hits.extend(rule.check(stmt, ctx))
-        except RecursionError:
-            stmt.error = stmt.error or "statement nested too deeply to analyse"
-    classifying = [h for h in hits if h.rule.classifies]
-    uncovered = _uncovered_actions(stmt, classifying)
-    if not classifying or uncovered:
+        if not rule.classifies:
+            context_rules.append(rule)
+            continue
+        _check(rule, stmt, ctx, hits)
+    uncovered = _uncovered_actions(stmt, hits)
+    if not hits or uncovered:
         u000 = find_rule(UNCLASSIFIED)
-        what = stmt.error or (f"no rule understands part {uncovered[0] + 1} of this statement" if uncovered and classifying
+        what = stmt.error or (f"no rule understands part {uncovered[0] + 1} of this statement" if uncovered and hits
                               else "no rule understands this statement")
         hits.append(u000.hit(f"unclassified statement ({what}); treated as contract", table=_table_of(stmt)))
+    ctx.current_hits = hits
+    for rule in context_rules:
+        _check(rule, stmt, ctx, hits)
     return hits
+
+
+def _check(rule: Rule, stmt: Statement, ctx: Context, hits: list[Hit]) -> None:
+    try:
+        hits.extend(rule.check(stmt, ctx))
+    except RecursionError:
+        stmt.error = stmt.error or "statement nested too deeply to analyse"
+    except Exception as exc:  # a rule bug must not hide the other findings; the statement fails closed
+        stmt.error = f"rule {rule.id} failed on this statement ({type(exc).__name__})"
+        if rule.classifies:
+            hits.clear()
 
 
 def _uncovered_actions(stmt: Statement, hits: list[Hit]) -> list[int]:

@@ -30,7 +30,7 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
         return
 
     for h in hits:
-        if h.lock == Lock.ACCESS_EXCLUSIVE and h.table and ctx.transactional:
+        if h.lock == Lock.ACCESS_EXCLUSIVE and h.table and ctx.transactional and not ctx.is_new_table(h.table):
             ctx.exclusive_in_transaction.setdefault(table_key(h.table), stmt.line)
     if any(h.lock is not None for h in hits):
         ctx.ddl_seen = True
@@ -74,12 +74,20 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
                             ctx.not_null_columns.add((key, col.name.lower()))
                     if isinstance(kind_node, exp.CheckColumnConstraint):
                         ctx.checked_columns.add((key, col.name.lower()))
+                    if isinstance(kind_node, exp.Reference):
+                        ctx.foreign_keys.append((key, (col.name.lower(),), ctx.statements_seen - 1))
+                    if isinstance(kind_node, (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint)):
+                        ctx.indexed.add((key, (col.name.lower(),)))
+            elif isinstance(col, exp.PrimaryKey):
+                ctx.indexed.add((key, _columns(col.expressions)))
+            elif isinstance(col, exp.UniqueColumnConstraint) and isinstance(col.this, exp.Schema):
+                ctx.indexed.add((key, _columns(col.this.expressions)))
             elif isinstance(col, (exp.Constraint, exp.CheckColumnConstraint)):
                 for column in col.find_all(exp.Column):
                     ctx.checked_columns.add((key, column.name.lower()))
             if isinstance(col, exp.Constraint) or isinstance(col, exp.ForeignKey):
                 for fk in col.find_all(exp.ForeignKey):
-                    ctx.foreign_keys.append((key, _columns(fk.expressions), 0))
+                    ctx.foreign_keys.append((key, _columns(fk.expressions), ctx.statements_seen - 1))
     elif kind == "INDEX":
         index = node.this
         table = table_name(index.args.get("table")) if isinstance(index, exp.Index) else None
@@ -95,7 +103,11 @@ def _observe_alter(ctx: Context, node: exp.Alter) -> None:
     key = table_key(name)
     ctx.altered_tables[key] = ctx.altered_tables.get(key, 0) + 1
     for action in node.args.get("actions") or []:
-        if isinstance(action, exp.AddConstraint):
+        if isinstance(action, exp.ColumnDef):
+            for c in action.args.get("constraints") or []:
+                if isinstance(c.args.get("kind"), exp.Reference):
+                    ctx.foreign_keys.append((key, (action.name.lower(),), ctx.statements_seen - 1))
+        elif isinstance(action, exp.AddConstraint):
             for constraint in action.expressions:
                 check = constraint.find(exp.CheckColumnConstraint)
                 not_valid = bool(node.args.get("not_valid"))
@@ -110,6 +122,6 @@ def _observe_alter(ctx: Context, node: exp.Alter) -> None:
                 if not_valid and isinstance(constraint, exp.Constraint):
                     ctx.not_valid_in_transaction[constraint.name.lower()] = key
                 for fk in constraint.find_all(exp.ForeignKey):
-                    ctx.foreign_keys.append((key, _columns(fk.expressions), 0))
+                    ctx.foreign_keys.append((key, _columns(fk.expressions), ctx.statements_seen - 1))
         elif isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
             ctx.not_null_columns.add((key, action.name.lower()))

@@ -117,6 +117,10 @@ class Context:
     indexed: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     statements_seen: int = 0
     ddl_seen: bool = False
+    # hits of the classifying rules on the current statement (for context rules)
+    current_hits: list = field(default_factory=list)
+    # line of the first DDL statement that ran without lock_timeout, once reported
+    lock_timeout_reported: bool = False
 
     def is_new_table(self, table: str | None) -> bool:
         return table is not None and table_key(table) in self.created_tables

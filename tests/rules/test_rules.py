@@ -68,6 +68,7 @@ def test_fixture_case(case):
         setattr(config.settings, key, value)
     report = classify_sql(case.sql, f"{case.rule}.sql:{case.line}", config)
     matched = {r for s in report.statements for r in s.rules}
+    matched |= {f.rule for s in report.statements for f in s.findings}
     matched |= {f.rule for f in report.findings}
     if case.expect:
         assert case.rule in matched, f"{case.title}: {case.rule} did not match; matched {sorted(matched)}"
