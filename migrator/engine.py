@@ -61,22 +61,34 @@ def classify_sql(
     *,
     extra_suppressions: Iterable[Suppression] = (),
     skip: "callable | None" = None,
+    in_transaction: bool = False,
 ) -> MigrationReport:
-    """Classify one migration's SQL text. Bad SQL becomes U000 findings; unreadable text raises InputError."""
+    """Classify one migration's SQL text. Bad SQL becomes U000 findings; unreadable text raises InputError.
+
+    `in_transaction`: the text runs inside a transaction opened by the caller (alembic's transactional DDL).
+    """
     config = config or Config()
     report = MigrationReport(source=source)
     if not text.strip():
         raise InputError("empty migration: no SQL statements", source)
     statements = split_statements(text, source)
+    if not statements:
+        raise InputError("no SQL statements (only comments)", source)
     if skip is not None:
         statements = [s for s in statements if not skip(s)]
     suppressions = find_suppressions(text) + list(extra_suppressions)
+    report.suppressions = suppressions
     ctx = Context(settings=config.settings)
+    if in_transaction:
+        ctx.in_transaction, ctx.transaction_depth = True, 1
     d = dispatch()
     for stmt in statements:
         hits = _run_rules(d.for_statement(stmt), stmt, ctx)
         report.statements.append(_statement_report(stmt, hits, config))
         observe(ctx, stmt, hits)
+    if in_transaction and ctx.transaction_depth > 0:  # the caller commits the transaction it opened
+        ctx.transaction_depth -= 1
+        ctx.in_transaction = ctx.transaction_depth > 0
     _finish_migration(report, ctx, config)
     apply_suppressions(report, statements, suppressions, text)
     return report
@@ -120,6 +132,10 @@ def _uncovered_actions(stmt: Statement, hits: list[Hit]) -> list[int]:
         return []
     if isinstance(stmt.node, exp.Alter):
         count = len(stmt.node.args.get("actions") or [])
+        if stmt.words[:2] == ("ALTER", "TABLE"):
+            # sqlglot silently drops trailing actions of some mixed statements
+            # (`ALTER COLUMN a SET DEFAULT 0, SET (fillfactor = 70)`): count the token slices too
+            count = max(count, len(command_actions(stmt)))
     elif stmt.is_command and stmt.words[:2] == ("ALTER", "TABLE"):
         count = len(command_actions(stmt))
     else:

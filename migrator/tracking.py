@@ -7,7 +7,7 @@ from sqlglot import exp
 from migrator.phases import Lock
 from migrator.rules._base import Context, Hit, table_key, table_name
 from migrator.sql.split import Statement
-from migrator.sql.words import contains, starts_with
+from migrator.sql.words import command_actions, contains, starts_with
 
 
 def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
@@ -38,7 +38,27 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
     if isinstance(node, exp.Create):
         _observe_create(ctx, node)
     elif isinstance(node, exp.Alter):
-        _observe_alter(ctx, node)
+        _observe_alter(ctx, node, stmt)
+    elif stmt.is_command and words[:2] == ("ALTER", "TABLE") and ctx.pending_not_null_checks:
+        _observe_validate(ctx, stmt)
+    elif stmt.is_command and words[:1] == ("CREATE",):
+        _observe_create_command(ctx, words)
+    elif isinstance(node, exp.Select) and isinstance(node.args.get("into"), exp.Into):
+        name = table_name(node.args["into"].this)  # SELECT ... INTO new_table
+        if name:
+            ctx.created_tables.add(table_key(name))
+
+
+def _observe_create_command(ctx: Context, words: tuple[str, ...]) -> None:
+    """CREATE TABLE forms sqlglot cannot parse (`OF type`, some constraint options) still create a table."""
+    from migrator.rules._objects import create_kind, skip_if_exists
+    from migrator.sql.words import dotted_name
+
+    kind, i, _ = create_kind(words)
+    if kind == "TABLE":
+        name, _ = dotted_name(words, skip_if_exists(words, i))
+        if name:
+            ctx.created_tables.add(table_key(name))
 
 
 def _sets_lock_timeout(node, words) -> bool:
@@ -67,6 +87,8 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
         schema = node.this if isinstance(node.this, exp.Schema) else None
         for col in (schema.expressions if schema else []):
             if isinstance(col, exp.ColumnDef):
+                if isinstance(col.args.get("kind"), exp.DataType):
+                    ctx.column_types[(key, col.name.lower())] = col.args["kind"]
                 for c in col.args.get("constraints") or []:
                     kind_node = c.args.get("kind")
                     if isinstance(kind_node, (exp.NotNullColumnConstraint, exp.PrimaryKeyColumnConstraint)):
@@ -96,32 +118,59 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
             ctx.indexed.add((table_key(table), _columns(params.args.get("columns"))))
 
 
-def _observe_alter(ctx: Context, node: exp.Alter) -> None:
+def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None) -> None:
     name = table_name(node.this)
     if not name:
         return
     key = table_key(name)
     ctx.altered_tables[key] = ctx.altered_tables.get(key, 0) + 1
-    for action in node.args.get("actions") or []:
+    actions = node.args.get("actions") or []
+    per_action = _not_valid_per_action(stmt, len(actions))
+    for i, action in enumerate(actions):
         if isinstance(action, exp.ColumnDef):
+            if isinstance(action.args.get("kind"), exp.DataType):
+                ctx.column_types[(key, action.name.lower())] = action.args["kind"]
             for c in action.args.get("constraints") or []:
                 if isinstance(c.args.get("kind"), exp.Reference):
                     ctx.foreign_keys.append((key, (action.name.lower(),), ctx.statements_seen - 1))
         elif isinstance(action, exp.AddConstraint):
             for constraint in action.expressions:
                 check = constraint.find(exp.CheckColumnConstraint)
-                not_valid = bool(node.args.get("not_valid"))
+                not_valid = per_action[i] if per_action is not None else bool(node.args.get("not_valid"))
                 if check is not None:
                     for column in check.find_all(exp.Column):
                         ctx.checked_columns.add((key, column.name.lower()))
-                    if not not_valid:
-                        for is_null in check.find_all(exp.Is):
-                            negated = is_null.args.get("negate") or isinstance(is_null.parent, exp.Not)
-                            if negated and isinstance(is_null.this, exp.Column):
+                    for is_null in check.find_all(exp.Is):
+                        negated = is_null.args.get("negate") or isinstance(is_null.parent, exp.Not)
+                        if negated and isinstance(is_null.this, exp.Column):
+                            if not not_valid:
                                 ctx.not_null_checks.add((key, is_null.this.name.lower()))
+                            elif isinstance(constraint, exp.Constraint):
+                                ctx.pending_not_null_checks[constraint.name.lower()] = (key, is_null.this.name.lower())
                 if not_valid and isinstance(constraint, exp.Constraint):
                     ctx.not_valid_in_transaction[constraint.name.lower()] = key
                 for fk in constraint.find_all(exp.ForeignKey):
                     ctx.foreign_keys.append((key, _columns(fk.expressions), ctx.statements_seen - 1))
         elif isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
             ctx.not_null_columns.add((key, action.name.lower()))
+        elif isinstance(action, exp.AlterColumn) and isinstance(action.args.get("dtype"), exp.DataType):
+            ctx.column_types[(key, action.name.lower())] = action.args["dtype"]
+
+
+def _not_valid_per_action(stmt: Statement | None, count: int) -> list[bool] | None:
+    """NOT VALID per action, read from the tokens (sqlglot keeps one flag for the whole statement)."""
+    if stmt is None or stmt.words[:2] != ("ALTER", "TABLE"):
+        return None
+    actions = command_actions(stmt)
+    if len(actions) != count:
+        return None
+    return [a[-2:] == ("NOT", "VALID") for a in actions]
+
+
+def _observe_validate(ctx: Context, stmt: Statement) -> None:
+    """ALTER TABLE ... VALIDATE CONSTRAINT c: a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan."""
+    for action in command_actions(stmt):
+        if action[:2] == ("VALIDATE", "CONSTRAINT") and len(action) == 3:
+            pair = ctx.pending_not_null_checks.pop(action[2].lower(), None)
+            if pair is not None:
+                ctx.not_null_checks.add(pair)

@@ -115,6 +115,10 @@ class Context:
     # (table, columns) of foreign keys and of indexes seen in this migration
     foreign_keys: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
     indexed: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    # (table, column) -> declared type, from CREATE TABLE / ADD COLUMN / ALTER COLUMN TYPE in this migration
+    column_types: dict[tuple[str, str], exp.DataType] = field(default_factory=dict)
+    # NOT VALID CHECK (col IS NOT NULL) constraints not validated yet: name -> (table, column)
+    pending_not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     statements_seen: int = 0
     ddl_seen: bool = False
     # hits of the classifying rules on the current statement (for context rules)

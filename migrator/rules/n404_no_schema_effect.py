@@ -3,16 +3,33 @@ from sqlglot import exp
 from migrator.phases import Phase
 from migrator.rules._base import Rule
 
+# First words of statements that change neither schema nor data. sqlglot parses some of them into
+# nonsense trees (START TRANSACTION -> Alias, ABORT -> Column), so the words decide, not the node type.
+_NO_EFFECT = (
+    ("SET",), ("RESET",), ("SHOW",), ("DISCARD",), ("ANALYZE",), ("ANALYSE",), ("VACUUM",),
+    ("BEGIN",), ("START", "TRANSACTION"), ("COMMIT",), ("END",), ("ABORT",), ("ROLLBACK",),
+    ("SAVEPOINT",), ("RELEASE",), ("CHECKPOINT",), ("COMMENT", "ON"), ("EXPLAIN",), ("VALUES",),
+    ("LISTEN",), ("UNLISTEN",), ("DEALLOCATE",), ("SELECT",), ("WITH",), ("TABLE",),
+)
+_UNSAFE_SET = {"SCHEMA", "TABLESPACE", "LOGGED", "UNLOGGED", "WITHOUT", "ACCESS", "DATA"}
+_DML = (exp.Update, exp.Delete, exp.Insert, exp.Merge)
+_HARMLESS_FUNCS = frozenset({
+    "set_config", "current_setting", "pg_advisory_lock", "pg_advisory_unlock", "pg_advisory_xact_lock",
+    "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "version", "current_schema", "pg_sleep",
+})
+
 
 class NoSchemaEffect(Rule):
     """Statement without schema or data effect.
 
     ## What it does
     Classifies statements that change neither the schema nor the data as phase
-    `none`: `SET`/`RESET`, `BEGIN`/`COMMIT`/`ROLLBACK`, `SELECT` without side
-    effects, `SHOW`, `ANALYZE`, `VACUUM` (not `FULL`), `COMMENT ON`,
-    `DISCARD`, `SAVEPOINT`. It reports nothing. `LOCK TABLE` is not among
-    them: it blocks, and stays unclassified.
+    `none`: `SET`/`RESET`, `BEGIN`/`START TRANSACTION`/`COMMIT`/`ROLLBACK`/
+    `ABORT`, `SAVEPOINT`/`RELEASE`, read-only `SELECT` and `VALUES`, `SHOW`,
+    `EXPLAIN` (not `EXPLAIN ANALYZE`, which runs the statement), `ANALYZE`,
+    `VACUUM` (not `FULL`), `CHECKPOINT`, `COMMENT ON`, `DISCARD`, `LISTEN`.
+    It reports nothing. A `SELECT` that calls an unknown function or holds a
+    data-modifying CTE is not among them, and neither is `LOCK TABLE`.
 
     ## Why is this bad?
     It is not: these statements are safe in any phase. They are listed so that
@@ -23,28 +40,33 @@ class NoSchemaEffect(Rule):
     """
 
     id, name, phase, severity = "N404", "no-schema-effect", Phase.NONE, None
-    nodes = (exp.Set, exp.Transaction, exp.Commit, exp.Rollback, exp.Select, exp.Analyze, exp.Comment, exp.Show)
-    commands = (("RESET",), ("SHOW",), ("DISCARD",), ("ANALYZE",), ("ANALYSE",), ("COMMENT", "ON"),
-                ("START", "TRANSACTION"), ("BEGIN",), ("COMMIT",), ("END",), ("SAVEPOINT",), ("RELEASE",),
-                ("SET",), ("VACUUM",))
+    nodes = (exp.Set, exp.Transaction, exp.Commit, exp.Rollback, exp.Select, exp.Analyze, exp.Comment, exp.Show,
+             exp.Values, exp.Alias, exp.Column, exp.Union)
+    commands = _NO_EFFECT
 
     def check(self, stmt, ctx):
-        node = stmt.node
-        if isinstance(node, exp.Select):
-            # A SELECT may call a function that writes (setval, pg_terminate_backend, user functions).
-            if any(not _harmless_call(f) for f in node.find_all(exp.Func) if isinstance(f, exp.Anonymous)):
-                return
-            if node.args.get("into"):
-                return
-        elif stmt.words[:1] == ("VACUUM",) and any(w in ("FULL", "FREEZE") for w in stmt.words):
+        words, node = stmt.words, stmt.node
+        if not any(words[: len(p)] == p for p in _NO_EFFECT):
             return
-        elif stmt.is_command and stmt.words[:1] == ("SET",) and any(
-            w in ("SCHEMA", "TABLESPACE", "LOGGED", "UNLOGGED") for w in stmt.words[1:2]
-        ):
+        first = words[0]
+        if first == "EXPLAIN" and "ANALYZE" in words[:4] or first == "EXPLAIN" and "ANALYSE" in words[:4]:
             return
+        if first == "VACUUM" and any(w in ("FULL", "FREEZE") for w in words):
+            return
+        if first == "SET" and stmt.is_command and len(words) > 1 and words[1] in _UNSAFE_SET:
+            return
+        if first in ("SELECT", "WITH", "VALUES", "TABLE"):
+            if not isinstance(node, (exp.Select, exp.Values, exp.Union)) or not _read_only(node):
+                return
         yield self.hit("no schema or data effect")
 
 
+def _read_only(node: exp.Expr) -> bool:
+    """No data-modifying CTE, no SELECT INTO, no call that may write (unknown or user functions)."""
+    if node.find(*_DML) is not None or node.find(exp.Into) is not None or node.args.get("into"):
+        return False
+    return all(_harmless_call(f) for f in node.find_all(exp.Anonymous))
+
+
 def _harmless_call(func: exp.Expr) -> bool:
-    return func.name.lower() in {"set_config", "current_setting", "pg_advisory_lock", "pg_advisory_unlock",
-                                 "pg_advisory_xact_lock", "pg_try_advisory_lock", "version", "current_schema"}
+    return func.name.lower() in _HARMLESS_FUNCS

@@ -8,6 +8,7 @@ parsed separately so that one bad statement never hides the others.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -41,15 +42,26 @@ class Statement:
     def words(self) -> tuple[str, ...]:
         """Upper-cased token texts, string literals kept quoted: the token-level view."""
         if self._words is None:
-            self._words = tuple(
-                "'" + t.text + "'" if t.token_type in _STRINGS else t.text.upper() for t in self.tokens
-            )
+            self._words = _words_of(self.tokens)
+            tail = self.tokens[1] if len(self.tokens) == 2 else None
+            if tail is not None and tail.token_type == TokenType.STRING and (
+                self.sql[tail.start - self.start : tail.start - self.start + 1] not in ("'", "$", "")
+            ):
+                # The tokenizer folds the tail of a "command" (EXPLAIN, VACUUM, REINDEX, ...) into one string.
+                try:
+                    self._words = self._words[:1] + _words_of(dialect().tokenize(self.tokens[1].text))
+                except Exception:  # an unreadable tail stays one opaque word: rules won't claim it
+                    pass
         return self._words
 
     @property
     def is_command(self) -> bool:
         """True when sqlglot did not build a typed tree (fallback or parse error)."""
         return self.node is None or isinstance(self.node, exp.Command)
+
+
+def _words_of(tokens: list[Token]) -> tuple[str, ...]:
+    return tuple("'" + t.text + "'" if t.token_type in _STRINGS else t.text.upper() for t in tokens)
 
 
 def _dialect():
@@ -72,27 +84,41 @@ def tokenize(text: str, source: str | None = None) -> list[Token]:
     try:
         return dialect().tokenize(text)
     except TokenError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "cannot tokenize SQL"
-        line = _line_of_error(text, message)
-        raise InputError(_token_message(message), source, line) from exc
+        message, line, column = _token_error(text, exc)
+        raise InputError(message, source, line, column) from exc
     except RecursionError as exc:
         raise InputError("SQL nested too deeply to tokenize", source) from exc
 
 
-def _token_message(message: str) -> str:
-    low = message.lower()
-    if "heredoc" in low or "$" in message:
-        return "unterminated dollar-quoted string"
-    if "missing" in low and "'" in message:
-        return "unterminated string literal"
-    return message
+# sqlglot's TokenError says only "Error tokenizing '<context>'"; its cause says what is missing, e.g.
+# "Missing ' from 2:17" or "Missing $body$ from 1:35", with the offset where the literal opened.
+_MISSING = re.compile(r"Missing (\S+) from \d+:(\d+)")
 
 
-def _line_of_error(text: str, message: str) -> int | None:
-    import re
-
-    m = re.search(r"[Ll]ine (\d+)", message)
-    return int(m.group(1)) if m else None
+def _token_error(text: str, exc: TokenError) -> tuple[str, int | None, int | None]:
+    """A one-line message and the line/column where the unterminated literal starts (when known)."""
+    cause = str(exc.__cause__ or "")
+    m = _MISSING.search(cause)
+    if m:
+        delimiter, offset = m.group(1), int(m.group(2))
+        line = column = None
+        if 0 <= offset < len(text):
+            line, column = text.count("\n", 0, offset) + 1, _column(text, offset)
+        if delimiter.startswith("$"):
+            what = f"unterminated dollar-quoted string (no closing {delimiter})"
+        elif delimiter == '"':
+            what = "unterminated quoted identifier (no closing \")"
+        elif delimiter == "'":
+            what = "unterminated string literal (no closing ')"
+        else:
+            what = f"unterminated literal (no closing {delimiter})"
+        return what, line, column
+    if text.count("/*") > text.count("*/"):
+        offset = text.rfind("/*")
+        return "unterminated /* comment", text.count("\n", 0, offset) + 1, _column(text, offset)
+    start = getattr(exc, "start", None)
+    line = text.count("\n", 0, start) + 1 if isinstance(start, int) and 0 <= start <= len(text) else None
+    return "cannot tokenize SQL", line, None
 
 
 def split_statements(text: str, source: str | None = None) -> list[Statement]:

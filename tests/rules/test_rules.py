@@ -9,6 +9,7 @@ import pytest
 
 from migrator.config import Config
 from migrator.engine import classify_sql
+from migrator.lint import apply_sql_declaration, check_declared
 from migrator.rules.registry import all_rules
 from tests.rules.fixtures import FIXTURES, load_cases
 
@@ -67,6 +68,9 @@ def test_fixture_case(case):
     for key, value in case.settings.items():
         setattr(config.settings, key, value)
     report = classify_sql(case.sql, f"{case.rule}.sql:{case.line}", config)
+    # as `migrator lint` runs it: a `-- migrator: phase <phase>` declaration is checked (P507)
+    apply_sql_declaration(report, case.sql, config)
+    check_declared(report, config)
     matched = {r for s in report.statements for r in s.rules}
     matched |= {f.rule for s in report.statements for f in s.findings}
     matched |= {f.rule for f in report.findings}

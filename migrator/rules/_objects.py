@@ -1,0 +1,127 @@
+"""Token helpers shared by the object rules (CREATE/DROP/ALTER of non-table objects).
+
+Not a rule module: the registry skips modules whose name starts with `_`.
+"""
+
+from __future__ import annotations
+
+from migrator.sql.split import Statement
+from migrator.sql.words import dotted_name
+
+# CREATE modifiers that sit between CREATE and the object kind
+_CREATE_MODIFIERS = {"OR", "REPLACE", "TEMP", "TEMPORARY", "GLOBAL", "LOCAL", "UNLOGGED", "RECURSIVE", "TRUSTED",
+                     "PROCEDURAL", "DEFAULT", "CONSTRAINT", "UNIQUE"}
+# object kinds made of two or three words
+_MULTI_WORD_KINDS = {
+    ("MATERIALIZED", "VIEW"), ("FOREIGN", "TABLE"), ("FOREIGN", "DATA", "WRAPPER"), ("EVENT", "TRIGGER"),
+    ("ACCESS", "METHOD"), ("USER", "MAPPING"), ("OPERATOR", "CLASS"), ("OPERATOR", "FAMILY"),
+    ("TEXT", "SEARCH", "CONFIGURATION"), ("TEXT", "SEARCH", "DICTIONARY"), ("TEXT", "SEARCH", "PARSER"),
+    ("TEXT", "SEARCH", "TEMPLATE"), ("OWNED", "BY"),
+}
+
+
+def object_kind(words: tuple[str, ...], start: int) -> tuple[str, int]:
+    """The object kind at words[start] ("MATERIALIZED VIEW", "FUNCTION", ...) and the index after it."""
+    for size in (3, 2):
+        if tuple(words[start : start + size]) in _MULTI_WORD_KINDS:
+            return " ".join(words[start : start + size]), start + size
+    return (words[start] if start < len(words) else ""), start + 1
+
+
+def create_kind(words: tuple[str, ...]) -> tuple[str, int, set[str]]:
+    """For CREATE [modifiers] KIND ..., return (KIND, index after it, modifiers seen)."""
+    i, modifiers = 1, set()
+    while i < len(words) and words[i] in _CREATE_MODIFIERS:
+        modifiers.add(words[i])
+        i += 1
+    kind, after = object_kind(words, i)
+    return kind, after, modifiers
+
+
+def skip_if_exists(words: tuple[str, ...], i: int) -> int:
+    if words[i : i + 2] == ("IF", "EXISTS"):
+        return i + 2
+    if words[i : i + 3] == ("IF", "NOT", "EXISTS"):
+        return i + 3
+    return i
+
+
+def skip_parens(words: tuple[str, ...], i: int) -> int:
+    """If words[i] opens a parenthesis, the index after its match; else i."""
+    if i >= len(words) or words[i] != "(":
+        return i
+    depth = 0
+    for j in range(i, len(words)):
+        if words[j] == "(":
+            depth += 1
+        elif words[j] == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return len(words)
+
+
+def name_list(words: tuple[str, ...], i: int) -> tuple[list[str], int]:
+    """Comma-separated dotted names (each optionally followed by a parenthesized argument list)."""
+    names = []
+    while i < len(words):
+        name, i = dotted_name(words, i)
+        if name is None or name in (",", "(", ")"):
+            break
+        names.append(name)
+        i = skip_parens(words, i)
+        if i < len(words) and words[i] == ",":
+            i += 1
+            continue
+        break
+    return names, i
+
+
+class IndexInfo:
+    """What a CREATE INDEX statement builds: from the tree, or from tokens when sqlglot failed."""
+
+    __slots__ = ("unique", "concurrently", "name", "table")
+
+    def __init__(self, unique: bool, concurrently: bool, name: str | None, table: str | None):
+        self.unique, self.concurrently, self.name, self.table = unique, concurrently, name, table
+
+
+def index_info(stmt: Statement) -> IndexInfo | None:
+    from sqlglot import exp
+
+    from migrator.rules._base import table_name
+
+    node = stmt.node
+    if isinstance(node, exp.Create):
+        if (node.args.get("kind") or "").upper() != "INDEX" or not isinstance(node.this, exp.Index):
+            return None
+        index = node.this
+        table = table_name(index.args.get("table"))
+        name = index.this.name if isinstance(index.this, exp.Identifier) else None
+        if not table:
+            return None
+        return IndexInfo(bool(node.args.get("unique")), bool(node.args.get("concurrently")), name, table)
+    if not stmt.is_command:
+        return None
+    words = stmt.words
+    i = 1
+    unique = words[i : i + 1] == ("UNIQUE",)
+    i += unique
+    if words[i : i + 1] != ("INDEX",):
+        return None
+    i += 1
+    concurrently = words[i : i + 1] == ("CONCURRENTLY",)
+    i += concurrently
+    i = skip_if_exists(words, i)
+    name = None
+    if i < len(words) and words[i] != "ON":
+        name, i = dotted_name(words, i)
+    if words[i : i + 1] != ("ON",):
+        return None
+    i += 1
+    if words[i : i + 1] == ("ONLY",):
+        i += 1
+    table, _ = dotted_name(words, i)
+    if not table or table in ("(", "using"):
+        return None
+    return IndexInfo(unique, concurrently, name, table)
