@@ -120,7 +120,7 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
 
 def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None) -> None:
     name = table_name(node.this)
-    if not name:
+    if not name or (node.args.get("kind") or "TABLE").upper() != "TABLE":
         return
     key = table_key(name)
     ctx.altered_tables[key] = ctx.altered_tables.get(key, 0) + 1
