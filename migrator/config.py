@@ -73,7 +73,10 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
         cfg.settings.postgres_version = int(str(version).split(".")[0])
     except ValueError:
         raise ConfigError(f"{where}: postgres_version must be a number like 15, got {version!r}") from None
-    cfg.settings.assume_in_transaction = bool(section.get("assume_in_transaction", False))
+    in_transaction = section.get("assume_in_transaction", False)
+    if not isinstance(in_transaction, bool):
+        raise ConfigError(f"{where}: assume_in_transaction must be true or false, got {in_transaction!r}")
+    cfg.settings.assume_in_transaction = in_transaction
 
     def rule_id(key: str, what: str) -> str:
         rule = find_rule(key)
@@ -94,10 +97,14 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
         raise ConfigError(f"{where}: disable must be a list of rule ids or names")
     cfg.disable = {rule_id(str(k), "disable") for k in disable}
     if "fail_on" in section:
-        try:
-            cfg.fail_on = Severity.parse(str(section["fail_on"]))
-        except ValueError as exc:
-            raise ConfigError(f"{where}: fail_on: {exc}") from None
+        if str(section["fail_on"]).strip().lower() == "never":
+            cfg.fail_on = None
+        else:
+            try:
+                cfg.fail_on = Severity.parse(str(section["fail_on"]))
+            except ValueError:
+                raise ConfigError(f"{where}: fail_on must be error, warning, info or never, "
+                                  f"got {section['fail_on']!r}") from None
     if "alembic_config" in section:
         cfg.alembic_config = str(section["alembic_config"])
     return cfg

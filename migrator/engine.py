@@ -10,7 +10,7 @@ from migrator.config import Config
 from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite, Severity
-from migrator.rules._base import WHOLE, Context, Hit, Rule, table_name
+from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
 from migrator.rules.registry import all_rules, find_rule
 from migrator.sql.split import Statement, split_statements
 from migrator.sql.words import command_actions
@@ -62,10 +62,13 @@ def classify_sql(
     extra_suppressions: Iterable[Suppression] = (),
     skip: "callable | None" = None,
     in_transaction: bool = False,
+    knowledge: SchemaKnowledge | None = None,
 ) -> MigrationReport:
     """Classify one migration's SQL text. Bad SQL becomes U000 findings; unreadable text raises InputError.
 
     `in_transaction`: the text runs inside a transaction opened by the caller (alembic's transactional DDL).
+    `knowledge`: what earlier migrations of the same run established about the schema (validated NOT NULL
+    checks, column types, ...); read at the start and updated at the end, so pass one object per ordered run.
     """
     config = config or Config()
     report = MigrationReport(source=source)
@@ -79,6 +82,8 @@ def classify_sql(
     suppressions = find_suppressions(text) + list(extra_suppressions)
     report.suppressions = suppressions
     ctx = Context(settings=config.settings)
+    if knowledge is not None:
+        knowledge.load_into(ctx)
     if in_transaction:
         ctx.in_transaction, ctx.transaction_depth = True, 1
     d = dispatch()
@@ -91,6 +96,8 @@ def classify_sql(
         ctx.in_transaction = ctx.transaction_depth > 0
     _finish_migration(report, ctx, config)
     apply_suppressions(report, statements, suppressions, text)
+    if knowledge is not None:
+        knowledge.save_from(ctx)
     return report
 
 
@@ -194,6 +201,10 @@ def _finish_migration(report: MigrationReport, ctx: Context, config: Config) -> 
     set_migration_phase(report, config)
 
 
+def _data_rules() -> frozenset[str]:
+    return frozenset(r.id for r in all_rules() if r.changes_data)
+
+
 def set_migration_phase(report: MigrationReport, config: Config) -> None:
     """Phase = the highest statement phase; expand+contract or data+schema is mixed."""
     phases = {s.phase for s in report.statements}
@@ -201,7 +212,9 @@ def set_migration_phase(report: MigrationReport, config: Config) -> None:
         phases.add(Phase.CONTRACT)
     report.phase = max(phases, default=Phase.NONE)
     schema = phases & {Phase.EXPAND, Phase.CONTRACT}
-    report.mixed = schema == {Phase.EXPAND, Phase.CONTRACT} or (Phase.MIGRATE in phases and bool(schema))
+    # Only a data change mixes with DDL; VALIDATE CONSTRAINT (migrate) belongs with the contract it prepares.
+    data = any(s.phase is Phase.MIGRATE and any(r in _data_rules() for r in s.rules) for s in report.statements)
+    report.mixed = schema == {Phase.EXPAND, Phase.CONTRACT} or (data and bool(schema))
     report.findings = [f for f in report.findings if f.rule != MIXED]
     if report.mixed and MIXED not in config.disable:
         rule = find_rule(MIXED)

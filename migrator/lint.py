@@ -1,30 +1,118 @@
-"""The pre-merge check: a revision's declared phase must agree with its classification."""
+"""Declared phases: read them, and check them against the classification (`migrator lint`).
+
+A migration declares the phase it is meant to run in:
+
+- a SQL file with a `-- migrator: phase expand` comment;
+- an alembic revision with a module-level `phase = "expand"`, or the branch label
+  `expand` / `migrate` / `contract` (its own, or the one of the branch it is on),
+  read by migrator.alembic_source.
+
+An invalid declaration (`phase = "expnad"`, two different phases) is reported as a
+P507 finding on the migration. A declaration the classification disagrees with is
+P507 too; `migrator lint` fails on it (and on P505, mixed) unless a
+`migrator: ignore P507 reason: ...` comment covers it.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 from migrator.config import Config
 from migrator.model import Finding, MigrationReport
 from migrator.phases import Phase
 from migrator.rules.registry import find_rule
+from migrator.suppress import Suppression
 
 DECLARED = "P507"
+UNCLASSIFIED = "U000"
+PHASE_NAMES = ("expand", "migrate", "contract")
+
+_MIGRATOR = re.compile("migrator:", re.IGNORECASE)
+_SQL_PHASE = re.compile(r"--[ \t]*migrator:[ \t]*phase\b[ \t]*(?P<value>[^\s;]*)", re.IGNORECASE)
+
+
+def parse_phase(value: object) -> Phase:
+    """`expand`, `migrate` or `contract` (any case) as a Phase; ValueError with a readable message otherwise."""
+    if isinstance(value, str) and value.strip().lower() in PHASE_NAMES:
+        return Phase.parse(value)
+    raise ValueError(f"invalid declared phase {value!r} (expected {', '.join(PHASE_NAMES[:-1])} or {PHASE_NAMES[-1]})")
+
+
+def sql_declared_phase(text: str) -> tuple[Phase | None, str | None]:
+    """The phase a `-- migrator: phase <phase>` comment declares: (phase, None), (None, error) or (None, None)."""
+    if _MIGRATOR.search(text) is None:  # fast path for large files
+        return None, None
+    found: dict[Phase, int] = {}
+    for m in _SQL_PHASE.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        try:
+            found.setdefault(parse_phase(m.group("value")), line)
+        except ValueError as exc:
+            return None, f"line {line}: `-- migrator: phase`: {exc}"
+    if len(found) > 1:
+        listed = ", ".join(f"{p.label} (line {n})" for p, n in found.items())
+        return None, f"declares more than one phase: {listed}"
+    return next(iter(found), None), None
+
+
+def declare(migration: MigrationReport, phase: Phase | None, error: str | None, config: Config) -> None:
+    """Record a declared phase on the migration, or report the invalid declaration as P507."""
+    if error is not None:
+        add_finding(migration, DECLARED, error, config,
+                    fix="declare exactly one of expand, migrate or contract")
+    elif phase is not None:
+        migration.declared_phase = phase
+
+
+def apply_sql_declaration(migration: MigrationReport, text: str, config: Config) -> None:
+    phase, error = sql_declared_phase(text)
+    declare(migration, phase, error, config)
+
+
+def add_finding(migration: MigrationReport, rule_id: str, message: str, config: Config, *,
+                fix: str | None = None) -> Finding | None:
+    """Append a migration-level finding (config severity and `disable` respected, suppressions applied)."""
+    if rule_id in config.disable:
+        return None
+    rule = find_rule(rule_id)
+    finding = Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), message,
+                      fix if fix is not None else rule.fix)
+    suppress(finding, migration.suppressions)
+    migration.findings.append(finding)
+    return finding
+
+
+def suppress(finding: Finding, suppressions: Iterable[Suppression]) -> None:
+    """Mark the finding suppressed when an ignore comment with a reason names its rule."""
+    for sup in suppressions:
+        if sup.reason and sup.matches(finding.rule, finding.name):
+            finding.suppressed = sup.reason
+            return
+
+
+def unreadable(migration: MigrationReport) -> bool:
+    """True when the migration's SQL could not be obtained at all (a migration-level U000)."""
+    return any(f.rule == UNCLASSIFIED for f in migration.findings)
 
 
 def check_declared(migration: MigrationReport, config: Config) -> None:
+    """Add P507 when the declared phase disagrees with the classification (idempotent)."""
     declared = migration.declared_phase
     if declared is None or migration.error or DECLARED in config.disable:
         return
+    if unreadable(migration):
+        return  # nothing was classified; the U000 finding says why
     actual = migration.phase
-    if actual is Phase.NONE or actual == declared or migration.mixed:
-        return  # a mixed migration already has its own finding
-    rule = find_rule(DECLARED)
+    if actual is Phase.NONE or actual == declared:
+        return
+    if any(f.rule == DECLARED for f in migration.findings):
+        return
+    mixed = " (mixed)" if migration.mixed else ""
     if actual > declared:
-        message = f"declared {declared.label}, but its statements are {actual.label}"
+        message = (f"declared {declared.label}, but its statements are {actual.label}{mixed}: "
+                   f"it would run before it is safe to")
     else:
         message = f"declared {declared.label}, but classified {actual.label}: it could run in an earlier phase"
-    finding = Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), message,
-                      f"move the change to a {actual.label} revision, or fix the declared phase")
-    for sup in getattr(migration, "suppressions", ()):
-        if sup.reason and sup.matches(rule.id, rule.name):
-            finding.suppressed = sup.reason
-    migration.findings.append(finding)
+    add_finding(migration, DECLARED, message, config,
+                fix=f"move the change to a {actual.label} revision, or fix the declared phase")

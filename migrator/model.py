@@ -61,6 +61,8 @@ class MigrationReport:
     findings: list[Finding] = field(default_factory=list)  # migration-level (mixed, declared phase, errors)
     error: str | None = None
     revision: str | None = None
+    # the `migrator: ignore` comments that apply (read by checks that run after classification)
+    suppressions: list = field(default_factory=list, repr=False, compare=False)
 
     def all_findings(self) -> list[Finding]:
         found = [f for s in self.statements for f in s.findings]

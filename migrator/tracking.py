@@ -147,7 +147,7 @@ def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None)
                                 ctx.not_null_checks.add((key, is_null.this.name.lower()))
                             elif isinstance(constraint, exp.Constraint):
                                 ctx.pending_not_null_checks[constraint.name.lower()] = (key, is_null.this.name.lower())
-                if not_valid and isinstance(constraint, exp.Constraint):
+                if not_valid and ctx.transactional and isinstance(constraint, exp.Constraint):
                     ctx.not_valid_in_transaction[constraint.name.lower()] = key
                 for fk in constraint.find_all(exp.ForeignKey):
                     ctx.foreign_keys.append((key, _columns(fk.expressions), ctx.statements_seen - 1))

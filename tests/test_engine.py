@@ -146,3 +146,19 @@ def test_load_config_without_pyproject_gives_defaults(tmp_path):
 def test_comments_only_is_an_input_error():
     with pytest.raises(InputError, match="no SQL statements"):
         classify_sql("-- nothing here\n/* nor here */\n", "x.sql")
+
+
+def test_facts_carry_across_the_files_of_one_run(tmp_path):
+    from migrator.api import classify_paths
+
+    (tmp_path / "001_check.sql").write_text(
+        "ALTER TABLE users ADD CONSTRAINT users_name_nn CHECK (name IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE users VALIDATE CONSTRAINT users_name_nn;\n"
+    )
+    (tmp_path / "002_not_null.sql").write_text("ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n")
+    second = classify_paths([str(tmp_path)]).migrations[1]
+    set_not_null = second.statements[0]
+    assert set_not_null.phase is Phase.CONTRACT
+    assert {f.rule: f.severity for f in set_not_null.findings}["C305"] is Severity.INFO  # no scan: CHECK proves it
+    alone = classify_paths([str(tmp_path / "002_not_null.sql")]).migrations[0].statements[0]
+    assert {f.rule: f.severity for f in alone.findings}["C305"] is Severity.ERROR

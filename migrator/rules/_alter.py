@@ -20,6 +20,7 @@ check counts.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,6 +36,7 @@ from migrator.sql.split import Statement, dialect
 from migrator.sql.words import alter_target
 
 _UNSET = object()
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- actions
@@ -166,10 +168,20 @@ class AlterTableRule(Rule):
         alter = alter_table(stmt)
         if alter is None:
             return ()
-        return self.check_alter(alter, ctx)
+        return never_raise(self, self.check_alter(alter, ctx))
 
     def check_alter(self, alter: "AlterTable", ctx: Context):
         raise NotImplementedError
+
+
+def never_raise(rule: Rule, hits):
+    """Yield the hits; a rule that meets an unexpected tree shape stops there (its unclaimed actions stay U000)."""
+    try:
+        yield from hits
+    except RecursionError:
+        raise
+    except Exception:
+        log.debug("rule %s failed on an unexpected statement shape", rule.id, exc_info=True)
 
 
 def new_table(ctx: Context, table: str | None, **overrides) -> dict:

@@ -56,6 +56,8 @@ class Rule:
     every: bool = False
     #: hits classify the statement (count as understanding it); False for advice-only context rules
     classifies: bool = True
+    #: the rule classifies data changes (a migration mixing them with DDL is mixed)
+    changes_data: bool = False
 
     def check(self, stmt: Statement, ctx: "Context") -> Iterable[Hit]:
         raise NotImplementedError
@@ -151,3 +153,26 @@ def table_name(node: exp.Expr | None) -> str | None:
     if isinstance(node, exp.Identifier):
         return node.name
     return getattr(node, "name", None) or None
+
+
+class SchemaKnowledge:
+    """Facts about the schema that outlive one migration, carried through an ordered run of migrations.
+
+    Only facts that stay true after COMMIT: validated NOT NULL checks, NOT NULL columns, columns a CHECK
+    reads, column types. Whether a table is new, locks and transactions stay per migration.
+    """
+
+    FIELDS = ("not_null_checks", "not_null_columns", "checked_columns", "column_types")
+
+    def __init__(self) -> None:
+        self.facts: dict[str, object] = {}
+
+    def load_into(self, ctx: Context) -> None:
+        for name in self.FIELDS:
+            if name in self.facts:
+                value = self.facts[name]
+                setattr(ctx, name, value.copy())  # type: ignore[attr-defined]
+
+    def save_from(self, ctx: Context) -> None:
+        for name in self.FIELDS:
+            self.facts[name] = getattr(ctx, name).copy()

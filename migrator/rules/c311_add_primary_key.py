@@ -42,4 +42,5 @@ class AddPrimaryKey(AlterTableRule):
                                **new_table(ctx, alter.table, severity=Severity.WARNING, rewrite=Rewrite.SCAN))
             else:
                 yield self.hit(f"adds a primary key to {alter.table}: builds a unique index (and sets NOT NULL) under "
-                               "ACCESS EXCLUSIVE", table=alter.table, action=action.index, **new_table(ctx, alter.table))
+                               "ACCESS EXCLUSIVE", table=alter.table, action=action.index,
+                               **new_table(ctx, alter.table))

@@ -1,5 +1,5 @@
 from migrator.phases import Lock, Phase, Severity
-from migrator.rules._alter import AlterTableRule, alter_table, new_table
+from migrator.rules._alter import AlterTableRule, alter_table, never_raise, new_table
 from migrator.sql.words import alter_target
 
 _KINDS = {("TABLE",), ("VIEW",), ("MATERIALIZED", "VIEW"), ("SEQUENCE",), ("TYPE",), ("DOMAIN",), ("FUNCTION",),
@@ -31,6 +31,9 @@ class SetSchema(AlterTableRule):
     fix = "keep the old qualified name working (view or wrapper) until blue is gone, or move it in the contract phase"
 
     def check(self, stmt, ctx):
+        return never_raise(self, self._check(stmt, ctx))
+
+    def _check(self, stmt, ctx):
         alter = alter_table(stmt)
         if alter is not None:
             for action in alter.actions:

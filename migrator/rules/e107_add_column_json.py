@@ -1,7 +1,7 @@
 from sqlglot import exp
 
 from migrator.phases import Phase, Severity
-from migrator.rules._alter import AlterTableRule, add_column, alter_table, is_json
+from migrator.rules._alter import AlterTableRule, add_column, alter_table, is_json, never_raise
 from migrator.rules._base import table_name
 
 
@@ -29,6 +29,9 @@ class AddColumnJson(AlterTableRule):
     fix = "declare the column jsonb"
 
     def check(self, stmt, ctx):
+        return never_raise(self, self._check(stmt, ctx))
+
+    def _check(self, stmt, ctx):
         node = stmt.node
         if isinstance(node, exp.Create):
             if (node.args.get("kind") or "").upper() != "TABLE" or not isinstance(node.this, exp.Schema):

@@ -103,7 +103,7 @@ class CreateTable(Rule):
         parts = [f"creates table {name}" + (" from a query" if query else "")]
         lock, table = None, name
         if existing:
-            lock = Lock.SHARE_ROW_EXCLUSIVE
+            lock, table = Lock.SHARE_ROW_EXCLUSIVE, existing[0]  # the lock is on the referenced table
             parts.append(f"its foreign keys lock {', '.join(existing)} SHARE ROW EXCLUSIVE (writes blocked) briefly")
         existing_parents = [p for p in inherits if p and not ctx.is_new_table(p)]
         if existing_parents:

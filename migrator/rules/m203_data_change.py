@@ -39,6 +39,7 @@ class DataChange(Rule):
 
     id, name, phase, severity = "M203", "data-change", Phase.MIGRATE, Severity.INFO
     lock = Lock.ROW_EXCLUSIVE
+    changes_data = True
     nodes = (exp.Update, exp.Delete, exp.Insert, exp.Merge, exp.Copy, exp.Select)
     fix = "batch it by key range in its own migrate revision, committing between batches"
 

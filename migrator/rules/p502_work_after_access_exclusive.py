@@ -27,12 +27,12 @@ class WorkAfterAccessExclusive(Rule):
     fix = "commit after the ACCESS EXCLUSIVE statement and run this one in its own transaction"
 
     def check(self, stmt, ctx):
-        held = {t: line for t, line in ctx.exclusive_in_transaction.items() if t not in ctx.created_tables}
+        held = sorted(t for t in ctx.exclusive_in_transaction if t not in ctx.created_tables)
         if not held or not ctx.transactional:
             return
         slow = [h for h in ctx.current_hits if h.rule.classifies and (h.rewrite >= Rewrite.SCAN or h.phase == Phase.MIGRATE)]
         if not slow:
             return
-        locked = ", ".join(f"{t} (line {line})" for t, line in sorted(held.items()))
-        yield self.hit(f"runs while ACCESS EXCLUSIVE on {locked} is held until COMMIT: "
+        locked = ", ".join(held)
+        yield self.hit(f"runs while ACCESS EXCLUSIVE on {locked}, taken earlier in this transaction, is held until COMMIT: "
                        "the table stays blocked for this statement too", table=slow[0].table, lock=None)

@@ -1,0 +1,169 @@
+"""SARIF 2.1.0 for code-scanning tools (GitHub code scanning, Azure DevOps, IDE viewers).
+
+One run; `tool.driver.rules` lists every registered rule (id, name, title, docs, default level) and each
+result points into it with `ruleIndex`. A result sits on its statement's first line and column; findings
+about a whole migration (mixed phases, declared phase, ...) sit on line 1. Findings silenced by a
+`-- migrator: ignore ... reason: ...` comment are kept, with an `inSource` suppression carrying the reason.
+A migration that could not be read becomes an error notification and `executionSuccessful: false`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from pathlib import Path, PurePath
+from urllib.parse import quote
+
+from migrator.model import Finding, MigrationReport, Report, StatementReport
+from migrator.phases import Severity
+from migrator.report._paths import end_line, relative_path
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+VERSION = "2.1.0"
+FALLBACK_URI = "https://pypi.org/project/migrator/"
+SRCROOT = "%SRCROOT%"
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _information_uri() -> str:
+    """The project's home page from the installed package metadata, else its PyPI page."""
+    try:
+        from importlib.metadata import PackageNotFoundError, metadata
+
+        meta = metadata("migrator")
+    except (ImportError, PackageNotFoundError):  # running from a source tree
+        return FALLBACK_URI
+    for entry in meta.get_all("Project-URL") or ():
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "home", "source", "repository") and url.strip():
+            return url.strip()
+    home = meta.get("Home-page")
+    return home.strip() if home and home.strip().lower() != "unknown" else FALLBACK_URI
+
+
+def _version() -> str:
+    from migrator import __version__
+
+    return __version__
+
+
+def rule_descriptor(rule) -> dict:
+    """A SARIF reportingDescriptor from a rule: the docstring's title and body are its documentation."""
+    doc = inspect.cleandoc(type(rule).__doc__ or "")
+    title, _, body = doc.partition("\n")
+    title = title.strip() or rule.name
+    body = body.strip() or title
+    help_text = f"{body}\n\n## Fix\n{rule.fix}" if rule.fix else body
+    level = LEVELS[rule.severity] if rule.severity is not None else "none"
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": body},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": level},
+        "properties": {
+            "phase": rule.phase.label,
+            "lock": rule.lock.label if rule.lock else None,
+            "rewrite": rule.rewrite.label,
+            "tags": ["migrator", rule.phase.label],
+        },
+    }
+
+
+def _artifact(source: str) -> dict:
+    path = relative_path(source)
+    if PurePath(path).is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _message(f: Finding) -> str:
+    return f"{f.message.rstrip('. ')}. Fix: {f.fix}" if f.fix else f.message
+
+
+class _Builder:
+    def __init__(self) -> None:
+        from migrator.rules.registry import all_rules
+
+        self.rules: list[dict] = []
+        self.index: dict[str, int] = {}
+        for rule in all_rules():
+            self._add(rule.id, rule_descriptor(rule))
+
+    def _add(self, rule_id: str, descriptor: dict) -> int:
+        self.index[rule_id] = len(self.rules)
+        self.rules.append(descriptor)
+        return self.index[rule_id]
+
+    def rule_index(self, f: Finding) -> int:
+        found = self.index.get(f.rule)
+        if found is None:  # a rule the registry does not know (e.g. an unloaded plug-in): describe it minimally
+            found = self._add(f.rule, {"id": f.rule, "name": f.name, "shortDescription": {"text": f.name}})
+        return found
+
+    def result(self, f: Finding, m: MigrationReport, s: StatementReport | None) -> dict:
+        region = {"startLine": s.line, "startColumn": s.column} if s else {"startLine": 1, "startColumn": 1}
+        if s is not None and m.revision is None:  # alembic: lines point into the revision file, not the SQL
+            region["endLine"] = end_line(s.line, s.sql)
+            region["snippet"] = {"text": s.sql}
+        properties = {
+            "phase": (s.phase if s else m.phase).label,
+            "lock": s.lock.label if s and s.lock else None,
+            "table": s.table if s else None,
+            "rewrite": s.rewrite.label if s else None,
+            "migration": m.source,
+            "migrationPhase": m.phase.label,
+        }
+        if m.revision is not None:
+            properties["revision"] = m.revision
+        key = f"{f.rule}\0{relative_path(m.source)}\0{' '.join(s.sql.split()) if s else ''}\0{f.message}"
+        result = {
+            "ruleId": f.rule,
+            "ruleIndex": self.rule_index(f),
+            "level": LEVELS[f.severity],
+            "message": {"text": _message(f)},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(m.source), "region": region}}],
+            "partialFingerprints": {"migratorFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
+            "properties": properties,
+        }
+        if f.suppressed is not None:
+            result["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
+        return result
+
+
+def to_sarif(report: Report) -> dict:
+    b = _Builder()
+    results: list[dict] = []
+    notifications: list[dict] = []
+    for m in report.migrations:
+        for s in m.statements:
+            results.extend(b.result(f, m, s) for f in s.findings)
+        results.extend(b.result(f, m, None) for f in m.findings)
+        if m.error:
+            notifications.append({
+                "level": "error",
+                "message": {"text": m.error},
+                "locations": [{"physicalLocation": {"artifactLocation": _artifact(m.source)}}],
+            })
+    run = {
+        "tool": {"driver": {
+            "name": "migrator",
+            "version": _version(),
+            "semanticVersion": _version(),
+            "informationUri": _information_uri(),
+            "rules": b.rules,
+        }},
+        "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
+        "results": results,
+        "properties": {"summary": report.summary()},
+    }
+    return {"$schema": SCHEMA, "version": VERSION, "runs": [run]}
+
+
+def render_sarif(report: Report) -> str:
+    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False) + "\n"
