@@ -162,3 +162,8 @@ def test_facts_carry_across_the_files_of_one_run(tmp_path):
     assert {f.rule: f.severity for f in set_not_null.findings}["C305"] is Severity.INFO  # no scan: CHECK proves it
     alone = classify_paths([str(tmp_path / "002_not_null.sql")]).migrations[0].statements[0]
     assert {f.rule: f.severity for f in alone.findings}["C305"] is Severity.ERROR
+
+
+def test_suppression_comment_is_case_insensitive():
+    report = classify_sql("-- Migrator: IGNORE C317 reason: reviewed\nALTER TABLE users DROP COLUMN a;", "x.sql")
+    assert "C317" not in findings(report)
