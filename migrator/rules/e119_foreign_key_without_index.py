@@ -28,10 +28,12 @@ class ForeignKeyWithoutIndex(Rule):
         return ()
 
     def finish(self, ctx, report):
+        if not ctx.foreign_keys:
+            return
+        prefixes = {(t, cols[:n]) for t, cols in ctx.indexed for n in range(1, len(cols) + 1)}
         for table, columns, index in ctx.foreign_keys:
             if not columns:
                 continue
-            covered = any(t == table and cols[: len(columns)] == columns for t, cols in ctx.indexed)
-            if not covered and 0 <= index < len(report.statements):
+            if (table, columns) not in prefixes and 0 <= index < len(report.statements):
                 yield index, self.hit(f"no index on {table} ({', '.join(columns)}) in this migration: deletes on "
                                       "the referenced table scan it", table=table)

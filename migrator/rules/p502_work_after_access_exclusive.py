@@ -27,8 +27,10 @@ class WorkAfterAccessExclusive(Rule):
     fix = "commit after the ACCESS EXCLUSIVE statement and run this one in its own transaction"
 
     def check(self, stmt, ctx):
+        if not ctx.exclusive_in_transaction or not ctx.transactional:
+            return
         held = sorted(t for t in ctx.exclusive_in_transaction if t not in ctx.created_tables)
-        if not held or not ctx.transactional:
+        if not held:
             return
         slow = [h for h in ctx.current_hits if h.rule.classifies and (h.rewrite >= Rewrite.SCAN or h.phase == Phase.MIGRATE)]
         if not slow:
