@@ -137,33 +137,57 @@ def lint(
 
 
 @app.command()
-def demo(fmt: FormatOpt = OutputFormat.text, config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
-    """Classify the demo app's alembic revisions (migrations/) and check each against its declared phase.
+def demo(
+    fmt: FormatOpt = OutputFormat.text,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+    provider: Annotated[str, typer.Option("--provider", help="Where the throwaway PostgreSQL comes from: embedded|local|url|docker|auto.")] = "embedded",
+    database_url: Annotated[Optional[str], typer.Option("--database-url", help="Server for --provider url [env: MIGRATOR_DATABASE_URL].")] = None,
+    classify_only: Annotated[bool, typer.Option("--classify-only", help="Only classify the demo's revisions.")] = False,
+) -> None:
+    """The whole story on the demo app: classify its release, then prove it with blue's own tests.
 
-    Uses ./alembic.ini, else the one in migrator's source checkout. Exit 0 when every revision
-    classifies as it declares.
+    1. classifies the demo's alembic revisions (migrations/) and checks each against its declared phase;
+    2. `compat --matrix` on the good green release: blue's suite passes on the expanded schema;
+    3. `compat` on a broken green release (demo/broken_green/): blue's suite catches it.
+    Exit 0 when the story goes as told.
     """
-    from pathlib import Path
+    from migrator.demo_cli import run_demo_command
 
-    from migrator import api
-    from migrator.config import load_config
-    from migrator.errors import MigratorError
-    from migrator.report import render
+    raise typer.Exit(run_demo_command(fmt.value, config, verbose, provider, database_url, classify_only))
 
-    try:
-        cfg = load_config(Path(config) if config else None)
-        report = api.demo(config=cfg)
-    except MigratorError as exc:
-        _err(str(exc))
-        raise typer.Exit(2) from None
-    sys.stdout.write(render(report, fmt.value, verbose=verbose))
-    summary = "".join(line + "\n" for line in api.phase_summary(report))
-    # text: the summary follows the report; machine formats keep stdout parseable, so it goes to stderr
-    (sys.stdout if fmt is OutputFormat.text else sys.stderr).write(("\n" if fmt is OutputFormat.text else "") + summary)
-    for m in report.migrations:
-        if m.error:
-            _err(m.error)
-    raise typer.Exit(api.demo_exit_code(report))
+
+class CompatFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def compat(
+    blue: Annotated[str, typer.Option("--blue", help="Git ref (tag, branch, sha) of the running version.")],
+    green: Annotated[Optional[str], typer.Option("--green", help="Git ref of the new version [default: the working tree].")] = None,
+    project_dir: Annotated[str, typer.Option("--project-dir", help="The app's folder in the repository.")] = ".",
+    suite: Annotated[Optional[str], typer.Option("--suite", help="Blue's compat suite [default: compat_tests].")] = None,
+    python: Annotated[Optional[str], typer.Option("--python", help="Interpreter that runs the suite.")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider", help="auto|url|embedded|local|docker.")] = None,
+    database_url: Annotated[Optional[str], typer.Option("--database-url", help="Server for the url provider [env: MIGRATOR_DATABASE_URL].")] = None,
+    url_var: Annotated[Optional[str], typer.Option("--url-var", help="Variable that carries the URL [default: DATABASE_URL].")] = None,
+    url_form: Annotated[Optional[str], typer.Option("--url-form", help="URL scheme, e.g. postgresql+psycopg or postgresql.")] = None,
+    env: Annotated[Optional[list[str]], typer.Option("--env", help="KEY=VALUE for the suite and alembic (repeatable).")] = None,
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Write the evidence JSON here.")] = None,
+    matrix: Annotated[bool, typer.Option("--matrix", help="Also run green's suite on the expanded and contracted schemas.")] = False,
+    fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
+    alembic_config: AlembicOpt = None,
+) -> None:
+    """Run blue's own test suite against the schema green's expand and migrate revisions produce."""
+    from migrator.compat.cli_support import run_compat_command
+
+    given = {k for k, v in dict(suite=suite, python=python, provider=provider, url_var=url_var,
+                                 url_form=url_form, alembic_ini=alembic_config).items() if v is not None}
+    raise typer.Exit(run_compat_command(
+        given, blue=blue, green=green, project_dir=project_dir, suite=suite, python=python, provider=provider,
+        database_url=database_url, url_var=url_var, url_form=url_form, env=env or [], evidence=evidence,
+        matrix=matrix, fmt=fmt.value, alembic_ini=alembic_config))
 
 
 @app.command()

@@ -18,6 +18,8 @@ class SqlSource:
 
 
 def read_sql_file(path: Path) -> SqlSource:
+    if path.suffix == ".py":
+        raise InputError("a Python file, not SQL: classify alembic revisions with --alembic-config", str(path))
     try:
         data = path.read_bytes()
     except FileNotFoundError:

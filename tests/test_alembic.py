@@ -507,7 +507,7 @@ def test_logging_configured_by_env_py_is_undone():
 
 
 def test_cli_demo_text_and_exit_0():
-    result = run("demo", cwd=ROOT)
+    result = run("demo", "--classify-only", cwd=ROOT)
     assert result.code == 0, result.err
     assert result.out.rstrip().splitlines()[-5:] == [
         "0001 expand (declared expand) ok",
@@ -521,7 +521,7 @@ def test_cli_demo_text_and_exit_0():
 
 
 def test_cli_demo_json_keeps_stdout_parseable():
-    result = run("demo", "--format", "json", cwd=ROOT)
+    result = run("demo", "--classify-only", "--format", "json", cwd=ROOT)
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert [m["revision"] for m in data["migrations"]] == ["0001", "0002", "0003", "0004", "0005"]

@@ -1,0 +1,86 @@
+"""What `migrator compat` is asked to do: CLI options over `[tool.migrator.compat]` over defaults."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrator.errors import ConfigError
+
+URL_ENV = "MIGRATOR_DATABASE_URL"
+PROVIDERS = ("auto", "url", "embedded", "local", "docker")
+
+
+@dataclass
+class CompatOptions:
+    blue: str
+    green: str | None = None  # None: the working tree
+    repo: Path = field(default_factory=Path.cwd)  # any folder inside the git repository
+    project_dir: str = "."  # the app's folder, relative to the repository root
+    alembic_ini: str = "alembic.ini"
+    suite: str = "compat_tests"
+    python: str = field(default_factory=lambda: sys.executable)
+    provider: str = "auto"
+    database_url: str | None = None
+    url_var: str = "DATABASE_URL"
+    url_form: str = "postgresql+psycopg"
+    env_map: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    evidence: Path | None = None
+    matrix: bool = False
+    timeout: float = 1800.0
+    template_cache: bool = True  # url provider: keep blue's schema as a template database between checks
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise ConfigError(f"unknown provider {self.provider!r} (expected one of {', '.join(PROVIDERS)})")
+
+
+# keys of [tool.migrator.compat] and the option each sets
+_KEYS = {
+    "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
+    "timeout": float, "template_cache": bool, "env_map": dict, "env": dict,
+}
+
+
+def read_compat_section(pyproject: Path) -> dict:
+    """The [tool.migrator.compat] table of the app's pyproject.toml (empty when absent)."""
+    if not pyproject.is_file():
+        return {}
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
+    section = data.get("tool", {}).get("migrator", {}).get("compat", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{pyproject}: [tool.migrator.compat] must be a table")
+    for key, value in section.items():
+        kind = _KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"{pyproject}: [tool.migrator.compat] has unknown key {key!r}")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind):
+            raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a {kind.__name__}")
+        if kind is dict and not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
+    return section
+
+
+def apply_section(opts: CompatOptions, section: dict, explicit: set[str]) -> CompatOptions:
+    """Fill the options the user did not give on the command line (`explicit`) from the config section."""
+    for key, value in section.items():
+        name = "alembic_ini" if key == "alembic_config" else key
+        if name in ("env", "env_map"):
+            merged = dict(value)
+            merged.update(getattr(opts, name))  # the command line wins per variable
+            setattr(opts, name, merged)
+        elif name not in explicit:
+            setattr(opts, name, value)
+    if opts.database_url is None:
+        opts.database_url = os.environ.get(URL_ENV) or None
+    CompatOptions.__post_init__(opts)
+    return opts

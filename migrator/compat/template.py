@@ -1,0 +1,76 @@
+"""Blue's schema, built once per blue commit into a template database and cloned for every check.
+
+Only for a server migrator does not own (the url provider): a server migrator starts is thrown away
+after the check, so there the schema is built straight into the check's database. The template is
+built under a temporary name and renamed when complete, so a crash never leaves a half-built template
+that a later check would trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_PREFIX = "migrator_tpl"
+CHECK_PREFIX = "migrator_check"
+BUILD_PREFIX = "migrator_build"
+
+
+def template_name(*parts: str) -> str:
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
+    return f"{TEMPLATE_PREFIX}_{digest}"
+
+
+def blue_database(server, key_parts: tuple[str, ...], build: Callable[[str], None], *, cache: bool):
+    """A new database at blue's schema. `build(url)` brings an empty database to blue's schema."""
+    if not (cache and server.provider == "url"):
+        db = server.create_database(prefix=CHECK_PREFIX)
+        build(db.url)
+        return db, False
+    name = template_name(*key_parts)
+    if not _exists(server, name):
+        log.info("building blue's schema into template %s (once per blue commit)", name)
+        staging = server.create_database(prefix=BUILD_PREFIX)
+        build(staging.url)  # a failure leaves the staging database to the server's cleanup
+        _publish(server, staging, name)
+    else:
+        log.info("cloning blue's schema from template %s", name)
+    return server.create_database(prefix=CHECK_PREFIX, template=name), True
+
+
+def _exists(server, name: str) -> bool:
+    rows = server.connect().execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchall()
+    return bool(rows)
+
+
+def _publish(server, staging, name: str) -> None:
+    """Rename the complete staging database to the template name and freeze it; lose a race gracefully."""
+    import psycopg
+    from psycopg import sql
+
+    server._terminate(staging.name)
+    try:
+        server.connect().execute(
+            sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(staging.name), sql.Identifier(name)))
+    except psycopg.errors.DuplicateDatabase:
+        staging.drop()  # another check built the same template meanwhile
+        return
+    staging.dropped = True  # it lives on under the template name, outside the server's cleanup
+    server.connect().execute(
+        sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+
+
+def drop_templates(server) -> list[str]:
+    """Remove every cached blue template on the server (`migrator compat --prune-templates`)."""
+    from psycopg import sql
+
+    names = [r[0] for r in server.connect().execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEMPLATE_PREFIX.replace("_", r"\_") + r"\_%",))]
+    for name in names:
+        ident = sql.Identifier(name)
+        server.connect().execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
+        server.connect().execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
+    return names

@@ -1,0 +1,96 @@
+"""pytest fixtures for compat suites: the database `migrator compat` made, as a URL, an engine, a connection.
+
+Loaded automatically (entry point `pytest11`) wherever migrator is installed; a suite in an environment
+without migrator can load it with `pytest_plugins = ["migrator.pytest_plugin"]` in its conftest.py.
+
+    def test_insert_user(db_connection):
+        db_connection.execute(text("INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.org')"))
+        assert db_connection.execute(text("SELECT count(*) FROM users")).scalar() == 1   # rolled back afterwards
+
+Fixtures:
+- `database_url` (session): the URL in $MIGRATOR_URL_VAR (set by `migrator compat` when its url_var is not
+  DATABASE_URL) or else $DATABASE_URL; tests that use it are skipped with the reason when it is unset.
+- `db_engine` (session): a SQLAlchemy engine on it (a URL without a driver gets psycopg 3 when installed),
+  disposed at the end of the session.
+- `db_connection`: a connection inside a transaction that is rolled back after the test, so tests see
+  each other's schema but never each other's rows (so do not call commit(); for a statement expected to
+  fail use `with db_connection.begin_nested():`, a savepoint).
+
+Defining a fixture of the same name in a conftest.py overrides these. Importing this module costs nothing:
+SQLAlchemy is imported by the fixtures, when a test asks for them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+URL_VAR_ENV = "MIGRATOR_URL_VAR"
+DEFAULT_URL_VAR = "DATABASE_URL"
+
+
+def url_var() -> str:
+    """The name of the environment variable that holds the database URL."""
+    return os.environ.get(URL_VAR_ENV) or DEFAULT_URL_VAR
+
+
+def _safe(url: str) -> str:
+    return re.sub(r"(://[^/@\s:]*:)[^/@\s]+@", r"\1***@", url)
+
+
+def pytest_report_header(config):
+    var = url_var()
+    url = os.environ.get(var, "").strip()
+    return f"migrator: database from {var}: {_safe(url)}" if url else None
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The database URL from the environment; skips the test when it is unset."""
+    var = url_var()
+    url = os.environ.get(var, "").strip()
+    if not url:
+        pytest.skip(f"{var} is not set: run this suite with `migrator compat`, or set {var} to a PostgreSQL URL")
+    return url
+
+
+def _with_driver(url: str):
+    """A sqlalchemy URL; a plain postgresql:// / postgres:// URL gets psycopg 3 when it is installed
+    (SQLAlchemy would otherwise pick psycopg2)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg") is not None:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        elif parsed.drivername == "postgres":
+            parsed = parsed.set(drivername="postgresql")
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url):
+    """A SQLAlchemy engine on `database_url`, disposed when the session ends."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(_with_driver(database_url))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_connection(db_engine):
+    """A connection in a transaction that is rolled back after the test."""
+    with db_engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                transaction.rollback()

@@ -1,0 +1,3 @@
+"""Stands for the app's models module that env.py imports."""
+
+TREE = "unset"
