@@ -210,6 +210,210 @@ def rules(fmt: FormatOpt = OutputFormat.text) -> None:
         sys.stdout.write(f"{r.id}  {r.name:<40} {r.phase.label:<9} {sev}\n")
 
 
+# --- release: plan / expand / migrate / switch / rollback / contract / status ----------------------------------
+
+class ReleaseFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+RELEASE = "Release (against the target database)"
+DatabaseUrlOpt = Annotated[Optional[str], typer.Option("--database-url", help="Target database, SQLAlchemy-style URL [env: MIGRATOR_DATABASE_URL].")]
+ProjectDirOpt = Annotated[str, typer.Option("--project-dir", help="Green's checkout: the folder holding alembic.ini.")]
+ReleaseIdOpt = Annotated[Optional[str], typer.Option("--release", help="Release id [default: the release in flight].")]
+WaitOpt = Annotated[float, typer.Option("--wait", metavar="SECONDS", help="Wait this long for another migrator command on the database to finish (0: exit 2 at once).")]
+ReleaseAlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", help="alembic.ini in the project folder [default: alembic_config of [tool.migrator], else alembic.ini].")]
+ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option("--format", "-f", help="Output format.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Go past a refusing gate (needs --reason; both go into the ledger).")]
+ReasonOpt = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the ledger (required with --force).")]
+LockTimeoutOpt = Annotated[Optional[str], typer.Option("--lock-timeout", help="lock_timeout of every DDL session, e.g. 500ms.")]
+StatementTimeoutOpt = Annotated[Optional[str], typer.Option("--statement-timeout", help="statement_timeout of DDL sessions (0 = none).")]
+LockRetriesOpt = Annotated[Optional[int], typer.Option("--lock-retries", help="Retries after a lock timeout, per revision.")]
+SoakOpt = Annotated[Optional[str], typer.Option("--soak", help="Time on green before contract, e.g. 15m (0 allowed).")]
+BlueAppOpt = Annotated[Optional[str], typer.Option("--blue-application-name", help="application_name of blue's sessions: contract waits until none is left.")]
+LedgerSchemaOpt = Annotated[Optional[str], typer.Option("--ledger-schema", help="Schema of migrator's ledger [default: migrator].")]
+
+
+def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
+    """Options -> ReleaseContext -> commands.<command> -> render. Results on stdout, progress on stderr."""
+    from pathlib import Path
+
+    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.errors import MigratorError
+    from migrator.release import commands
+    from migrator.release.render import error_result, render
+
+    _log_to_stderr()
+    overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
+                                                   "blue_application_name", "ledger_schema")}
+    evidence = values.pop("evidence", None)
+    config = values.pop("config", None)
+    ctx = commands.ReleaseContext(
+        project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
+        overrides={k: v for k, v in overrides.items() if v is not None},
+        evidence=Path(evidence) if evidence else None, **values)
+    try:
+        result = commands.run(command, ctx)
+    except MigratorError as exc:
+        code = getattr(exc, "exit_code", 2)
+        _err(commands.scrub(exc, ctx.database_url))
+        if fmt is ReleaseFormat.json:
+            sys.stdout.write(render(error_result(command, exc, code), "json"))
+        return code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    sys.stdout.write(render(result, fmt.value))
+    return 0
+
+
+@app.command(rich_help_panel=RELEASE)
+def plan(
+    blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref of the version production runs [default: green of the last contracted release].")] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Only show the plan (e.g. for a PR comment): write nothing.")] = False,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    wait: WaitOpt = 0.0,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    lock_retries: LockRetriesOpt = None,
+    soak: SoakOpt = None,
+    blue_application_name: BlueAppOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Plan green's release against the live database and record it as planned: per phase each statement with
+    lock, table, estimated rows, rewrite and risk, and the gates ahead (markdown: the DBA's PR comment)."""
+    raise typer.Exit(_run_release(
+        "plan", fmt, blue=blue, record=not no_record, database_url=database_url, project_dir=project_dir,
+        alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
+        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+
+
+def _phase_command(command: str):
+    def run_phase(
+        database_url: DatabaseUrlOpt = None,
+        project_dir: ProjectDirOpt = ".",
+        alembic_config: ReleaseAlembicOpt = None,
+        config: ConfigOpt = None,
+        release: ReleaseIdOpt = None,
+        wait: WaitOpt = 0.0,
+        fmt: ReleaseFormatOpt = ReleaseFormat.text,
+        lock_timeout: LockTimeoutOpt = None,
+        statement_timeout: StatementTimeoutOpt = None,
+        lock_retries: LockRetriesOpt = None,
+        ledger_schema: LedgerSchemaOpt = None,
+    ) -> None:
+        raise typer.Exit(_run_release(
+            command, fmt, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
+            config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
+            statement_timeout=statement_timeout, lock_retries=lock_retries, ledger_schema=ledger_schema))
+
+    run_phase.__name__ = command
+    return run_phase
+
+
+app.command("expand", rich_help_panel=RELEASE,
+            help="Apply the release's expand revisions (each in its own transaction, lock_timeout + retries).")(
+    _phase_command("expand"))
+app.command("migrate", rich_help_panel=RELEASE,
+            help="Apply the release's migrate revisions (data changes; batched, resumable backfills).")(
+    _phase_command("migrate"))
+
+
+@app.command(rich_help_panel=RELEASE)
+def switch(
+    to: Annotated[str, typer.Option("--to", help="The colour to send traffic to (green; back to blue is `rollback`).")] = "green",
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")] = None,
+    force: ForceOpt = False,
+    reason: ReasonOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    wait: WaitOpt = 0.0,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Move traffic to green through the router hook, after the switch gate: expand and migrate done, passing
+    compat evidence for the live schema and this release's commits, the hook's pre-switch check."""
+    raise typer.Exit(_run_release(
+        "switch", fmt, to_color=to, evidence=evidence, force=force, reason=reason, database_url=database_url,
+        project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release, wait=wait,
+        ledger_schema=ledger_schema))
+
+
+@app.command(rich_help_panel=RELEASE)
+def rollback(
+    reason: ReasonOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    wait: WaitOpt = 0.0,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Send traffic back to blue (only before contract; applied revisions stay)."""
+    raise typer.Exit(_run_release(
+        "rollback", fmt, reason=reason, database_url=database_url, project_dir=project_dir,
+        alembic_ini=alembic_config, config=config, release_id=release, wait=wait, ledger_schema=ledger_schema))
+
+
+@app.command(rich_help_panel=RELEASE)
+def contract(
+    force: ForceOpt = False,
+    reason: ReasonOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    wait: WaitOpt = 0.0,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    lock_retries: LockRetriesOpt = None,
+    soak: SoakOpt = None,
+    blue_application_name: BlueAppOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """After the contract gate (traffic on green, soak time, no rollback, no blue sessions), apply the contract
+    revisions: blue's schema goes, and rollback with it."""
+    raise typer.Exit(_run_release(
+        "contract", fmt, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
+        alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
+        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+
+
+@app.command(rich_help_panel=RELEASE)
+def status(
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Also evaluate the switch gate with this evidence file.")] = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    soak: SoakOpt = None,
+    blue_application_name: BlueAppOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """The release's state, evidence, gates (evaluated, not enforced), recent events and the next command."""
+    raise typer.Exit(_run_release(
+        "status", fmt, evidence=evidence, database_url=database_url, project_dir=project_dir,
+        alembic_ini=alembic_config, config=config, release_id=release, soak=soak,
+        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 

@@ -108,18 +108,19 @@ def test_demo_sql_is_the_offline_rendering(in_root):
     assert "M203" in rules(migrations["0004"], suppressed=True)  # reviewed in the revision file, with a reason
     assert sqls(migrations["0005"]) == [
         "SET lock_timeout = '500ms'",
-        "DROP TRIGGER users_sync_full_name ON users",
-        "DROP FUNCTION users_sync_full_name()",
+        "DROP TRIGGER IF EXISTS users_sync_full_name ON users",
+        "DROP FUNCTION IF EXISTS users_sync_full_name()",
+        "ALTER TABLE users DROP CONSTRAINT IF EXISTS users_full_name_not_null",
         "ALTER TABLE users ADD CONSTRAINT users_full_name_not_null CHECK (full_name IS NOT NULL) NOT VALID",
         "COMMIT",
         "ALTER TABLE users VALIDATE CONSTRAINT users_full_name_not_null",
         "BEGIN",
         "ALTER TABLE users ALTER COLUMN full_name SET NOT NULL",
         "ALTER TABLE users DROP CONSTRAINT users_full_name_not_null",
-        "ALTER TABLE users DROP COLUMN name",
+        "ALTER TABLE users DROP COLUMN IF EXISTS name",
     ]
     # the CHECK validated in its own transaction proves NOT NULL: no scan under ACCESS EXCLUSIVE
-    set_not_null = migrations["0005"].statements[7]
+    set_not_null = migrations["0005"].statements[8]
     assert set_not_null.rewrite.label == "none" and "C305" in set_not_null.rules
     for m in migrations.values():
         assert not any("alembic_version" in s for s in sqls(m)), m.revision
@@ -130,9 +131,9 @@ def test_demo_statement_lines_point_into_the_revision_file(in_root):
     m = by_revision(api.classify_alembic("alembic.ini"))["0005"]
     lines = Path(m.source).read_text().splitlines()
     drop_trigger = m.statements[1]
-    assert lines[drop_trigger.line - 1][drop_trigger.column - 1:].startswith("DROP TRIGGER users_sync_full_name")
-    # op.alter_column() has no SQL text in the file: the statement points at `def upgrade`
-    assert lines[m.statements[3].line - 1].startswith("def upgrade(")
+    assert lines[drop_trigger.line - 1][drop_trigger.column - 1:].startswith("DROP TRIGGER IF EXISTS users_sync_full_name")
+    # op.create_check_constraint() has no SQL text in the file: the statement points at `def upgrade`
+    assert lines[m.statements[4].line - 1].startswith("def upgrade(")
 
 
 def test_demo_ini_holds_no_password_and_env_reads_database_url(in_root, monkeypatch):

@@ -1,19 +1,21 @@
 """Green (v2), migrate: copy users.name into full_name for the rows written before 0003.
 
 Online the backfill runs in batches of ids, each committed on its own
-(`autocommit_block`), so no long transaction holds row locks or bloats the
-table; rows that blue writes meanwhile are already synced by 0003's trigger.
-Offline (`alembic upgrade --sql`, `migrator classify`) there is no database to
-size the batches, so it renders one statement with the same effect; it is
-idempotent and can be re-run.
+(`autocommit_block`) together with its checkpoint (migrator.backfill), so no
+long transaction holds row locks or bloats the table, and a killed run resumes
+after the last committed batch; rows that blue writes meanwhile are already
+synced by 0003's trigger. Offline (`alembic upgrade --sql`, `migrator
+classify`) there is no database to size the batches, so it renders one
+statement with the same effect; it is idempotent and can be re-run.
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2024-02-12 10:05:00
 
 """
-from alembic import context, op
-import sqlalchemy as sa
+from alembic import op
+
+from migrator.backfill import backfill
 
 revision = "0004"
 down_revision = "0003"
@@ -31,17 +33,8 @@ BATCH_SIZE = 10_000
 
 def upgrade() -> None:
     with op.get_context().autocommit_block():  # outside the DDL transaction: each batch commits
-        if context.is_offline_mode():
-            op.execute("UPDATE users SET full_name = name WHERE full_name IS NULL")
-            return
-        bind = op.get_bind()
-        low, high = bind.execute(sa.text("SELECT min(id), max(id) FROM users WHERE full_name IS NULL")).one()
-        while low is not None and low <= high:
-            bind.execute(
-                sa.text("UPDATE users SET full_name = name WHERE full_name IS NULL AND id >= :low AND id < :high"),
-                {"low": low, "high": low + BATCH_SIZE},
-            )
-            low += BATCH_SIZE
+        # offline op.get_bind() is None: backfill renders one UPDATE instead
+        backfill(op.get_bind(), "users", "full_name = name", where="full_name IS NULL", batch_size=BATCH_SIZE)
 
 
 def downgrade() -> None:

@@ -21,17 +21,20 @@ phase = "contract"
 def upgrade() -> None:
     # Give up (and retry later) rather than queue every query on the table behind our lock.
     op.execute("SET lock_timeout = '500ms'")
-    op.execute("DROP TRIGGER users_sync_full_name ON users")
-    op.execute("DROP FUNCTION users_sync_full_name()")
+    # The VALIDATE below commits the first part on its own, so every step is written to be re-runnable
+    # (IF EXISTS): a run killed after that commit can simply be run again.
+    op.execute("DROP TRIGGER IF EXISTS users_sync_full_name ON users")
+    op.execute("DROP FUNCTION IF EXISTS users_sync_full_name()")
     # SET NOT NULL would scan the table under ACCESS EXCLUSIVE; a validated CHECK proves it first, and
     # VALIDATE scans under SHARE UPDATE EXCLUSIVE in a transaction of its own, without blocking writes.
+    op.execute("ALTER TABLE users DROP CONSTRAINT IF EXISTS users_full_name_not_null")
     op.create_check_constraint("users_full_name_not_null", "users", "full_name IS NOT NULL",
                                postgresql_not_valid=True)
     with op.get_context().autocommit_block():
         op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_full_name_not_null")
     op.alter_column("users", "full_name", existing_type=sa.Text, nullable=False)
     op.drop_constraint("users_full_name_not_null", "users", type_="check")
-    op.drop_column("users", "name")
+    op.execute("ALTER TABLE users DROP COLUMN IF EXISTS name")
 
 
 def downgrade() -> None:

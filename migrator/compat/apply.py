@@ -59,6 +59,17 @@ def _within(file: str | None, roots: Sequence[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
+def _installed_roots() -> list[Path]:
+    """Where installed packages live (site-packages, the interpreter's prefix) and migrator itself."""
+    import site
+
+    roots = {Path(p).resolve() for p in site.getsitepackages() if p}
+    roots.add(Path(sys.prefix).resolve())
+    roots.add(Path(sys.base_prefix).resolve())
+    roots.add(Path(__file__).resolve().parents[1])  # the migrator package
+    return list(roots)
+
+
 def _drop_relative_finders() -> None:
     """FileFinder for '' / '.' is bound to the cwd it was created in: forget it when cwd changes."""
     for key in [k for k in sys.path_importer_cache if not os.path.isabs(k or "")]:
@@ -95,9 +106,12 @@ def isolated(project_dir: str | Path, env: Mapping[str, str] | None = None, *, c
         added_paths = [Path(p if os.path.isabs(p) else os.path.join(folder, p)).resolve()
                        for p in sys.path if p not in saved_path]
         roots = [folder, *added_paths]
+        keep = _installed_roots()
         for name in [n for n in sys.modules if n not in saved_modules]:
             module = sys.modules.get(name)
-            if module is not None and _within(getattr(module, "__file__", None), roots):
+            file = getattr(module, "__file__", None) if module is not None else None
+            # a virtualenv inside the project folder is not project code: unloading half of SQLAlchemy breaks it
+            if module is not None and _within(file, roots) and not _within(file, keep):
                 del sys.modules[name]
         sys.path[:] = saved_path
         for key in [k for k in sys.path_importer_cache if k not in saved_cache]:

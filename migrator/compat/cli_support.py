@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -14,25 +15,38 @@ def run_compat_command(given: set[str], *, env: list[str], evidence: str | None,
     from migrator.compat.run import compat
     from migrator.config import load_config
     from migrator.errors import MigratorError
+    from migrator.provision import SignalExit
 
     _log_to_stderr()
     try:
         from migrator.compat import git
 
         repo = git.repo_root(Path.cwd())
-        app_dir = repo / values["project_dir"]
+        # --project-dir as typed (from the current folder when it exists there, else from the repository
+        # root), once: the app's pyproject.toml, the worktrees and the evidence all use this folder
+        project_dir = git.project_subdir(repo, values["project_dir"])
+        app_dir = repo / project_dir
         opts = CompatOptions(blue=values["blue"], green=values["green"], repo=repo,
-                             project_dir=values["project_dir"], evidence=Path(evidence) if evidence else None,
+                             project_dir=project_dir, evidence=Path(evidence) if evidence else None,
                              matrix=values["matrix"], database_url=values["database_url"],
                              env=parse_env_pairs(env))
         for key in given:
             setattr(opts, key, values[key])
-        apply_section(opts, read_compat_section(app_dir / "pyproject.toml"), given)
+        section = read_compat_section(app_dir / "pyproject.toml")
+        apply_section(opts, section, given, base=app_dir)
         config = load_config(app_dir / "pyproject.toml") if (app_dir / "pyproject.toml").is_file() else None
+        if "alembic_ini" not in given and "alembic_config" not in section and config and config.alembic_config:
+            opts.alembic_ini = config.alembic_config  # [tool.migrator] alembic_config, as classify and lint use it
         result = compat(opts, config)
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")
         return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt:  # compat() has cleaned up on its way out; typer would exit 130 silently
+        sys.stderr.write("migrator: interrupted\n")
+        return 130
+    except SignalExit as exc:  # SIGTERM, turned into an exception so that everything was cleaned up
+        sys.stderr.write(f"migrator: terminated by {signal.Signals(exc.signum).name}\n")
+        return 128 + exc.signum
     sys.stdout.write(render_compat(result, fmt))
     if result.result != "pass":
         sys.stderr.write(f"migrator: compat {result.result}: {result.reason}\n")

@@ -70,10 +70,15 @@ def read_compat_section(pyproject: Path) -> dict:
     return section
 
 
-def apply_section(opts: CompatOptions, section: dict, explicit: set[str]) -> CompatOptions:
-    """Fill the options the user did not give on the command line (`explicit`) from the config section."""
+def apply_section(opts: CompatOptions, section: dict, explicit: set[str], base: Path | None = None) -> CompatOptions:
+    """Fill the options the user did not give on the command line (`explicit`) from the config section.
+
+    `base`: the folder of the pyproject.toml; a relative `python` path there is taken from it (a bare
+    name such as "python3" is still looked up on PATH)."""
     for key, value in section.items():
         name = "alembic_ini" if key == "alembic_config" else key
+        if name == "python" and base is not None and os.sep in value and not os.path.isabs(value):
+            value = str(Path(base) / value)
         if name in ("env", "env_map"):
             merged = dict(value)
             merged.update(getattr(opts, name))  # the command line wins per variable

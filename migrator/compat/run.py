@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     guarded = _signals.acquire()  # SIGTERM -> exception, so every `with` below cleans up
     try:
         with ExitStack() as stack:
-            subdir = git.project_subdir(repo, opts.project_dir)
+            subdir = git.project_subdir(repo, repo / opts.project_dir)  # relative to the repository root
             blue_dir = stack.enter_context(git.worktree(repo, result.blue_sha, role="blue", subdir=subdir))
             if opts.green is None:
                 green_dir = repo / subdir
@@ -43,12 +45,15 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
             else:
                 green_dir = stack.enter_context(git.worktree(repo, result.green_sha, role="green", subdir=subdir))
             _check_layout(opts, blue_dir, green_dir)
-            blue_heads = apply.alembic_heads(blue_dir, opts.alembic_ini)
-            try:
-                plan = apply.plan_green(green_dir, opts.alembic_ini, blue_heads, config)
-            except CompatRefused as exc:
-                result.result, result.reason = "refused", str(exc)
-                return _finish(result, opts, started)
+            # env.py runs offline here (no database yet): it gets the same variables as online, with a
+            # placeholder database, so that settings it needs at import (POSTGRES_*, SECRET_KEY...) exist
+            with _environ(_alembic_env(opts, OFFLINE_URL)):
+                blue_heads = apply.alembic_heads(blue_dir, opts.alembic_ini)
+                try:
+                    plan = apply.plan_green(green_dir, opts.alembic_ini, blue_heads, config)
+                except CompatRefused as exc:
+                    result.result, result.reason = "refused", str(exc)
+                    return _finish(result, opts, started)
             result.revisions = _revisions(blue_heads, plan)
             try:
                 _run_checks(opts, result, stack, blue_dir, green_dir, plan)
@@ -58,6 +63,21 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     finally:
         if guarded:
             _signals.release()
+
+
+# what env.py sees while migrator reads the project offline: nothing listens there, nothing connects
+OFFLINE_URL = "postgresql+psycopg://migrator@localhost:5432/migrator_offline"
+
+
+@contextmanager
+def _environ(extra: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _check_layout(opts: CompatOptions, blue_dir: Path, green_dir: Path) -> None:
@@ -70,7 +90,7 @@ def _check_layout(opts: CompatOptions, blue_dir: Path, green_dir: Path) -> None:
             raise CompatError(f"{role}: {opts.alembic_ini} not found in {opts.project_dir!r}")
     suites = [("blue", blue_dir)] + ([("green", green_dir)] if opts.matrix else [])
     for role, folder in suites:
-        if not (folder / opts.suite).exists():
+        if not (folder / opts.suite.split("::", 1)[0]).exists():  # a pytest node id names a file
             raise CompatError(f"{role}: test suite {opts.suite!r} not found in {opts.project_dir!r}")
 
 
@@ -128,21 +148,49 @@ def _run_suite(opts, app: str, schema: str, folder: Path, url: str) -> SuiteRun:
     from migrator.compat.suite import run_suite
 
     log.info("running %s's suite %s on the %s schema", app, opts.suite, schema)
-    outcome = run_suite(folder, opts.suite, opts.python, _alembic_env(opts, url), opts.timeout, args=("--tb=short",))
+    from migrator.compat.options import URL_ENV
+
+    # the suite gets the check's database, never the server's admin URL (nor does alembic: apply.upgrade)
+    rendered = _alembic_env(opts, url)
+    env = {k: v for k, v in os.environ.items() if k != URL_ENV} | rendered
+    outcome = run_suite(folder, opts.suite, opts.python, env, opts.timeout, args=("--tb=short",), inherit_env=False)
+    clean = _scrubber(rendered, url)  # a failing test's message may quote the URL, the password, a secret
     run = SuiteRun(app=app, schema=schema, result="pass", passed=outcome.passed, failed=outcome.failed,
                    errors=outcome.errors, skipped=outcome.skipped, total=outcome.total,
                    duration=round(outcome.duration, 3),
-                   failures=[{"test": test, "error": error} for test, error in outcome.failures])
+                   failures=[{"test": test, "error": clean(error)} for test, error in outcome.failures])
     if outcome.killed:
         run.result, run.reason = "error", f"pytest was killed before it finished ({outcome.killed_reason})"
     elif outcome.collection_error:
-        run.result, run.reason = "fail", f"collection error: {outcome.collection_error}"
+        run.result, run.reason = "fail", f"collection error: {clean(outcome.collection_error)}"
     elif outcome.total == 0:
         run.result, run.reason = "fail", "no test ran: no tests is no evidence"
+    elif outcome.skipped == outcome.total:  # e.g. the database variable the suite reads was not set
+        run.result, run.reason = "fail", f"no test ran: all {outcome.total} were skipped (no tests is no evidence)"
     elif outcome.failed or outcome.errors or outcome.exit_code not in (0,):
         run.result = "fail"
         run.reason = f"{outcome.failed + outcome.errors} of {outcome.total} tests failed"
     return run
+
+
+def _scrubber(env: dict[str, str], url: str):
+    """text -> text without the database URL (any form), its password, or the value of a secret variable
+    (dbenv.secret_names: *PASSWORD*, *SECRET*, *TOKEN*..., or holding the password); each becomes ***."""
+    from migrator.compat.apply import secrets_of
+    from migrator.compat.dbenv import secret_names
+
+    secrets = set(secrets_of(url))
+    for key in secret_names(env, url):
+        value = env[key]
+        secrets.update(secrets_of(value) if "://" in value else [value] if len(value) >= 4 else [])
+    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
+
+    def clean(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, "***")
+        return text
+
+    return clean
 
 
 def _finish(result: CompatResult, opts: CompatOptions, started: float) -> CompatResult:

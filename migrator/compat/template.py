@@ -30,7 +30,9 @@ def blue_database(server, key_parts: tuple[str, ...], build: Callable[[str], Non
         db = server.create_database(prefix=CHECK_PREFIX)
         build(db.url)
         return db, False
-    name = template_name(*key_parts)
+    # the role is part of the key: a clone keeps the template's object owners, so a template built by
+    # another role would leave this one without the rights on blue's tables (alembic_version included)
+    name = template_name(*key_parts, current_user(server))
     if not _exists(server, name):
         log.info("building blue's schema into template %s (once per blue commit)", name)
         staging = server.create_database(prefix=BUILD_PREFIX)
@@ -41,9 +43,12 @@ def blue_database(server, key_parts: tuple[str, ...], build: Callable[[str], Non
     return server.create_database(prefix=CHECK_PREFIX, template=name), True
 
 
+def current_user(server) -> str:
+    return server._exec("cannot read the current role", "SELECT current_user")[0][0]
+
+
 def _exists(server, name: str) -> bool:
-    rows = server.connect().execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchall()
-    return bool(rows)
+    return bool(server._exec("cannot list databases", "SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
 
 
 def _publish(server, staging, name: str) -> None:
@@ -58,9 +63,11 @@ def _publish(server, staging, name: str) -> None:
     except psycopg.errors.DuplicateDatabase:
         staging.drop()  # another check built the same template meanwhile
         return
+    except psycopg.Error as exc:
+        raise server._error(f"cannot rename {staging.name} to {name}", exc) from None
     staging.dropped = True  # it lives on under the template name, outside the server's cleanup
-    server.connect().execute(
-        sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+    server._exec(f"cannot freeze template {name}",
+                 sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
 
 
 def drop_templates(server) -> list[str]:

@@ -1,0 +1,54 @@
+"""The router protocol every hook implements, and the fail-closed way migrator calls one."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol, runtime_checkable
+
+from migrator.hooks.contract import FAILED, SUCCEEDED, HookPayload, HookResponse, ResponseError
+
+
+@runtime_checkable
+class RouterHook(Protocol):
+    """What migrator needs from a traffic router.
+
+    - `switch(payload)`: make `payload.to_color` the active colour. Idempotent: it sets the desired state and
+      never toggles; `payload.action` is "switch" or "rollback" (the same operation, the colours swapped).
+    - `verify(payload)`: is the router serving `payload.to_color` now? "succeeded" means yes; answer
+      "in_progress" while it is still on the way, and report `observed.active_color` when known.
+    - `current()`: the colour served now ("blue" / "green"), or None when it cannot tell.
+
+    Optional: `gate(payload)` for the pre-switch check (action "gate"); a router without one has no check of
+    its own and the gate reports that. Methods return a HookResponse or a dict in the response format; an
+    exception counts as a failed call. A class registered under the `migrator.routers` entry-point group may
+    provide `from_config(config: dict, *, project_dir=None)`; otherwise it is called with the config dict.
+    """
+
+    def switch(self, payload: HookPayload) -> HookResponse: ...
+
+    def verify(self, payload: HookPayload) -> HookResponse: ...
+
+    def current(self) -> str | None: ...
+
+
+def hook_name(hook) -> str:
+    return getattr(hook, "name", None) or type(hook).__name__
+
+
+def call(hook, method: str, payload: HookPayload) -> HookResponse:
+    """Call `hook.<method>(payload)` and never raise: an exception or a malformed answer is a failed response."""
+    if method == "gate" and not callable(getattr(hook, "gate", None)):
+        return HookResponse(SUCCEEDED, f"router {hook_name(hook)!r} has no pre-switch check of its own")
+    try:
+        return HookResponse.coerce(getattr(hook, method)(payload))
+    except ResponseError as exc:
+        return HookResponse(FAILED, f"{hook_name(hook)} {method}: invalid response: {exc}")
+    except Exception as exc:  # a third-party router's bug must not open a gate
+        return HookResponse(FAILED, f"{hook_name(hook)} {method} raised {type(exc).__name__}: {exc}")
+
+
+def record(response: HookResponse, payload: HookPayload, started: float) -> dict:
+    """One line of a call trail (kept in HookResponse.calls and in the ledger's event detail)."""
+    return {"action": payload.action, "phase": payload.phase, "attempt": payload.attempt,
+            "to_color": payload.to_color, "status": response.status, "message": response.message,
+            "observed": response.observed_color, "seconds": round(time.monotonic() - started, 3)}

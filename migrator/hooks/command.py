@@ -1,0 +1,222 @@
+"""The `command` router hook: run a program per call, payload on stdin, facts in BG_* env vars.
+
+    [tool.migrator.hook]
+    kind = "command"
+    command = ["./router.sh", "--env", "prod"]   # or a string, split like a shell would (but run without one)
+    timeout = "300s"          # one attempt; the whole process group is killed after it
+    deadline = "1h"           # one phase (switch + verify polling)
+    poll_interval = "1s"      # between in-progress answers without retry_after_s
+
+Exit 0 = succeeded, 75 = in progress (poll again), anything else = failed. Stdout may carry one JSON response
+object (bg-hook/v1); the more cautious of exit code and response status wins. Stderr passes through to ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from migrator.errors import ConfigError
+from migrator.hooks.contract import (
+    CURRENT, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, EXIT_IN_PROGRESS, EXIT_SUCCEEDED, FAILED,
+    IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse, ResponseError, deadline_at, utcnow, worse)
+
+MAX_STDOUT = 1 << 20  # bytes of stdout kept; a response is a small JSON object
+_REAP_POLL = 0.01
+_STDOUT_GRACE = 2.0  # seconds to wait for stdout EOF after the hook exited
+
+
+def seconds(value, key: str, where: str = "[tool.migrator.hook]") -> float:
+    from migrator.release.settings import parse_duration
+
+    try:
+        return parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: {key} = {value!r}: {exc}") from None
+
+
+class CommandHook:
+    """A router hook that runs `command` once per call (see the module docstring)."""
+
+    kind = "command"
+    KEYS = {"kind", "command", "timeout", "deadline", "poll_interval", "targets"}
+
+    def __init__(self, command, *, timeout: float = DEFAULT_TIMEOUT, deadline: float = DEFAULT_DEADLINE,
+                 poll_interval: float = DEFAULT_POLL_INTERVAL, cwd=None, targets: dict | None = None,
+                 name: str | None = None):
+        if isinstance(command, str):
+            command = shlex.split(command)
+        if not command or not all(isinstance(a, str) and a for a in command):
+            raise ConfigError("[tool.migrator.hook]: command must be a non-empty list of strings or a string")
+        self.command = list(command)
+        self.timeout = float(timeout)
+        self.deadline = float(deadline)
+        self.poll_interval = float(poll_interval)
+        self.cwd = str(cwd) if cwd is not None else None
+        self.targets = dict(targets or {})
+        self.name = name or f"command {Path(self.command[0]).name}"
+
+    @classmethod
+    def from_config(cls, config: dict, *, project_dir=None) -> "CommandHook":
+        where = "[tool.migrator.hook]"
+        unknown = set(config) - cls.KEYS
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} for kind = \"command\" "
+                              f"(known: {', '.join(sorted(cls.KEYS))})")
+        if "command" not in config:
+            raise ConfigError(f'{where}: kind = "command" needs command = ["./router.sh", ...]')
+        command = config["command"]
+        if not isinstance(command, (str, list)):
+            raise ConfigError(f"{where}: command must be a list of strings or a string")
+        targets = config.get("targets") or {}
+        if not isinstance(targets, dict):
+            raise ConfigError(f"{where}: targets must be a table (colour -> address)")
+        kwargs = {k: seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval") if k in config}
+        if kwargs.get("timeout", 1) <= 0:
+            raise ConfigError(f"{where}: timeout must be > 0")
+        return cls(command, cwd=project_dir, targets=targets, **kwargs)
+
+    # -- RouterHook -------------------------------------------------------------------------------
+    def switch(self, payload: HookPayload) -> HookResponse:
+        return self.run(payload)
+
+    def verify(self, payload: HookPayload) -> HookResponse:
+        return self.run(payload)
+
+    def gate(self, payload: HookPayload) -> HookResponse:
+        return self.run(payload)
+
+    def current(self, payload: HookPayload | None = None) -> str | None:
+        """Ask the command (action "current") which colour is live; None unless it succeeds and says so."""
+        if payload is None:
+            payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
+        response = self.run(payload)
+        return response.observed_color if response.ok else None
+
+    # -- one attempt ------------------------------------------------------------------------------
+    def run(self, payload: HookPayload) -> HookResponse:
+        """Run the command once. Never raises: every problem is a failed response with a clear message."""
+        if not payload.targets and self.targets:
+            payload = _with_targets(payload, self.targets)
+        timeout = self.timeout
+        if payload.deadline is not None:
+            timeout = min(timeout, max(0.0, (payload.deadline - utcnow()).total_seconds()))
+        if timeout <= 0:
+            return HookResponse.failed(f"hook {self.name}: deadline passed before {payload.action} could run")
+        env = dict(os.environ)
+        env.update(payload.env())
+        data = payload.to_json().encode()
+        try:
+            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+                                    cwd=self.cwd, env=env, start_new_session=True)
+        except OSError as exc:
+            return HookResponse.failed(f"hook {self.name}: cannot run {self.command[0]!r}: {exc.strerror or exc}")
+
+        out = bytearray()
+        reader = threading.Thread(target=_read, args=(proc.stdout, out), daemon=True)
+        writer = threading.Thread(target=_write, args=(proc.stdin, data), daemon=True)
+        reader.start()
+        writer.start()
+        timed_out = not _wait_exit(proc.pid, timeout)
+        # the leader has exited (or is about to be killed) but is not reaped yet: its pid still names the
+        # process group, so killing the group cannot hit an unrelated process. Nothing of the hook outlives it.
+        _kill_group(proc.pid)
+        proc.wait()
+        reader.join(_STDOUT_GRACE)
+        writer.join(0.1)
+        stdout = bytes(out)
+
+        if timed_out:
+            return HookResponse.failed(f"hook {self.name}: {payload.action} timed out after {round(timeout, 3):g}s "
+                                       "(process group killed)")
+        code = proc.returncode
+        status = SUCCEEDED if code == EXIT_SUCCEEDED else IN_PROGRESS if code == EXIT_IN_PROGRESS else FAILED
+        text = stdout.decode("utf-8", errors="replace").strip()
+        if not text:
+            message = None if status != FAILED else f"hook {self.name}: {payload.action} {_exit_text(code)}"
+            return HookResponse(status, message)
+        try:
+            decoded = json.loads(text)
+            response = HookResponse.from_dict(decoded, default_status=status)
+        except (ValueError, ResponseError) as exc:
+            return HookResponse.failed(
+                f"hook {self.name}: {payload.action} {_exit_text(code)} but stdout is not a bg-hook/v1 response "
+                f"({_short(exc)}): {_short(text)!r} (stdout is reserved for one JSON object; log to stderr)")
+        response.status = worse(response.status, status)
+        if response.status == FAILED and status == FAILED and not response.message:
+            response.message = f"hook {self.name}: {payload.action} {_exit_text(code)}"
+        return response
+
+
+def _with_targets(payload: HookPayload, targets: dict) -> HookPayload:
+    from dataclasses import replace
+
+    return replace(payload, targets=dict(targets))
+
+
+def _wait_exit(pid: int, timeout: float) -> bool:
+    """Wait until `pid` exits, without reaping it (WNOWAIT). False when `timeout` passed first."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        if info is not None:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(min(_REAP_POLL, max(0.0, end - time.monotonic())))
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read(stream, out: bytearray) -> None:
+    try:
+        while chunk := stream.read1(65536):
+            if len(out) < MAX_STDOUT:
+                out.extend(chunk[: MAX_STDOUT - len(out)])
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def _write(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+    except (BrokenPipeError, OSError, ValueError):  # the hook need not read its stdin
+        pass
+    finally:
+        try:
+            stream.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with {code}"
+
+
+def _short(value, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,121 @@
+"""Moving traffic through a router hook: switch (idempotent, desired state), then verify until the router really
+serves the new colour or the deadline passes. Fail closed: anything but a confirmed colour raises HookFailed."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from migrator.hooks.base import call, hook_name, record
+from migrator.hooks.contract import (
+    BLUE, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, GREEN, IN_PROGRESS, INCONCLUSIVE, ROLLBACK, SUCCEEDED,
+    SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, evidence_summary, iso, utcnow)
+from migrator.release.errors import HookFailed
+
+
+def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: str, evidence: dict | None,
+                 deadline: datetime | float | None, reason: str | None = None, *, action: str | None = None,
+                 dry_run: bool = False, metadata: dict | None = None, poll_interval: float | None = None,
+                 sleep=time.sleep) -> HookResponse:
+    """Make `to_color` the live colour and prove it.
+
+    1. `switch` (action "switch", or "rollback" when phase is "rollback"): repeated while the hook answers
+       in_progress (after its retry_after_s, else the poll interval). The same idempotency key every attempt.
+    2. `verify` until it succeeds with `observed.active_color` == `to_color` (or no colour reported: a succeeded
+       verify means "to_color is live"); a reported other colour counts as in progress.
+    `deadline` (absolute datetime, or seconds from now; None: the hook's `deadline`, default 1 h) bounds both.
+    Returns the confirming verify response, with `.calls` listing every hook call. Raises HookFailed on a failed
+    or inconclusive answer or when the deadline passes; the exception carries `.stage` ("switch" / "verify"),
+    `.calls`, `.response` (the last answer) and `.switch_called` (whether the router may have moved).
+    With dry_run=True only the switch step runs, with dry_run set in the payload.
+    """
+    if to_color not in (BLUE, GREEN) or from_color not in (BLUE, GREEN) or to_color == from_color:
+        raise ValueError(f"cannot move traffic from {from_color!r} to {to_color!r}")
+    action = action or (ROLLBACK if phase == ROLLBACK else SWITCH)
+    end = deadline_at(deadline, getattr(hook, "deadline", DEFAULT_DEADLINE))
+    poll = poll_interval if poll_interval is not None else getattr(hook, "poll_interval", DEFAULT_POLL_INTERVAL)
+    name = hook_name(hook)
+    calls: list[dict] = []
+    base = dict(release_id=release_id, phase=phase, from_color=from_color, to_color=to_color, deadline=end,
+                dry_run=dry_run, reason=reason, evidence=evidence_summary(evidence), metadata=dict(metadata or {}),
+                targets=dict(getattr(hook, "targets", None) or {}))
+    what = f"{action} {from_color} -> {to_color}"
+
+    def fail(stage: str, message: str, response: HookResponse | None) -> HookFailed:
+        err = HookFailed(f"router hook {name!r}: {what} failed at {stage}: {message}")
+        err.stage, err.calls, err.response = stage, calls, response
+        err.switch_called = any(c["action"] in (SWITCH, ROLLBACK) for c in calls)
+        return err
+
+    def wait(response: HookResponse, stage: str) -> None:
+        remaining = (end - utcnow()).total_seconds()
+        if remaining <= 0:
+            raise fail(stage, f"deadline {iso(end)} passed while the hook was still in progress"
+                       + (f" ({response.message})" if response.message else ""), response)
+        sleep(max(0.0, min(response.retry_after_s if response.retry_after_s is not None else poll, remaining)))
+
+    # 1. switch: set the desired colour
+    payload = HookPayload(action=action, **base)
+    while True:
+        started = time.monotonic()
+        response = call(hook, "switch", payload)
+        calls.append(record(response, payload, started))
+        if response.status == SUCCEEDED:
+            break
+        if response.status == FAILED:
+            raise fail("switch", response.message or "the hook reported failure", response)
+        if response.status == INCONCLUSIVE:
+            raise fail("switch", "inconclusive: a human has to decide" + _detail(response), response)
+        wait(response, "switch")
+        payload = payload.next_attempt()
+    if dry_run:
+        response.calls = calls
+        return response
+
+    # 2. verify: poll until the router serves to_color
+    payload = HookPayload(action=VERIFY, **base)
+    response, observed = None, None
+
+    def too_late() -> HookFailed:
+        last = f"; last observed colour: {observed}" if observed else ""
+        return fail("verify", f"deadline {iso(end)} passed before the router confirmed {to_color}{last}", response)
+
+    while True:
+        if utcnow() >= end:
+            raise too_late()
+        started = time.monotonic()
+        response = call(hook, "verify", payload)
+        calls.append(record(response, payload, started))
+        observed = response.observed_color or observed
+        if response.status == SUCCEEDED and response.observed_color in (None, to_color):
+            if response.observed_color is None:
+                response.observed = {**response.observed, "active_color": to_color}
+            response.calls = calls
+            return response
+        if response.status == FAILED:
+            raise fail("verify", response.message or "the hook reported failure", response)
+        if response.status == INCONCLUSIVE:
+            raise fail("verify", "inconclusive: a human has to decide" + _detail(response), response)
+        if response.status == SUCCEEDED:  # answered, but the router still serves the other colour
+            response = HookResponse(IN_PROGRESS, f"router still serves {observed}", response.retry_after_s,
+                                    response.observed)
+        if (end - utcnow()).total_seconds() <= 0:
+            raise too_late()
+        wait(response, "verify")
+        payload = payload.next_attempt()
+
+
+def rollback_traffic(hook, release_id: str, evidence: dict | None = None, deadline: datetime | float | None = None,
+                     reason: str | None = None, failed_phase: str | None = None, *, to_color: str = BLUE,
+                     from_color: str = GREEN, **kwargs) -> HookResponse:
+    """The same hook with the colours swapped: action "rollback", phase "rollback", `reason` and the failed phase
+    (metadata.failed_phase) set. Moves traffic only; applied migrations stay."""
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    if failed_phase:
+        metadata["failed_phase"] = failed_phase
+    return move_traffic(hook, release_id, to_color, from_color, ROLLBACK, evidence, deadline, reason,
+                        action=ROLLBACK, metadata=metadata, **kwargs)
+
+
+def _detail(response: HookResponse) -> str:
+    return f" ({response.message})" if response.message else ""

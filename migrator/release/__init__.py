@@ -1,0 +1,1 @@
+"""Release phases against the target database: ledger, coordinator lock, state machine, gates, commands."""

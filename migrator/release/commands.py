@@ -1,0 +1,790 @@
+"""The release commands: plan, expand, migrate, switch, rollback, contract, status.
+
+Each takes a ReleaseContext and returns a result dict (rendered by migrator.release.render). Each that
+changes something: connect, Ledger.ensure(), take the coordinator lock, load the release, check the state
+(a finished command is a no-op), check the gates, do the work, record the new state and an event.
+
+Errors are MigratorError subclasses with their exit code: PreconditionFailed / GateRefused / HookFailed /
+CompatRefused (1: the release is not ready; the message names what is missing and the command that does it),
+ReleaseError / CoordinatorBusy / UsageError / ConfigError / CompatError (2: usage, config, infrastructure).
+No message, result or ledger row holds the database password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from migrator.errors import ConfigError, MigratorError, UsageError
+from migrator.release import state as st
+from migrator.release.errors import GateRefused, HookFailed, PreconditionFailed, ReleaseError
+
+log = logging.getLogger("migrator.release")
+
+URL_ENV = "MIGRATOR_DATABASE_URL"
+APPLICATION_NAME = "migrator"
+RELEASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+COMMANDS = ("plan", "expand", "migrate", "switch", "rollback", "contract", "status")
+
+
+@dataclass
+class ReleaseContext:
+    """What a release command is asked to do. Unset fields come from the app's pyproject.toml
+    ([tool.migrator], [tool.migrator.release], [tool.migrator.hook]) and the environment."""
+
+    database_url: str | None = None  # None: $MIGRATOR_DATABASE_URL
+    project_dir: Path = field(default_factory=Path.cwd)  # green's checkout: alembic.ini, migrations/
+    alembic_ini: str | None = None  # None: [tool.migrator] alembic_config, else alembic.ini
+    config_path: Path | None = None  # None: <project_dir>/pyproject.toml
+    settings: object | None = None  # ReleaseSettings; None: [tool.migrator.release] + overrides
+    overrides: dict = field(default_factory=dict)  # CLI flags over [tool.migrator.release]
+    hook_config: dict | None = None  # None: [tool.migrator.hook]
+    hook: object | None = None  # a RouterHook instance (takes precedence over hook_config)
+    release_id: str | None = None  # None: the release in flight (else the latest)
+    force: bool = False
+    reason: str | None = None
+    wait: float = 0.0  # seconds to wait for the coordinator lock
+    # plan
+    blue: str | None = None  # git ref of blue (what production runs)
+    record: bool = True  # False: only show the plan, write nothing
+    # switch / status
+    to_color: str = "green"
+    evidence: Path | None = None
+
+    # filled by resolve()
+    config: object | None = field(default=None, repr=False)
+    _resolved: bool = field(default=False, repr=False)
+
+    def resolve(self) -> "ReleaseContext":
+        if self._resolved:
+            return self
+        from migrator.config import load_config
+        from migrator.hooks.registry import hook_config
+        from migrator.release.settings import load_release_settings
+
+        self.project_dir = Path(self.project_dir).resolve()
+        if not self.project_dir.is_dir():
+            raise UsageError(f"project folder not found: {self.project_dir}")
+        pyproject = Path(self.config_path) if self.config_path else self.project_dir / "pyproject.toml"
+        if self.config_path and not pyproject.is_file():
+            raise ConfigError(f"config file not found: {pyproject}")
+        self.config = load_config(pyproject) if pyproject.is_file() else load_config(None, start=self.project_dir)
+        if self.settings is None:
+            self.settings = load_release_settings(pyproject if pyproject.is_file() else None, self.overrides)
+        if self.hook_config is None:
+            self.hook_config = hook_config(pyproject) if pyproject.is_file() else {}
+        if self.alembic_ini is None:
+            self.alembic_ini = getattr(self.config, "alembic_config", None) or "alembic.ini"
+        if not (self.project_dir / self.alembic_ini).is_file():
+            raise ConfigError(f"alembic config {self.alembic_ini} not found in {self.project_dir}")
+        if self.force and not (self.reason and self.reason.strip()):
+            raise UsageError("--force needs --reason TEXT: the reason goes into the ledger with the forced step")
+        if self.wait < 0:
+            raise UsageError("--wait must be >= 0 seconds")
+        self.database_url = self.database_url or os.environ.get(URL_ENV) or None
+        self._resolved = True
+        return self
+
+    @property
+    def schema(self) -> str:
+        return self.settings.ledger_schema
+
+
+# --- database ----------------------------------------------------------------------------------------------
+
+
+def libpq_url(url: str) -> str:
+    """SQLAlchemy-style URL -> the libpq form psycopg takes (drop the +driver)."""
+    return re.sub(r"^postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://", "postgresql://", url, count=1)
+
+
+def safe_url(url: str | None) -> str:
+    """The URL with its password hidden."""
+    if not url:
+        return ""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy understands: show no part that might be secret
+        return re.sub(r"://[^@/]*@", "://***@", url)
+
+
+def scrub(text: str, url: str | None) -> str:
+    from migrator.compat.apply import scrub as _scrub
+
+    return " ".join(_scrub(str(text), url).split())
+
+
+def _database_url(ctx: ReleaseContext) -> str:
+    if not ctx.database_url:
+        raise UsageError("no target database: pass --database-url or set MIGRATOR_DATABASE_URL")
+    return ctx.database_url
+
+
+def connect(url: str):
+    import psycopg
+
+    try:
+        return psycopg.connect(libpq_url(url), autocommit=True, application_name=APPLICATION_NAME,
+                               connect_timeout=10)
+    except psycopg.Error as exc:
+        raise ReleaseError(f"cannot connect to {safe_url(url)}: {scrub(exc, url)}") from None
+
+
+@contextmanager
+def session(ctx: ReleaseContext, *, lock: bool = True, ensure: bool = True):
+    """(conn, ledger) on the target database; with `lock`, the coordinator lock is held throughout.
+    psycopg errors (database down, connection lost) become ReleaseError (exit 2), password-free."""
+    import psycopg
+
+    from migrator.release.coordinator import coordinator
+    from migrator.release.ledger import Ledger
+
+    url = _database_url(ctx)
+    conn = connect(url)
+    try:
+        ledger = Ledger(conn, schema=ctx.schema)
+        if ensure:
+            ledger.ensure()
+            check_ledger(ledger)
+        if lock:
+            held = coordinator(conn, wait=ctx.wait)
+            held.__enter__()
+            try:
+                yield conn, ledger
+            except BaseException:
+                try:  # unlocking on a connection that just died must not hide the error that matters
+                    held.__exit__(*sys.exc_info())
+                except BaseException:  # noqa: BLE001
+                    pass
+                raise
+            held.__exit__(None, None, None)
+        else:
+            yield conn, ledger
+    except psycopg.Error as exc:
+        raise ReleaseError(f"database error ({safe_url(url)}): {scrub(exc, url)}") from None
+    finally:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            pass
+
+
+def ledger_exists(conn, schema: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s)", (f"{_quote(schema)}.releases",)).fetchone()[0] is not None
+
+
+def _quote(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def check_ledger(ledger) -> None:
+    """The ledger must be one this migrator understands."""
+    from migrator.release.ledger import LEDGER_VERSION
+
+    rows = ledger.conn.execute(ledger.q("SELECT version FROM {schema}.ledger_meta")).fetchall()
+    versions = sorted({r[0] for r in rows})
+    if versions != [LEDGER_VERSION]:
+        raise ReleaseError(f"the ledger in schema {ledger.schema!r} has version {versions or 'none'}; this migrator "
+                           f"knows version {LEDGER_VERSION}: use the migrator that wrote it, or repair "
+                           f"{ledger.schema}.ledger_meta")
+
+
+def live_fingerprint(conn, ledger_schema: str) -> str:
+    """The live database's schema fingerprint as `migrator compat` computes it for its evidence, leaving out
+    migrator's own schema (the ledger), which the throwaway database of the compat check does not have."""
+    from migrator.compat.fingerprint import schema_rows
+
+    prefix = conn.execute("SELECT quote_ident(%s)", (ledger_schema,)).fetchone()[0]
+    out = []
+    for kind, name, definition in schema_rows(conn):
+        if name == prefix or name.startswith(prefix + "."):
+            continue
+        definition = definition.rstrip("\n").replace("\n", "\n    ")  # as migrator.compat.fingerprint.schema_dump
+        out.append(f"{kind} {name}: {definition}" if definition else f"{kind} {name}")
+    return hashlib.sha256(("\n".join(out) + "\n").encode()).hexdigest()
+
+
+# --- git ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GitInfo:
+    repo: Path | None = None
+    subdir: str = "."
+    sha: str | None = None  # HEAD of the checkout
+    ref: str | None = None  # branch name, else "HEAD"
+    dirty: bool = False
+
+
+def git_info(project_dir: Path) -> GitInfo:
+    """Where green's checkout stands; an empty GitInfo outside a git repository."""
+    from migrator.compat import git
+    from migrator.compat.errors import CompatError
+
+    try:
+        repo = git.repo_root(project_dir)
+        subdir = git.project_subdir(repo, Path(project_dir).resolve())
+        sha = git.resolve_ref(repo, "HEAD", role="green")
+    except CompatError:
+        return GitInfo()
+    branch = git._git(repo, "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
+    try:
+        dirty = git.working_tree_is_dirty(repo, subdir)
+    except CompatError:
+        dirty = False
+    return GitInfo(repo, str(subdir), sha, branch if branch and branch != "HEAD" else "HEAD", dirty)
+
+
+# --- releases ------------------------------------------------------------------------------------------------
+
+
+def new_release_id(green_sha: str | None, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return f"r-{now:%Y%m%d-%H%M%S}-{(green_sha or 'nogit')[:8]}"
+
+
+def load_release(ledger, ctx: ReleaseContext, command: str):
+    """The release `command` works on: --release, else the one in flight, else the latest."""
+    if ctx.release_id:
+        release = ledger.get(ctx.release_id)
+        if release is None:
+            raise PreconditionFailed(f"cannot {command}: no release {ctx.release_id!r} in the ledger",
+                                     "migrator plan --blue <ref>")
+        return release
+    release = ledger.in_flight() or ledger.latest()
+    if release is None:
+        raise PreconditionFailed(f"cannot {command}: no release is planned", "migrator plan --blue <ref>")
+    return release
+
+
+def expected_positions(release) -> tuple[list[str | None], dict[str, tuple[int, int]]]:
+    """The release's linear alembic path (blue's head, then each phase's revisions) and, per state, the range of
+    positions the database may be at (a phase killed halfway leaves it inside the next range)."""
+    revs = release.revisions or {}
+    blue = (revs.get("blue_heads") or [None])[0]
+    expand, migrate, contract = (list(revs.get(p) or []) for p in ("expand", "migrate", "contract"))
+    path = [blue, *expand, *migrate, *contract]
+    e, m, c = len(expand), len(migrate), len(contract)
+    ranges = {st.PLANNED: (0, e), st.EXPANDED: (e, e + m), st.MIGRATED: (e + m, e + m),
+              st.SWITCHED: (e + m, e + m + c), st.ROLLED_BACK: (e + m, e + m), st.CONTRACTED: (e + m + c, e + m + c)}
+    return path, ranges
+
+
+def alembic_drift(conn, release) -> str | None:
+    """None when the database's alembic revision fits the release's state; else why not (a ledger that no
+    longer tells the truth: someone ran alembic by hand, restored a backup, ...)."""
+    from migrator.release.plan import live_heads
+
+    heads = live_heads(conn)
+    path, ranges = expected_positions(release)
+    if len(heads) > 1:
+        return f"the database has several alembic heads ({', '.join(heads)})"
+    head = heads[0] if heads else None
+    low, high = ranges[release.state]
+    allowed = path[low:high + 1]
+    if head in allowed:
+        return None
+    where = f"alembic revision {head}" if head else "no alembic revision"
+    expected = ", ".join(str(r or "base") for r in allowed)
+    return (f"the database is at {where}, but release {release.id} is {release.state!r} and expects "
+            f"{'one of ' if len(allowed) > 1 else ''}{expected}: the schema was changed outside migrator "
+            "(or the ledger was); check `migrator status` and repair by hand")
+
+
+def check_alembic(conn, release) -> None:
+    problem = alembic_drift(conn, release)
+    if problem:
+        raise ReleaseError(problem)
+
+
+def check_checkout(ctx: ReleaseContext, release, command: str) -> None:
+    """The phase commands apply revisions from ctx.project_dir: it must be green's checkout."""
+    info = git_info(ctx.project_dir)
+    if info.sha and release.green_sha and info.sha != release.green_sha:
+        raise PreconditionFailed(
+            f"cannot {command}: {ctx.project_dir} is at commit {info.sha[:12]}, but release {release.id} is for "
+            f"green {release.green_sha[:12]} ({release.green_ref or '?'}); check out green's commit first")
+
+
+def _result(command: str, release, *, result: str = "ok", previous: str | None = None, message: str = "",
+            **extra) -> dict:
+    state = release.state if release is not None else None
+    out = {"command": command, "result": result, "release_id": release.id if release is not None else None,
+           "state": state, "previous_state": previous, "active_color": getattr(release, "active_color", None),
+           "next_command": st.NEXT_COMMAND.get(state) if state else "migrator plan --blue <ref>",
+           "message": message}
+    out.update(extra)
+    return out
+
+
+def _noop(command: str, release) -> dict:
+    log.info("%s: release %s is already %s; nothing to do", command, release.id, release.state)
+    return _result(command, release, result="noop", previous=release.state,
+                   message=f"release {release.id} is already {release.state}: nothing to do")
+
+
+def _event(ledger, release_id: str, command: str, result: str, detail: dict | None = None, **kwargs) -> None:
+    """Record an event; on a connection that just broke, say so on stderr rather than hide the first error."""
+    try:
+        ledger.event(release_id, command, result, detail, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not record the %s event %r in the ledger: %s", command, result, type(exc).__name__)
+
+
+def _hook(ctx: ReleaseContext):
+    if ctx.hook is not None:
+        return ctx.hook
+    from migrator.hooks import get_hook
+
+    base = Path(ctx.config_path).resolve().parent if ctx.config_path else ctx.project_dir
+    return get_hook(ctx.hook_config, project_dir=base)
+
+
+def _hook_deadline(ctx: ReleaseContext) -> float | None:
+    from migrator.hooks.command import seconds
+
+    value = (ctx.hook_config or {}).get("deadline")
+    return seconds(value, "deadline") if value is not None else None
+
+
+def _evidence_summary(evidence: dict | None) -> dict | None:
+    if not evidence:
+        return None
+    return {"result": evidence.get("result"), "reason": evidence.get("reason"),
+            "blue_sha": (evidence.get("blue") or {}).get("sha"), "green_sha": (evidence.get("green") or {}).get("sha"),
+            "green_dirty": (evidence.get("green") or {}).get("dirty"),
+            "schema_fingerprint": evidence.get("schema_fingerprint"), "timestamp": evidence.get("timestamp"),
+            "suites": [{k: s.get(k) for k in ("app", "schema", "result", "passed", "failed")}
+                       for s in evidence.get("suites") or []]}
+
+
+def _gate_dict(gate) -> dict:
+    if hasattr(gate, "to_dict"):
+        return gate.to_dict()
+    return {"passed": bool(gate.passed), "reasons": list(gate.reasons)}
+
+
+# --- plan --------------------------------------------------------------------------------------------------------
+
+
+def plan(ctx: ReleaseContext) -> dict:
+    """Plan green's revisions per phase against the live database and record the release as planned."""
+    from migrator.compat import git
+    from migrator.release.ledger import Release
+    from migrator.release.plan import build_plan, live_heads
+
+    ctx.resolve()
+    info = git_info(ctx.project_dir)
+    blue_sha = git.resolve_ref(info.repo, ctx.blue, role="blue") if ctx.blue and info.repo else None
+    if ctx.blue and info.repo is None:
+        raise UsageError(f"--blue {ctx.blue}: {ctx.project_dir} is not in a git repository")
+
+    def build(conn, heads, blue):
+        return build_plan(ctx.project_dir, ctx.alembic_ini, heads, ctx.config, ctx.settings, conn=conn,
+                          hook_config=ctx.hook_config, blue_sha=blue, green_sha=info.sha)
+
+    def shown(p, release=None, result="ok", message=""):
+        extra = {"plan": p.to_dict(), "blue_sha": blue_sha if release is None else release.blue_sha,
+                 "green_sha": info.sha if release is None else release.green_sha,
+                 "green_ref": info.ref if release is None else release.green_ref,
+                 "green_dirty": info.dirty, "recorded": release is not None}
+        if release is None:
+            return {"command": "plan", "result": result, "release_id": None, "state": None, "previous_state": None,
+                    "active_color": None, "next_command": None, "message": message, **extra}
+        return _result("plan", release, result=result, message=message, **extra)
+
+    if not ctx.record:
+        if ctx.database_url:
+            with session(ctx, lock=False, ensure=False) as (conn, _):
+                return shown(build(conn, live_heads(conn), blue_sha), message="plan only: nothing recorded")
+        if blue_sha is None:
+            raise UsageError("plan --no-record needs the live database (--database-url) or --blue REF for the "
+                             "revisions blue's schema is at")
+        from migrator.compat.apply import alembic_heads
+
+        with git.worktree(info.repo, blue_sha, role="blue", subdir=info.subdir) as blue_dir:
+            heads = alembic_heads(blue_dir, ctx.alembic_ini, role="blue")
+        return shown(build(None, heads, blue_sha), message="plan only: nothing recorded; rows not estimated")
+
+    if ctx.release_id and not RELEASE_ID.fullmatch(ctx.release_id):
+        raise UsageError(f"--release {ctx.release_id!r}: use letters, digits, '.', '_' and '-' (up to 100)")
+    if info.sha is None:
+        raise UsageError(f"{ctx.project_dir} is not in a git repository: the release needs green's commit "
+                         "(use --no-record to only show the plan)")
+    with session(ctx) as (conn, ledger):
+        existing = ledger.get(ctx.release_id) if ctx.release_id else None
+        in_flight = ledger.in_flight()
+        if existing is None and not ctx.release_id:
+            candidate = in_flight or ledger.latest()
+            if candidate is not None and candidate.green_sha == info.sha:
+                existing = candidate  # this green is planned already (or released): show it again
+        if existing is not None:
+            if in_flight is not None and existing.id != in_flight.id and existing.state != st.CONTRACTED:
+                raise ReleaseError(f"ledger inconsistent: {existing.id} and {in_flight.id} are both in flight")
+            if existing.green_sha != info.sha:
+                raise PreconditionFailed(
+                    f"cannot plan: release {existing.id} is for green {str(existing.green_sha)[:12]}, but "
+                    f"{ctx.project_dir} is at {info.sha[:12]}; check out that commit or plan a new release id")
+            p = build(conn, list(existing.revisions.get("blue_heads") or []), existing.blue_sha)
+            recorded = {k: existing.revisions.get(k) or [] for k in ("expand", "migrate", "contract")}
+            if {k: p.phases[k] for k in recorded} != recorded:
+                raise PreconditionFailed(
+                    f"cannot plan: release {existing.id} was recorded with {_phases_text(recorded)}, but the "
+                    f"project now plans {_phases_text(p.phases)}; finish that release or plan a new one")
+            return shown(p, existing, result="noop",
+                         message=f"release {existing.id} is already planned (state {existing.state}): nothing "
+                                 "recorded")
+        if in_flight is not None:
+            raise PreconditionFailed(
+                f"cannot plan: release {in_flight.id} is in flight (state {in_flight.state!r}, green "
+                f"{str(in_flight.green_sha)[:12]}); finish it or roll it forward first",
+                st.NEXT_COMMAND.get(in_flight.state))
+        blue_ref = ctx.blue
+        if blue_sha is None:
+            previous = ledger.latest()
+            if previous is None or previous.state != st.CONTRACTED or not previous.green_sha:
+                raise UsageError("plan needs --blue REF: the git ref of the version production runs now "
+                                 "(the switch gate matches it against the compat evidence)")
+            blue_sha, blue_ref = previous.green_sha, previous.green_ref or previous.green_sha[:12]
+            log.info("blue = green of the last release %s: %s", previous.id, blue_sha[:12])
+        heads = live_heads(conn)
+        p = build(conn, heads, blue_sha)
+        release_id = ctx.release_id or new_release_id(info.sha)
+        release = Release(release_id, st.PLANNED, blue_ref=blue_ref, blue_sha=blue_sha, green_ref=info.ref,
+                          green_sha=info.sha, revisions=p.ledger_revisions())
+        with conn.transaction():
+            release = ledger.create_release(release)
+            ledger.event(release.id, "plan", "succeeded",
+                         {"revisions": p.ledger_revisions(), "risk": p.risk, "green_dirty": info.dirty})
+        if info.dirty:
+            log.warning("green's working tree has uncommitted changes: the release records commit %s",
+                        info.sha[:12])
+        out = shown(p, release, message=f"release {release.id} planned")
+        out["blue_sha"] = blue_sha
+        return out
+
+
+def _phases_text(phases: dict) -> str:
+    return "; ".join(f"{k} [{', '.join(phases.get(k) or []) or '-'}]" for k in ("expand", "migrate", "contract"))
+
+
+# --- expand / migrate / contract ----------------------------------------------------------------------------------
+
+
+def _apply(ctx: ReleaseContext, conn, ledger, release, phase: str, *, forced: bool = False) -> list[str]:
+    from migrator.release.applier import apply_revisions
+
+    revisions = list((release.revisions or {}).get(phase) or [])
+    ledger.event(release.id, phase, "started", {"revisions": revisions}, forced=forced,
+                 reason=ctx.reason if forced else None)
+    if revisions:
+        log.info("%s: applying %s", phase, ", ".join(revisions))
+    else:
+        log.info("%s: no %s revisions in this release", phase, phase)
+    try:
+        applied = apply_revisions(ctx.database_url, ctx.project_dir, ctx.alembic_ini, release, phase, revisions,
+                                  ctx.schema, ctx.settings)
+    except MigratorError as exc:
+        _event(ledger, release.id, phase, "failed", {"error": scrub(exc, ctx.database_url)})
+        raise
+    except Exception as exc:
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            message = scrub(exc, ctx.database_url)
+            _event(ledger, release.id, phase, "failed", {"error": message})
+            raise ReleaseError(f"{phase} failed: database error: {message}; re-run `migrator {phase}` when the "
+                               "database is back (applied revisions are not applied twice)") from None
+        raise
+    return list(applied or [])
+
+
+def _phase_command(ctx: ReleaseContext, command: str) -> dict:
+    ctx.resolve()
+    with session(ctx) as (conn, ledger):
+        release = load_release(ledger, ctx, command)
+        if st.done(command, release.state):
+            return _noop(command, release)
+        st.require(command, release.id, release.state)
+        check_alembic(conn, release)
+        check_checkout(ctx, release, command)
+        previous = release.state
+        applied = _apply(ctx, conn, ledger, release, command)
+        target = st.TRANSITIONS[command][1]
+        with conn.transaction():
+            ledger.set_state(release.id, target, conn=conn)
+            ledger.event(release.id, command, "succeeded", {"applied": applied,
+                                                            "revisions": release.revisions.get(command) or []},
+                         conn=conn)
+        release = ledger.get(release.id)
+        return _result(command, release, previous=previous, applied=applied,
+                       revisions=release.revisions.get(command) or [],
+                       message=f"release {release.id} {target}: " +
+                               (f"applied {', '.join(applied)}" if applied else "nothing left to apply"))
+
+
+def expand(ctx: ReleaseContext) -> dict:
+    """Apply the release's expand revisions (blue keeps working)."""
+    return _phase_command(ctx, "expand")
+
+
+def migrate(ctx: ReleaseContext) -> dict:
+    """Apply the release's migrate revisions (data changes, batched backfills)."""
+    return _phase_command(ctx, "migrate")
+
+
+def contract(ctx: ReleaseContext) -> dict:
+    """After the contract gate (traffic on green, soak, no rollback, no blue sessions): apply the contract
+    revisions. Blue's schema is gone afterwards: no rollback any more."""
+    from migrator.release.gates import contract_gate
+
+    ctx.resolve()
+    with session(ctx) as (conn, ledger):
+        release = load_release(ledger, ctx, "contract")
+        if st.done("contract", release.state):
+            return _noop("contract", release)
+        st.require("contract", release.id, release.state)
+        check_alembic(conn, release)
+        check_checkout(ctx, release, "contract")
+        hook = _hook(ctx)
+        gate = contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds,
+                             ctx.settings.blue_application_name)
+        if not gate.passed:
+            if not ctx.force:
+                _event(ledger, release.id, "contract", "refused", {"gate": "contract", "reasons": list(gate.reasons)})
+                raise GateRefused("contract", list(gate.reasons))
+            log.warning("contract gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
+        previous = release.state
+        applied = _apply(ctx, conn, ledger, release, "contract", forced=ctx.force and not gate.passed)
+        with conn.transaction():
+            ledger.set_state(release.id, st.CONTRACTED, conn=conn)
+            ledger.event(release.id, "contract", "succeeded",
+                         {"applied": applied, "gate": _gate_dict(gate)}, forced=ctx.force and not gate.passed,
+                         reason=ctx.reason if ctx.force and not gate.passed else None, conn=conn)
+        release = ledger.get(release.id)
+        return _result("contract", release, previous=previous, applied=applied, gate=_gate_dict(gate),
+                       forced=bool(ctx.force and not gate.passed),
+                       message=f"release {release.id} contracted: "
+                               + (f"applied {', '.join(applied)}" if applied else "nothing left to apply"))
+
+
+# --- switch / rollback --------------------------------------------------------------------------------------------
+
+
+def switch(ctx: ReleaseContext) -> dict:
+    """Move traffic to green once the switch gate passes: expand and migrate done, passing compat evidence for
+    this schema and these commits, the router's pre-switch check."""
+    from migrator.compat.result import read_evidence
+    from migrator.hooks import move_traffic
+    from migrator.release.gates import evidence_summary, switch_gate
+
+    if ctx.to_color != "green":
+        raise UsageError(f"switch --to {ctx.to_color}: switch moves traffic to green; to send it back to blue "
+                         "run `migrator rollback`")
+    ctx.resolve()
+    if ctx.evidence is None and not ctx.force:
+        raise UsageError("switch needs --evidence FILE: the evidence JSON of `migrator compat --evidence FILE`")
+    evidence = read_evidence(Path(ctx.evidence)) if ctx.evidence is not None else {}
+    with session(ctx) as (conn, ledger):
+        release = load_release(ledger, ctx, "switch")
+        if st.done("switch", release.state):
+            return _noop("switch", release)
+        st.require("switch", release.id, release.state)
+        check_alembic(conn, release)
+        hook = _hook(ctx)
+        live = live_fingerprint(conn, ctx.schema)
+        gate = switch_gate(conn, release, evidence, live, hook)
+        forced = bool(ctx.force and not gate.passed)
+        summary = _evidence_summary(evidence)
+        stored = evidence or None  # the whole evidence file goes into the ledger (it holds no secrets)
+        if not gate.passed:
+            if not ctx.force:
+                _event(ledger, release.id, "switch", "refused", {"gate": _gate_dict(gate), "live_fingerprint": live},
+                       evidence=stored)
+                raise GateRefused("switch", list(gate.reasons))
+            log.warning("switch gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
+        previous = release.state
+        ledger.event(release.id, "switch", "started", {"gate": _gate_dict(gate), "live_fingerprint": live},
+                     evidence=stored, forced=forced, reason=ctx.reason if forced else None)
+        try:
+            response = move_traffic(hook, release.id, "green", "blue", "switch", evidence_summary(evidence),
+                                    _hook_deadline(ctx), reason=ctx.reason)
+        except HookFailed as exc:
+            detail = {"error": str(exc), "calls": getattr(exc, "calls", [])}
+            _event(ledger, release.id, "switch", "failed", detail)
+            if getattr(exc, "switch_called", False):
+                _undo_switch(ctx, ledger, release, hook, evidence_summary(evidence), str(exc))
+            raise
+        with conn.transaction():
+            ledger.set_state(release.id, st.SWITCHED, active_color="green", evidence=stored, conn=conn)
+            ledger.event(release.id, "switch", "succeeded", {"hook": response.to_dict(), "gate": _gate_dict(gate)},
+                         evidence=stored, forced=forced, reason=ctx.reason if forced else None, conn=conn)
+        release = ledger.get(release.id)
+        return _result("switch", release, previous=previous, gate=_gate_dict(gate), forced=forced,
+                       observed=response.observed_color, evidence=summary,
+                       message=f"release {release.id} switched: green serves (confirmed by the router hook)")
+
+
+def _undo_switch(ctx: ReleaseContext, ledger, release, hook, summary, why: str) -> None:
+    """A switch that failed after the router was asked to move: send traffic back to blue (fail closed)."""
+    from migrator.hooks import rollback_traffic
+
+    log.warning("switch failed after the router was asked to move; sending traffic back to blue")
+    try:
+        response = rollback_traffic(hook, release.id, summary or {}, _hook_deadline(ctx),
+                                    reason=f"switch failed: {why}", failed_phase="switch")
+    except HookFailed as exc:
+        _event(ledger, release.id, "rollback", "failed", {"error": str(exc), "after": "failed switch",
+                                                          "calls": getattr(exc, "calls", [])})
+        log.error("could not send traffic back to blue: %s", exc)
+        return
+    _event(ledger, release.id, "rollback", "succeeded", {"after": "failed switch", "hook": response.to_dict()},
+           reason=f"switch failed: {why}"[:500])
+
+
+def rollback(ctx: ReleaseContext) -> dict:
+    """Send traffic back to blue (only before contract; the expand and migrate revisions stay)."""
+    from migrator.hooks import rollback_traffic
+    from migrator.release.gates import evidence_summary
+
+    ctx.resolve()
+    with session(ctx) as (conn, ledger):
+        release = load_release(ledger, ctx, "rollback")
+        if st.done("rollback", release.state):
+            return _noop("rollback", release)
+        st.require("rollback", release.id, release.state)
+        started = contract_started(ledger, release)
+        if started:
+            raise PreconditionFailed(
+                f"cannot roll back: release {release.id}'s contract has started ({started}); blue's schema may "
+                "already be gone, so only a roll-forward is possible", "migrator contract")
+        hook = _hook(ctx)
+        previous = release.state
+        ledger.event(release.id, "rollback", "started", {}, reason=ctx.reason)
+        try:
+            response = rollback_traffic(hook, release.id, evidence_summary(release.evidence), _hook_deadline(ctx),
+                                        reason=ctx.reason)
+        except HookFailed as exc:
+            _event(ledger, release.id, "rollback", "failed", {"error": str(exc), "calls": getattr(exc, "calls", [])},
+                   reason=ctx.reason)
+            raise
+        with conn.transaction():
+            ledger.set_state(release.id, st.ROLLED_BACK, active_color="blue", conn=conn)
+            ledger.event(release.id, "rollback", "succeeded", {"hook": response.to_dict()}, reason=ctx.reason,
+                         conn=conn)
+        release = ledger.get(release.id)
+        return _result("rollback", release, previous=previous, observed=response.observed_color,
+                       message=f"release {release.id} rolled back: blue serves (confirmed by the router hook)")
+
+
+def contract_started(ledger, release) -> str | None:
+    """Why the contract counts as started: one of its revisions applied, or a contract that began."""
+    contract_revs = set((release.revisions or {}).get("contract") or [])
+    done = [r for r in ledger.applied(release.id) if r in contract_revs]
+    if done:
+        return f"applied {', '.join(done)}"
+    for event in reversed(ledger.events(release.id)):
+        if event["command"] == "switch" and event["result"] == "succeeded":
+            return None
+        if event["command"] == "contract" and event["result"] in ("started", "failed"):
+            return "a contract run began after the last switch"
+    return None
+
+
+# --- status ------------------------------------------------------------------------------------------------------
+
+
+def status(ctx: ReleaseContext) -> dict:
+    """State, evidence, gates (evaluated, not enforced), applied revisions, recent events, the next command.
+    Takes no lock and writes nothing."""
+    from migrator.release.ledger import Ledger
+    from migrator.release.plan import live_heads
+
+    ctx.resolve()
+    with session(ctx, lock=False, ensure=False) as (conn, _):
+        heads = live_heads(conn)
+        base = {"command": "status", "result": "ok", "database": safe_url(ctx.database_url), "alembic_heads": heads,
+                "ledger_schema": ctx.schema}
+        if not ledger_exists(conn, ctx.schema):
+            return {**base, "release_id": None, "state": None, "active_color": None,
+                    "next_command": "migrator plan --blue <ref>", "message": "no ledger yet: no release was planned"}
+        ledger = Ledger(conn, schema=ctx.schema)
+        check_ledger(ledger)
+        if ctx.release_id:
+            release = ledger.get(ctx.release_id)
+            if release is None:
+                raise PreconditionFailed(f"no release {ctx.release_id!r} in the ledger")
+        else:
+            release = ledger.in_flight() or ledger.latest()
+        if release is None:
+            return {**base, "release_id": None, "state": None, "active_color": None,
+                    "next_command": "migrator plan --blue <ref>", "message": "no release was planned"}
+        applied = ledger.applied(release.id)
+        events = ledger.events(release.id)
+        revs = release.revisions or {}
+        phases = {p: [{"revision": r, "applied": r in applied} for r in revs.get(p) or []]
+                  for p in ("expand", "migrate", "contract")}
+        out = {**base, "release_id": release.id, "state": release.state, "active_color": release.active_color,
+               "blue": {"ref": release.blue_ref, "sha": release.blue_sha},
+               "green": {"ref": release.green_ref, "sha": release.green_sha},
+               "phases": phases, "evidence": _evidence_summary(release.evidence),
+               "timestamps": {k: getattr(release, k).isoformat() if getattr(release, k) else None
+                              for k in ("created_at", "updated_at", "switched_at", "rolled_back_at",
+                                        "contracted_at")},
+               "drift": alembic_drift(conn, release), "gates": {},
+               "events": events[-10:], "next_command": st.NEXT_COMMAND.get(release.state),
+               "message": ""}
+        out["gates"] = _status_gates(ctx, conn, ledger, release)
+        return out
+
+
+def _status_gates(ctx: ReleaseContext, conn, ledger, release) -> dict:
+    """The gate in front of the next step, evaluated as the command would (nothing is enforced or recorded)."""
+    gates: dict = {}
+    if release.state in (st.MIGRATED, st.ROLLED_BACK):
+        if ctx.evidence is None:
+            gates["switch"] = {"passed": False, "evaluated": False,
+                               "reasons": ["give --evidence FILE to evaluate the switch gate"]}
+        else:
+            from migrator.compat.result import read_evidence
+            from migrator.release.gates import switch_gate
+
+            try:
+                hook = _hook(ctx)
+                gate = switch_gate(conn, release, read_evidence(Path(ctx.evidence)),
+                                   live_fingerprint(conn, ctx.schema), hook)
+                gates["switch"] = {**_gate_dict(gate), "evaluated": True}
+            except MigratorError as exc:
+                gates["switch"] = {"passed": False, "evaluated": False, "reasons": [str(exc)]}
+    elif release.state == st.SWITCHED:
+        from migrator.release.gates import contract_gate
+
+        try:
+            hook = _hook(ctx)
+            gate = contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds,
+                                 ctx.settings.blue_application_name)
+            gates["contract"] = {**_gate_dict(gate), "evaluated": True}
+        except MigratorError as exc:
+            gates["contract"] = {"passed": False, "evaluated": False, "reasons": [str(exc)]}
+    elif release.state in (st.PLANNED, st.EXPANDED):
+        todo = "expand and migrate" if release.state == st.PLANNED else "migrate"
+        gates["switch"] = {"passed": False, "evaluated": False, "reasons": [f"{todo} not done yet"]}
+    return gates
+
+
+# --- dispatch ------------------------------------------------------------------------------------------------------
+
+
+def run(command: str, ctx: ReleaseContext) -> dict:
+    if command not in COMMANDS:
+        raise UsageError(f"unknown release command {command!r}")
+    return globals()[command](ctx)

@@ -1,0 +1,308 @@
+"""Render the results of the release commands: text (people at a terminal), markdown (the pull-request comment a
+DBA reviews), json (programs). Every renderer takes the result dict a command returned, or an error dict from
+error_result()."""
+
+from __future__ import annotations
+
+import json
+
+FORMATS = ("text", "markdown", "json")
+_PHASE_COMMAND = {"expand": "migrator expand", "migrate": "migrator migrate", "contract": "migrator contract"}
+_SQL_WIDTH = 90
+
+
+def render(result: dict, fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps(result, indent=2, default=str) + "\n"
+    command = result.get("command")
+    if result.get("result") in ("refused", "error"):
+        return _error_md(result) if fmt == "markdown" else _error_text(result)
+    if command == "plan":
+        return plan_markdown(result) if fmt == "markdown" else plan_text(result)
+    if command == "status":
+        return status_markdown(result) if fmt == "markdown" else status_text(result)
+    return command_markdown(result) if fmt == "markdown" else command_text(result)
+
+
+def error_result(command: str, exc: BaseException, exit_code: int) -> dict:
+    """A failed command as a result dict (stdout with --format json; text goes to stderr)."""
+    out = {"command": command, "result": "refused" if exit_code == 1 else "error", "exit_code": exit_code,
+           "message": str(exc), "error": type(exc).__name__}
+    for attr in ("reasons", "gate", "next_command"):
+        value = getattr(exc, attr, None)
+        if value:
+            out[attr] = value
+    return out
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _short(sha: str | None) -> str:
+    return (sha or "?")[:8]
+
+
+def _one_line(sql: str, width: int = _SQL_WIDTH) -> str:
+    text = " ".join((sql or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _rows(st: dict) -> str:
+    rows = st.get("rows")
+    if rows is None:
+        return "-"
+    return f"{rows:,}"
+
+
+def _md_cell(text) -> str:
+    return str(text if text is not None else "-").replace("|", "\\|").replace("\n", " ")
+
+
+def _refs(result: dict) -> str:
+    return (f"blue {_short(result.get('blue_sha'))} -> green {result.get('green_ref') or '?'} "
+            f"{_short(result.get('green_sha'))}" + (" (uncommitted changes)" if result.get("green_dirty") else ""))
+
+
+# --- plan -------------------------------------------------------------------------------------------------------
+
+
+def plan_text(result: dict) -> str:
+    plan = result["plan"]
+    out = []
+    title = f"release {result['release_id']}" if result.get("release_id") else "release plan (not recorded)"
+    state = f" [{result['state']}]" if result.get("state") else ""
+    out.append(f"{title}{state}: {_refs(result)}")
+    heads = ", ".join(plan.get("blue_heads") or []) or "base"
+    out.append(f"database at {heads}; green head {plan.get('green_head') or 'base'}; risk {plan['risk'].upper()}"
+               + ("" if plan.get("rows_estimated") else "; rows not estimated (no database)"))
+    for note in plan.get("notes") or []:
+        out.append(f"note: {note}")
+    gates = plan.get("gates") or {}
+    for phase in ("expand", "migrate", "switch", "contract"):
+        out.append("")
+        revisions = (plan.get("phases") or {}).get(phase)
+        command = _PHASE_COMMAND.get(phase, "migrator switch --to green --evidence FILE")
+        if revisions is None:
+            out.append(f"{phase.upper()}  ({command})")
+        else:
+            names = ", ".join(r["revision"] for r in revisions) or "no revisions"
+            out.append(f"{phase.upper()}  ({command}): {names}")
+        for gate in gates.get(phase, []):
+            out.append(f"  gate: {gate}")
+        for rev in revisions or []:
+            declared = f", declared {rev['declared']}" if rev.get("declared") else ""
+            out.append(f"  {rev['revision']}  classified {rev['classified']}{declared}; risk {rev['risk']}")
+            for f in rev.get("findings") or []:
+                out.append(f"      {f['rule']} {f['severity']}: {f['message']}")
+            statements = [s for s in rev["statements"] if _shown(s)]
+            hidden = len(rev["statements"]) - len(statements)
+            if statements:
+                out.append(f"    {'lock':<22} {'table':<20} {'est. rows':>10}  {'rewrite':<7}  {'risk':<6}  statement")
+            for s in statements:
+                out.append(f"    {s.get('lock') or '-':<22} {_trim(s.get('table') or '-', 20):<20} {_rows(s):>10}  "
+                           f"{s['rewrite']:<7}  {s['risk']:<6}  {_one_line(s['sql'], 70)}")
+                for f in s.get("findings") or []:
+                    out.append(f"      {f['rule']} {f['severity']}: {f['message']}")
+                for f in s.get("reviewed") or []:
+                    out.append(f"      {f['rule']} {f['severity']} (reviewed, suppressed): {f['reason']}")
+            if hidden:
+                out.append(f"    (+{hidden} statement{'s' if hidden > 1 else ''} without schema effect)")
+    out.append("")
+    if result.get("message"):
+        out.append(result["message"])
+    if result.get("next_command"):
+        out.append(f"next: {result['next_command']}")
+    return "\n".join(out) + "\n"
+
+
+def _shown(st: dict) -> bool:
+    return not (st.get("phase") == "none" and st.get("lock") is None and not st.get("findings")
+                and not st.get("reviewed"))
+
+
+def _trim(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plan_markdown(result: dict) -> str:
+    plan = result["plan"]
+    out = []
+    title = f"`{result['release_id']}`" if result.get("release_id") else "(not recorded)"
+    out.append(f"### migrator release plan {title}")
+    out.append("")
+    heads = ", ".join(f"`{h}`" for h in plan.get("blue_heads") or []) or "base"
+    out.append(f"**{_refs(result)}** · database at {heads} · green head `{plan.get('green_head') or 'base'}` · "
+               f"overall risk **{plan['risk']}**")
+    if not plan.get("rows_estimated"):
+        out.append("")
+        out.append("_Rows not estimated: planned without the live database._")
+    for note in plan.get("notes") or []:
+        out.append("")
+        out.append(f"> {note}")
+    gates = plan.get("gates") or {}
+    for phase in ("expand", "migrate", "switch", "contract"):
+        revisions = (plan.get("phases") or {}).get(phase)
+        command = _PHASE_COMMAND.get(phase, "migrator switch --to green --evidence FILE")
+        out.append("")
+        out.append(f"#### {phase} — `{command}`")
+        out.append("")
+        if gates.get(phase):
+            out.append("Gates:")
+            out.extend(f"- [ ] {g}" for g in gates[phase])
+            out.append("")
+        if revisions is None:
+            continue
+        if not revisions:
+            out.append("_No revisions._")
+            continue
+        out.append("| revision | statement | lock | table | est. rows | rewrite | risk |")
+        out.append("|---|---|---|---|--:|---|---|")
+        notes = []
+        for rev in revisions:
+            for s in rev["statements"]:
+                if not _shown(s):
+                    continue
+                sql = _md_cell(_one_line(s["sql"], 80))
+                out.append(f"| `{rev['revision']}` | `{sql}` | {_md_cell(s.get('lock'))} | {_md_cell(s.get('table'))} | "
+                           f"{_rows(s)} | {s['rewrite']} | {_risk_md(s['risk'])} |")
+                notes += [(rev["revision"], f) for f in s.get("findings") or []]
+                notes += [(rev["revision"], {**f, "message": f"reviewed, suppressed: {f['reason']}", "fix": None})
+                          for f in s.get("reviewed") or []]
+            notes += [(rev["revision"], f) for f in rev.get("findings") or []]
+        if notes:
+            out.append("")
+            out.append("<details><summary>Findings</summary>")
+            out.append("")
+            for rev, f in notes:
+                fix = f" Fix: {' '.join(f['fix'].split())}" if f.get("fix") else ""
+                out.append(f"- `{rev}` **{f['rule']}** ({f['severity']}): {_md_cell(f['message'])}{_md_cell(fix)}")
+            out.append("")
+            out.append("</details>")
+    out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _risk_md(risk: str) -> str:
+    return {"high": "**high**", "medium": "medium", "low": "low"}.get(risk, risk)
+
+
+# --- results of expand / migrate / switch / rollback / contract ---------------------------------------------------
+
+
+def command_text(result: dict) -> str:
+    out = [f"{result['command']}: {result.get('message') or result.get('result')}"]
+    if result.get("forced"):
+        out.append("  forced past the gate (recorded in the ledger with the reason)")
+    gate = result.get("gate")
+    if isinstance(gate, dict):
+        for check in gate.get("checks") or []:
+            out.append(f"  {check['status']:<7} {check['name']}: {check['detail']}")
+        if not gate.get("checks"):
+            for reason in gate.get("reasons") or []:
+                out.append(f"  - {reason}")
+    if result.get("state"):
+        colour = f", traffic on {result['active_color']}" if result.get("active_color") else ""
+        out.append(f"state: {result['state']}{colour}")
+    if result.get("next_command"):
+        out.append(f"next: {result['next_command']}")
+    return "\n".join(out) + "\n"
+
+
+def command_markdown(result: dict) -> str:
+    out = [f"**{result['command']}**: {result.get('message') or result.get('result')}", ""]
+    gate = result.get("gate")
+    if isinstance(gate, dict):
+        for check in gate.get("checks") or []:
+            mark = "x" if check["status"] == "pass" else " "
+            out.append(f"- [{mark}] {check['name']}: {_md_cell(check['detail'])}")
+        out.append("")
+    if result.get("state"):
+        out.append(f"State: `{result['state']}`, traffic on {result.get('active_color') or '?'}.")
+    if result.get("next_command"):
+        out.append(f"Next: `{result['next_command']}`")
+    return "\n".join(out) + "\n"
+
+
+def _error_text(result: dict) -> str:
+    out = [f"{result['command']} {result['result']}: {result.get('message')}"]
+    return "\n".join(out) + "\n"
+
+
+def _error_md(result: dict) -> str:
+    out = [f"**{result['command']} {result['result']}**: {_md_cell(result.get('message'))}"]
+    for reason in result.get("reasons") or []:
+        out.append(f"- {_md_cell(reason)}")
+    return "\n".join(out) + "\n"
+
+
+# --- status -------------------------------------------------------------------------------------------------------
+
+
+def status_text(result: dict) -> str:
+    out = []
+    if not result.get("release_id"):
+        out.append(f"no release: {result.get('message')}")
+        out.append(f"database: {result.get('database')} at {', '.join(result.get('alembic_heads') or []) or 'base'}")
+        if result.get("next_command"):
+            out.append(f"next: {result['next_command']}")
+        return "\n".join(out) + "\n"
+    out.append(f"release {result['release_id']}: {result['state']}, traffic on {result.get('active_color')}")
+    blue, green = result.get("blue") or {}, result.get("green") or {}
+    out.append(f"blue {blue.get('ref') or '?'} {_short(blue.get('sha'))}  green {green.get('ref') or '?'} "
+               f"{_short(green.get('sha'))}")
+    out.append(f"database: {result.get('database')} at alembic "
+               f"{', '.join(result.get('alembic_heads') or []) or 'base'}")
+    if result.get("drift"):
+        out.append(f"WARNING: {result['drift']}")
+    for phase, revs in (result.get("phases") or {}).items():
+        marks = "  ".join(f"[{'x' if r['applied'] else ' '}] {r['revision']}" for r in revs) or "-"
+        out.append(f"  {phase:<9} {marks}")
+    ev = result.get("evidence")
+    if ev:
+        suites = ", ".join(f"{s.get('app')}/{s.get('schema')} {s.get('result')} ({s.get('passed')} passed)"
+                           for s in ev.get("suites") or [])
+        out.append(f"evidence: {ev.get('result')}; blue {_short(ev.get('blue_sha'))}, green "
+                   f"{_short(ev.get('green_sha'))}; schema {(ev.get('schema_fingerprint') or '?')[:12]}"
+                   + (f"; {suites}" if suites else ""))
+    else:
+        out.append("evidence: none recorded yet (the switch records it)")
+    for name, gate in (result.get("gates") or {}).items():
+        verdict = "passes" if gate.get("passed") else ("refuses" if gate.get("evaluated") else "not evaluated")
+        out.append(f"{name} gate: {verdict}")
+        for check in gate.get("checks") or []:
+            out.append(f"  {check['status']:<7} {check['name']}: {check['detail']}")
+        if not gate.get("checks"):
+            for reason in gate.get("reasons") or []:
+                out.append(f"  - {reason}")
+    events = result.get("events") or []
+    if events:
+        out.append("recent events:")
+        for e in events:
+            forced = f" FORCED ({e.get('reason')})" if e.get("forced") else (
+                f" ({e['reason']})" if e.get("reason") else "")
+            out.append(f"  {e['at'][:19]}  {e['command']:<9} {e['result']:<9} {e['actor']}{forced}")
+    if result.get("next_command"):
+        out.append(f"next: {result['next_command']}")
+    return "\n".join(out) + "\n"
+
+
+def status_markdown(result: dict) -> str:
+    if not result.get("release_id"):
+        return f"**No release**: {result.get('message')}\n"
+    out = [f"### release `{result['release_id']}`: {result['state']} (traffic on {result.get('active_color')})", ""]
+    if result.get("drift"):
+        out += [f"> **Warning:** {_md_cell(result['drift'])}", ""]
+    out.append("| phase | revisions |")
+    out.append("|---|---|")
+    for phase, revs in (result.get("phases") or {}).items():
+        marks = ", ".join(f"{'✅' if r['applied'] else '⬜'} `{r['revision']}`" for r in revs) or "-"
+        out.append(f"| {phase} | {marks} |")
+    for name, gate in (result.get("gates") or {}).items():
+        out += ["", f"**{name} gate**: {'passes' if gate.get('passed') else 'refuses'}"]
+        for check in gate.get("checks") or []:
+            out.append(f"- [{'x' if check['status'] == 'pass' else ' '}] {check['name']}: {_md_cell(check['detail'])}")
+        if not gate.get("checks"):
+            out += [f"- {_md_cell(r)}" for r in gate.get("reasons") or []]
+    if result.get("next_command"):
+        out += ["", f"Next: `{result['next_command']}`"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,17 @@
+"""compat e2e fixture: revision 0003 (contract)."""
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+phase = "contract"
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE users DROP COLUMN email")
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,182 @@
+"""migrator.backfill against the real PostgreSQL at 127.0.0.1:5432: batches, checkpoints, resume, lock timeouts,
+progress, adaptive batch size, offline rendering (the demo's 0004)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from migrator.backfill import BackfillError, backfill, default_name, release_context
+from migrator.release.settings import ReleaseSettings
+from tests._applier import fresh_db, ledger_with_release, needs_pg, query, scalar
+
+DEMO = Path(__file__).resolve().parents[1]
+
+pytestmark = needs_pg
+
+
+@pytest.fixture(scope="module")
+def db():
+    """One database for the module (with a ledger); each test makes its own tables."""
+    with fresh_db("backfill") as (url, pq):
+        ledger_with_release(pq, "r-b")
+        yield url, pq
+
+
+def _table(pq: str, name: str, rows: str) -> None:
+    with psycopg.connect(pq, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        conn.execute(f"CREATE TABLE {name} (id bigint PRIMARY KEY, v text, n int NOT NULL DEFAULT 0)")
+        conn.execute(f"INSERT INTO {name} (id, v) {rows}")
+
+
+def test_batches_commit_and_checkpoint(db):
+    url, pq = db
+    _table(pq, "t_basic", "SELECT g, NULL FROM generate_series(1, 2500) g")
+    out = io.StringIO()
+    with psycopg.connect(pq, autocommit=True) as conn:
+        result = backfill(conn, "t_basic", "v = 'x' || id, n = n + 1", where="v IS NULL", batch_size=1000,
+                          stream=out)
+    assert (result.rows, result.keys, result.batches, result.checkpointed, result.skipped) == (2500, 2500, 3, True,
+                                                                                                False)
+    assert query(pq, "SELECT count(*), min(n), max(n) FROM t_basic WHERE v = 'x' || id") == [(2500, 1, 1)]
+    name = default_name("t_basic", "v = 'x' || id, n = n + 1", "id", "v IS NULL")
+    assert query(pq, "SELECT last_key, rows_done, finished FROM migrator.checkpoints WHERE name = %s", (name,)) == [
+        ("2500", 2500, True)]
+    text = out.getvalue()
+    assert "backfill t_basic:" in text and "rows/s" in text and "ETA" in text and "2,500 rows updated" in text
+
+
+def test_sparse_and_text_keys(db):
+    url, pq = db
+    _table(pq, "t_sparse", "SELECT g * 1000, NULL FROM generate_series(1, 50) g")
+    with psycopg.connect(pq, autocommit=True) as conn:
+        assert backfill(conn, "t_sparse", "n = n + 1", batch_size=7, progress=False).batches == 8
+        conn.execute("DROP TABLE IF EXISTS t_text")
+        conn.execute("CREATE TABLE t_text (code text PRIMARY KEY, n int NOT NULL DEFAULT 0)")
+        conn.execute("INSERT INTO t_text (code) SELECT md5(g::text) FROM generate_series(1, 300) g")
+        result = backfill(conn, "t_text", "n = n + 1", key="code", batch_size=64, progress=False)
+    assert result.rows == 300 and result.batches == 5
+    assert query(pq, "SELECT min(n), max(n) FROM t_sparse") == [(1, 1)]
+    assert query(pq, "SELECT min(n), max(n) FROM t_text") == [(1, 1)]
+
+
+def test_resumes_after_the_last_committed_batch(db):
+    url, pq = db
+    _table(pq, "t_resume", "SELECT g, NULL FROM generate_series(1, 1000) g")
+    with psycopg.connect(pq, autocommit=True) as conn:
+        # an earlier run committed the batches up to id 400, then died
+        conn.execute("INSERT INTO migrator.checkpoints (name, last_key, rows_done) VALUES ('resume-me', '400', 400)")
+        conn.execute("UPDATE t_resume SET n = 1 WHERE id <= 400")
+        out = io.StringIO()
+        result = backfill(conn, "t_resume", "n = n + 1", batch_size=250, name="resume-me", stream=out)
+        assert (result.resumed_from, result.rows, result.batches) == ("400", 600, 3)
+        assert "resuming after id 400" in out.getvalue()
+        assert query(pq, "SELECT min(n), max(n) FROM t_resume") == [(1, 1)]  # nobody updated twice
+        assert query(pq, "SELECT rows_done, finished FROM migrator.checkpoints WHERE name = 'resume-me'") == [
+            (1000, True)]
+        # an explicitly named, finished backfill is done: a re-run is a no-op
+        again = backfill(conn, "t_resume", "n = n + 1", batch_size=250, name="resume-me", stream=out)
+        assert again.skipped and again.rows == 0
+        assert "already finished" in out.getvalue()
+
+
+def test_release_scope_and_finished_checkpoints(db):
+    url, pq = db
+    _table(pq, "t_scope", "SELECT g, NULL FROM generate_series(1, 100) g")
+    with psycopg.connect(pq, autocommit=True) as conn:
+        with release_context("r-b", "0042", ReleaseSettings()):
+            first = backfill(conn, "t_scope", "n = n + 1", progress=False)
+            second = backfill(conn, "t_scope", "n = n + 1", progress=False)
+        assert first.name.startswith("backfill:r-b:0042:t_scope:") and first.rows == 100
+        assert second.skipped  # same release and revision: finished means done
+        # outside a release, a finished checkpoint starts over (e.g. the revision was downgraded and re-run)
+        plain1 = backfill(conn, "t_scope", "n = n + 1", progress=False)
+        plain2 = backfill(conn, "t_scope", "n = n + 1", progress=False)
+    assert plain1.rows == plain2.rows == 100
+    assert scalar(pq, "SELECT min(n) FROM t_scope") == 3
+    assert scalar(pq, "SELECT release_id FROM migrator.checkpoints WHERE name = %s", (first.name,)) == "r-b"
+
+
+def test_a_locked_row_times_out_the_batch_and_a_rerun_resumes(db):
+    url, pq = db
+    _table(pq, "t_locked", "SELECT g, NULL FROM generate_series(1, 500) g")
+    with psycopg.connect(pq, autocommit=True) as conn, psycopg.connect(pq) as app:
+        app.execute("UPDATE t_locked SET v = 'app' WHERE id = 333")  # an application transaction, still open
+        conn.execute("SET lock_timeout = 100")
+        with pytest.raises(BackfillError, match="lock_timeout after 2 attempts.*re-run to resume"):
+            backfill(conn, "t_locked", "n = n + 1", batch_size=100, name="locked", lock_retries=1, progress=False)
+        assert query(pq, "SELECT last_key, rows_done, finished FROM migrator.checkpoints WHERE name = 'locked'") == [
+            ("300", 300, False)]
+        app.rollback()
+        result = backfill(conn, "t_locked", "n = n + 1", batch_size=100, name="locked", progress=False)
+        assert (result.resumed_from, result.rows) == ("300", 200)
+    assert query(pq, "SELECT min(n), max(n), count(*) FROM t_locked") == [(1, 1, 500)]
+
+
+def test_refuses_to_run_inside_a_transaction_and_bad_arguments(db):
+    url, pq = db
+    _table(pq, "t_tx", "SELECT g, NULL FROM generate_series(1, 10) g")
+    with psycopg.connect(pq) as conn:
+        conn.execute("SELECT 1")
+        with pytest.raises(BackfillError, match="outside a transaction.*autocommit_block"):
+            backfill(conn, "t_tx", "n = 1", progress=False)
+    with psycopg.connect(pq, autocommit=True) as conn:
+        with pytest.raises(BackfillError, match="table no_such_table not found"):
+            backfill(conn, "no_such_table", "n = 1", progress=False)
+        with pytest.raises(BackfillError, match="no column 'uuid'"):
+            backfill(conn, "t_tx", "n = 1", key="uuid", progress=False)
+        with pytest.raises(BackfillError, match="batch_size"):
+            backfill(conn, "t_tx", "n = 1", batch_size=0, progress=False)
+    with pytest.raises(BackfillError, match="no connection"):
+        backfill(None, "t_tx", "n = 1")
+
+
+def test_without_a_ledger_it_runs_without_a_checkpoint_and_creates_nothing():
+    with fresh_db("noledger") as (url, pq):
+        with psycopg.connect(pq, autocommit=True) as conn:
+            conn.execute("CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT 0)")
+            conn.execute("INSERT INTO t (id) SELECT generate_series(1, 30)")
+            out = io.StringIO()
+            result = backfill(conn, "t", "n = n + 1", batch_size=10, stream=out)
+        assert result.rows == 30 and not result.checkpointed
+        assert "running without a checkpoint" in out.getvalue()
+        assert scalar(pq, "SELECT count(*) FROM pg_namespace WHERE nspname = 'migrator'") == 0
+
+
+def test_adaptive_batch_size_follows_batch_duration(db):
+    url, pq = db
+    _table(pq, "t_adapt", "SELECT g, NULL FROM generate_series(1, 3000) g")
+    with psycopg.connect(pq, autocommit=True) as conn:
+        quick = backfill(conn, "t_adapt", "n = n + 1", batch_size=50, target_batch_seconds=5.0, progress=False,
+                         max_batch_size=2000)
+        # batches far quicker than the target grow (x1.2 each): far fewer than 3000 / 50 = 60 batches
+        assert quick.rows == 3000 and quick.batches < 25
+        assert quick.batch_sizes[:4] == [50, 60, 72, 86]
+        conn.execute("CREATE OR REPLACE FUNCTION slow_zero(i bigint) RETURNS int LANGUAGE plpgsql VOLATILE AS "
+                     "$$ BEGIN PERFORM pg_sleep(0.0001); RETURN 0; END $$")
+        slow = backfill(conn, "t_adapt", "n = n + 1 + slow_zero(id)", where="id <= 200", batch_size=800,
+                        target_batch_seconds=0.02, min_batch_size=100, progress=False)
+        # the first batch (200 slow rows, ~0.2 s) is far over the 0.02 s target: the next one is half as big;
+        # the rest are quick again, so the size grows back by 1.2x per batch
+        assert slow.rows == 200
+        assert slow.batch_sizes[:3] == [800, 400, 480]
+    assert query(pq, "SELECT min(n), max(n) FROM t_adapt") == [(1, 2)]
+    assert scalar(pq, "SELECT count(*) FROM t_adapt WHERE n = 2") == 200
+
+
+def test_offline_mode_renders_one_update():
+    """Under `alembic upgrade --sql` (and `migrator classify`) the demo's 0004 renders one UPDATE, unchanged."""
+    from migrator import api
+
+    report = api.demo()
+    m = next(m for m in report.migrations if m.revision == "0004")
+    assert [s.sql for s in m.statements] == ["COMMIT", "UPDATE users SET full_name = name WHERE full_name IS NULL",
+                                             "BEGIN"]
+    assert m.phase.label == "migrate" and m.declared_phase.label == "migrate"
+    findings = [f for s in m.statements for f in s.findings] + m.findings
+    assert [f.rule for f in findings if f.suppressed] == ["M203"]  # reviewed in the revision file, with a reason
+    assert not [f for f in findings if not f.suppressed]
