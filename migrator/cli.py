@@ -164,7 +164,7 @@ class CompatFormat(str, Enum):
 
 @app.command()
 def compat(
-    blue: Annotated[str, typer.Option("--blue", help="Git ref (tag, branch, sha) of the running version.")],
+    blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref (tag, branch, sha) of the running version (required).")] = None,
     green: Annotated[Optional[str], typer.Option("--green", help="Git ref of the new version [default: the working tree].")] = None,
     project_dir: Annotated[str, typer.Option("--project-dir", help="The app's folder in the repository.")] = ".",
     suite: Annotated[Optional[str], typer.Option("--suite", help="Blue's compat suite [default: compat_tests].")] = None,
@@ -178,9 +178,16 @@ def compat(
     matrix: Annotated[bool, typer.Option("--matrix", help="Also run green's suite on the expanded and contracted schemas.")] = False,
     fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
     alembic_config: AlembicOpt = None,
+    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --database-url server, then exit.")] = False,
 ) -> None:
     """Run blue's own test suite against the schema green's expand and migrate revisions produce."""
-    from migrator.compat.cli_support import run_compat_command
+    from migrator.compat.cli_support import prune_templates_command, run_compat_command
+
+    if prune_templates:
+        raise typer.Exit(prune_templates_command(database_url))
+    if blue is None:
+        _err("compat: --blue REF is required (the git ref of the running version)")
+        raise typer.Exit(2)
 
     given = {k for k, v in dict(suite=suite, python=python, provider=provider, url_var=url_var,
                                  url_form=url_form, alembic_ini=alembic_config).items() if v is not None}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from migrator.compat.errors import CompatError
 from migrator.compat.options import CompatOptions
 from migrator.compat.render import render_compat
 from migrator.compat.result import read_evidence
@@ -219,13 +220,17 @@ def test_second_run_clones_blues_template(e2e_repo, leftovers, caplog):
 def test_failed_blue_build_never_publishes_a_template(e2e_repo, leftovers):
     template = template_for(sha(e2e_repo, "blue-fails"))
     drop_database(template)
-    result = compat(options(e2e_repo, "blue-fails", blue="blue-fails"))
-    assert (result.result, result.exit_code) == ("refused", 1)
-    assert "blue revision 0003 failed to apply" in result.reason and "no_such_table" in result.reason
+    # blue's own history does not build: no verdict on green is possible (exit 2), and no evidence
+    evidence = leftovers.tmpdir / "stale-evidence.json"
+    evidence.write_text('{"result": "pass"}')
+    with pytest.raises(CompatError, match="cannot build blue's schema: blue revision 0003 failed to apply") as info:
+        compat(options(e2e_repo, "blue-fails", blue="blue-fails", evidence=evidence))
+    assert info.value.exit_code == 2 and "no_such_table" in str(info.value)
+    assert not evidence.exists()  # a stale pass never outlives a run without a verdict
     assert databases(template) == set()
     leftovers.check()  # no migrator_build_ staging database either
     run = run_cli(e2e_repo, "--blue", "blue-fails", "--green", "blue-fails", *URL_ARGS, tmpdir=leftovers.tmpdir)
-    assert_clean_error(run, 1, "blue revision 0003 failed to apply")
+    assert_clean_error(run, 2, "blue revision 0003 failed to apply")
     assert "building blue's schema into template" in run.err  # not cloning a half-built one
     assert databases(template) == set()
     leftovers.check(run.pid)
@@ -263,3 +268,23 @@ def test_local_provider_catches_the_broken_release(e2e_repo, leftovers):
     assert BROKEN_ERROR in failures[FAILING_TEST]
     assert FAILING_TEST in render_compat(result, "text")
     leftovers.check()
+
+
+def test_prune_templates_drops_the_cached_blue_schemas(tmp_path):
+    import psycopg
+
+    name = "migrator_tpl_prunetest0000000000"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name} IS_TEMPLATE true ALLOW_CONNECTIONS false")
+    run = subprocess.run([*migrator_command(), "compat", "--prune-templates", "--database-url",
+                          "postgresql://postgres@127.0.0.1:5432/postgres"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert f"dropped {name}" in run.stdout
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'migrator\\_tpl\\_%'").fetchone()[0]
+    assert left == 0
+    missing = subprocess.run([*migrator_command(), "compat", "--prune-templates"], capture_output=True, text=True,
+                             timeout=60, env={k: v for k, v in __import__("os").environ.items()
+                                              if k != "MIGRATOR_DATABASE_URL"})
+    assert missing.returncode == 2 and "needs --database-url" in missing.stderr

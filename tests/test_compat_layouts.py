@@ -418,8 +418,6 @@ def test_failure_quoting_the_password_is_scrubbed(tmp_path, clean, password_url)
     assert _leaks(run.out) == [] and _leaks(json.dumps(run.evidence)) == [], run.why
 
 
-@pytest.mark.xfail(strict=True, reason="suite.py streams pytest's own output to stderr unfiltered: a failing "
-                                       "test's message that quotes the database password is printed as is")
 def test_suite_output_on_stderr_is_scrubbed(tmp_path, clean, password_url):
     repo = make_app(tmp_path / "repo", "vars_app")
     clean.append(repo)

@@ -53,6 +53,29 @@ def run_compat_command(given: set[str], *, env: list[str], evidence: str | None,
     return result.exit_code
 
 
+def prune_templates_command(database_url: str | None) -> int:
+    """Drop every cached blue template database on the url provider's server."""
+    import os
+
+    from migrator.compat.options import URL_ENV
+    from migrator.compat.template import drop_templates
+    from migrator.errors import MigratorError
+    from migrator.provision import get_provider
+
+    url = database_url or os.environ.get(URL_ENV)
+    if not url:
+        sys.stderr.write(f"migrator: --prune-templates needs --database-url or ${URL_ENV}\n")
+        return 2
+    try:
+        with get_provider("url", url=url).start() as server:
+            names = drop_templates(server)
+    except MigratorError as exc:
+        sys.stderr.write(f"migrator: {exc}\n")
+        return 2
+    sys.stdout.write("".join(f"dropped {n}\n" for n in names) or "no cached templates\n")
+    return 0
+
+
 def _log_to_stderr() -> None:
     root = logging.getLogger("migrator")
     if not root.handlers:

@@ -24,13 +24,16 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     the databases, worktrees and servers it made are gone when it returns or raises.
     """
     from migrator.compat import apply, git
-    from migrator.compat.errors import CompatRefused, RevisionFailed
+    from migrator.compat.errors import CompatError, CompatRefused, RevisionFailed
     from migrator.provision import _signals
 
     started = time.monotonic()
     result = CompatResult(blue_ref=opts.blue, green_ref=opts.green, project_dir=opts.project_dir,
                           timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     config = config or Config()
+    if opts.evidence is not None:
+        # a stale pass must never outlive a run that ends without a verdict (exit 2)
+        Path(opts.evidence).unlink(missing_ok=True)
     repo = git.repo_root(opts.repo)
     result.blue_sha = git.resolve_ref(repo, opts.blue, role="blue")
     result.green_sha = git.resolve_ref(repo, opts.green or "HEAD", role="green")
@@ -58,6 +61,9 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
             try:
                 _run_checks(opts, result, stack, blue_dir, green_dir, plan)
             except (CompatRefused, RevisionFailed) as exc:
+                if isinstance(exc, RevisionFailed) and exc.role == "blue":
+                    # blue's own history does not build: no verdict about green is possible
+                    raise CompatError(f"cannot build blue's schema: {exc}") from None
                 result.result, result.reason = "refused", str(exc)
             return _finish(result, opts, started)
     finally:
@@ -153,8 +159,9 @@ def _run_suite(opts, app: str, schema: str, folder: Path, url: str) -> SuiteRun:
     # the suite gets the check's database, never the server's admin URL (nor does alembic: apply.upgrade)
     rendered = _alembic_env(opts, url)
     env = {k: v for k, v in os.environ.items() if k != URL_ENV} | rendered
-    outcome = run_suite(folder, opts.suite, opts.python, env, opts.timeout, args=("--tb=short",), inherit_env=False)
     clean = _scrubber(rendered, url)  # a failing test's message may quote the URL, the password, a secret
+    outcome = run_suite(folder, opts.suite, opts.python, env, opts.timeout, args=("--tb=short",), inherit_env=False,
+                        scrub=clean)
     run = SuiteRun(app=app, schema=schema, result="pass", passed=outcome.passed, failed=outcome.failed,
                    errors=outcome.errors, skipped=outcome.skipped, total=outcome.total,
                    duration=round(outcome.duration, 3),

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -69,7 +69,8 @@ class SuiteResult:
 def run_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_tests", python: str | None = None,
               env: Mapping[str, str] | None = None, timeout: float | None = None, *,
               args: Sequence[str] = (), junit_path: str | Path | None = None,
-              stream: IO[str] | None = sys.stderr, inherit_env: bool = True) -> SuiteResult:
+              stream: IO[str] | None = sys.stderr, inherit_env: bool = True,
+              scrub: Callable[[str], str] | None = None) -> SuiteResult:
     """Run `python -m pytest <suite>` in `workdir` with `env` added to ours (or alone: inherit_env=False).
 
     `suite`: path(s) relative to `workdir` (pytest node ids "path::test" allowed). `timeout`: seconds, then
@@ -109,7 +110,7 @@ def run_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_tests"
         command.append("--color=yes")
     full_env = {**os.environ, **(env or {})} if inherit_env else dict(env or {})
     try:
-        result = _run(command, workdir, full_env, timeout, stream)
+        result = _run(command, workdir, full_env, timeout, stream, scrub)
         result.command = command
         _read_junit(result, junit, workdir)
         _conclude(result, junit, python, workdir)
@@ -127,7 +128,8 @@ def _isatty(stream) -> bool:
         return False
 
 
-def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float | None, stream) -> SuiteResult:
+def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float | None, stream,
+         scrub: Callable[[str], str] | None = None) -> SuiteResult:
     result = SuiteResult()
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     started = time.monotonic()
@@ -138,7 +140,7 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
     except OSError as exc:
         raise SuiteError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from None
     try:
-        if not _pump(proc, tail, stream, deadline):
+        if not _pump(proc, tail, stream, deadline, scrub):
             _time_out(proc, result, timeout)
     except BaseException:  # KeyboardInterrupt, SignalExit (SIGTERM), anything: leave nothing running
         from migrator.provision import _signals
@@ -165,7 +167,7 @@ def _time_out(proc: subprocess.Popen, result: SuiteResult, timeout: float | None
     _kill_group(proc)
 
 
-def _pump(proc: subprocess.Popen, tail: deque, stream, deadline: float | None) -> bool:
+def _pump(proc: subprocess.Popen, tail: deque, stream, deadline: float | None, scrub=None) -> bool:
     """Copy pytest's output to `stream` and `tail` until pytest has exited and its output ended (or, when
     something it started keeps the pipe open, 0.5 s after it exited). False: the deadline passed first."""
     fd = proc.stdout.fileno()
@@ -188,19 +190,21 @@ def _pump(proc: subprocess.Popen, tail: deque, stream, deadline: float | None) -
                 if sel.select(wait):
                     chunk = os.read(fd, 65536)
                     if chunk:
-                        partial = _emit(partial + chunk, tail, stream)
+                        partial = _emit(partial + chunk, tail, stream, scrub)
                     else:
                         eof = True
     finally:
         if partial:
-            _emit(partial + b"\n", tail, stream)
+            _emit(partial + b"\n", tail, stream, scrub)
 
 
-def _emit(data: bytes, tail: deque, stream) -> bytes:
-    """Write the complete lines of `data`; return the incomplete rest."""
+def _emit(data: bytes, tail: deque, stream, scrub=None) -> bytes:
+    """Write the complete lines of `data` (through `scrub`, which hides secrets); return the incomplete rest."""
     *lines, rest = data.split(b"\n")
     if lines:
         text = b"\n".join(lines).decode("utf-8", "replace")
+        if scrub is not None:
+            text = scrub(text)
         if stream is not None:
             try:
                 stream.write(text + "\n")
