@@ -168,10 +168,11 @@ class _Progress:
             self.last_line = now
             self._line()
 
-    def _line(self, final: bool = False) -> None:
+    def _line(self, final: bool = False, stopped: bool = False) -> None:
         share = f" ({100 * min(self.keys, self.total) / self.total:.0f}%)" if self.total else ""
         eta = self.eta()
-        tail = "done" if final else (f"ETA {eta:,.0f}s" if eta is not None else "ETA ?")
+        tail = ("stopped (re-run to resume from the checkpoint)" if stopped else "done") if final else (
+            f"ETA {eta:,.0f}s" if eta is not None else "ETA ?")
         print(f"{self.label}: {min(self.keys, self.total) if self.total else self.keys:,}/{self.total:,} keys{share}, "
               f"{self.rows:,} rows updated, {self.rate():,.0f} rows/s, {tail}", file=self.stream, flush=True)
 
@@ -179,11 +180,13 @@ class _Progress:
         if self.enabled:
             print(f"{self.label}: {text}", file=self.stream, flush=True)
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
         if self._rich is not None:
             self._rich.stop()
+            if not completed:
+                self.note("stopped (re-run to resume from the checkpoint)")
         elif self.enabled:
-            self._line(final=True)
+            self._line(final=True, stopped=not completed)
 
 
 def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | None = None,
@@ -285,6 +288,7 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
     low_cap = max(1, min_batch_size or max(1, batch_size // 16))
     high_cap = max(size, max_batch_size or batch_size * 16)
     started = time.monotonic()
+    completed = False
     try:
         while True:
             attempt = 0
@@ -334,9 +338,10 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
             wait = pause + pause_ratio * duration
             if wait > 0:
                 time.sleep(wait)
+        completed = True
     finally:
         result.seconds = time.monotonic() - started
-        bar.close()
+        bar.close(completed)
     return result
 
 

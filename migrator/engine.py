@@ -159,7 +159,9 @@ def _table_of(stmt: Statement) -> str | None:
     if isinstance(target, exp.Index):
         target = target.args.get("table")
     if isinstance(node, exp.Drop) and node.args.get("tables"):
-        target = node.args["tables"][0]
+        # only a dropped relation names a table; a function, type or index name is not one
+        kind = (node.args.get("kind") or "").upper()
+        target = node.args["tables"][0] if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW", "FOREIGN TABLE") else None
     try:
         return table_name(target)
     except Exception:

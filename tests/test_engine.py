@@ -167,3 +167,8 @@ def test_facts_carry_across_the_files_of_one_run(tmp_path):
 def test_suppression_comment_is_case_insensitive():
     report = classify_sql("-- Migrator: IGNORE C317 reason: reviewed\nALTER TABLE users DROP COLUMN a;", "x.sql")
     assert "C317" not in findings(report)
+
+
+def test_table_column_names_only_tables():
+    report = classify_sql("DROP FUNCTION f();\nDROP INDEX users_email_idx;\nDROP TABLE old_users;", "x.sql")
+    assert [s.table for s in report.statements] == [None, None, "old_users"]
