@@ -593,12 +593,12 @@ def switch(ctx: ReleaseContext) -> dict:
     ctx.resolve()
     if ctx.evidence is None and not ctx.force:
         raise UsageError("switch needs --evidence FILE: the evidence JSON of `migrator compat --evidence FILE`")
-    evidence = read_evidence(Path(ctx.evidence)) if ctx.evidence is not None else {}
     with session(ctx) as (conn, ledger):
         release = load_release(ledger, ctx, "switch")
         if st.done("switch", release.state):
             return _noop("switch", release)
-        st.require("switch", release.id, release.state)
+        st.require("switch", release.id, release.state)  # the missing step first, then the evidence file
+        evidence = read_evidence(Path(ctx.evidence)) if ctx.evidence is not None else {}
         check_alembic(conn, release)
         hook = _hook(ctx)
         live = live_fingerprint(conn, ctx.schema)
