@@ -69,8 +69,9 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
                                 "run `migrator expand` first")
         refused("contract", says="it must be 'switched'; run `migrator switch --to green` first")
         refused("rollback", says=f"cannot roll back: release {rid} is 'planned', traffic is not on green")
-        refused("switch", "--to", "green", "--evidence", str(tmp_path / "missing.json"), code=2,
-                says="evidence file not found")
+        # the missing step is named first, before the evidence file is even read
+        refused("switch", "--to", "green", "--evidence", str(tmp_path / "missing.json"),
+                says=f"cannot switch: release {rid} is 'planned', it must be 'migrated' or 'rolled_back'")
         refused("switch", "--to", "green", says="switch needs --evidence FILE", code=2)
 
         out = migrator("expand").out
@@ -98,6 +99,9 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
             out = migrator("migrate", "--wait", "30").out
         assert "migrated: applied 0004" in out
         assert query(url, "SELECT count(*) FROM users WHERE full_name IS NULL")[0][0] == 0
+
+        refused("switch", "--to", "green", "--evidence", str(tmp_path / "missing.json"), code=2,
+                says="evidence file not found")
 
         # evidence for another schema / another release is refused
         other_schema = tmp_path / "other-schema.json"

@@ -27,6 +27,7 @@ ENTRY_POINT_GROUP = "migrator.routers"
 # kind -> "module:attribute"; imported only when used. The next built-ins (webhook, nginx) go here.
 BUILTIN_ROUTERS: dict[str, str] = {
     "command": "migrator.hooks.command:CommandHook",
+    "webhook": "migrator.hooks.webhook:WebhookHook",
 }
 
 
