@@ -421,6 +421,41 @@ def status(
         blue_application_name=blue_application_name, ledger_schema=ledger_schema))
 
 
+# --- router: check ---------------------------------------------------------------------------------------------
+
+router_app = typer.Typer(help="The router hook ([tool.migrator.hook]): ask it which colour is live.",
+                         no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(router_app, name="router", rich_help_panel=RELEASE)
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@router_app.command("check")
+def router_check(
+    expect: Annotated[Optional[str], typer.Option("--expect", help="Exit 1 unless this colour (blue|green) is live.")] = None,
+    project_dir: ProjectDirOpt = ".",
+    config: ConfigOpt = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
+) -> None:
+    """Ask the router which colour is live (current only: nothing moves, nothing is recorded). Exit 0 when it
+    answers, 1 when it serves another colour than --expect, 2 when the router cannot be asked."""
+    from migrator.errors import MigratorError
+    from migrator.hooks.check import render, router_check as check
+
+    try:
+        code, result = check(config, project_dir, expect)
+    except MigratorError as exc:
+        _err(_one_line(exc))
+        raise typer.Exit(2)
+    out, err = render(code, result, fmt.value)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    raise typer.Exit(code)
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 

@@ -28,6 +28,7 @@ ENTRY_POINT_GROUP = "migrator.routers"
 BUILTIN_ROUTERS: dict[str, str] = {
     "command": "migrator.hooks.command:CommandHook",
     "webhook": "migrator.hooks.webhook:WebhookHook",
+    "nginx": "migrator.hooks.nginx:NginxRouter",
 }
 
 

@@ -55,6 +55,7 @@ DEFAULT_BACKOFF_BASE = 0.25
 DEFAULT_BACKOFF_MAX = 10.0
 MAX_BODY = 1 << 20  # bytes of an answer we read; a response is a small JSON object
 MESSAGE_LIMIT = 200  # characters of a server's error text kept in a message
+MIN_ATTEMPT = 0.1  # seconds: a retry with less time left before the deadline is not started
 
 SIGNATURE_HEADER = "X-Migrator-Signature"
 TIMESTAMP_HEADER = "X-Migrator-Timestamp"
@@ -196,10 +197,14 @@ class WebhookHook:
     def current(self, payload: HookPayload | None = None) -> str | None:
         """POST action "current"; the colour in observed.active_color when the answer succeeds, else None.
         Bounded by `timeout` (transport errors are retried within it)."""
+        response = self.describe_current(payload)
+        return response.observed_color if response.ok else None
+
+    def describe_current(self, payload: HookPayload | None = None) -> HookResponse:
+        """The whole answer to action "current" (for `migrator router check`: the reason when there is no colour)."""
         if payload is None:
             payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
-        response = self.post(payload)
-        return response.observed_color if response.ok else None
+        return self.post(payload)
 
     # -- one call: tries until an answer or the deadline -------------------------------------------
     def post(self, payload: HookPayload) -> HookResponse:
@@ -234,7 +239,7 @@ class WebhookHook:
             delay = self._backoff(tries, outcome.retry_after)
             remaining = (end - utcnow()).total_seconds()
             why = self._scrub(outcome.why, secret)
-            if delay >= remaining:
+            if delay + min(self.timeout, MIN_ATTEMPT) > remaining:  # no time left for a real try
                 return HookResponse.failed(f"{payload.action}: gave up at the deadline after {_tries(tries)}; "
                                            f"last: {why}")
             log.info("%s: %s try %d: %s; retrying in %.2fs", self.name, payload.action, tries, why, delay)
