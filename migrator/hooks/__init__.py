@@ -4,6 +4,9 @@
     base.py       RouterHook protocol; call() invokes a hook fail-closed
     command.py    CommandHook: a program per call, payload on stdin, BG_* env vars, exit 0 / 75 / other
     traffic.py    move_traffic(): switch then verify until confirmed or the deadline; rollback_traffic()
+    webhook.py    WebhookHook: POST the payload, HMAC-SHA256 signed with a secret from the environment
+    nginx.py      NginxRouter: owns an upstream include file; atomic write, nginx -t, reload, probe
+    check.py      what `migrator router check` asks a router
     registry.py   get_hook(config): built-in kinds + the `migrator.routers` entry-point group
 """
 
