@@ -60,14 +60,14 @@ def _within(file: str | None, roots: Sequence[Path]) -> bool:
 
 
 def _installed_roots() -> list[Path]:
-    """Where installed packages live (site-packages, the interpreter's prefix) and migrator itself."""
+    """Folders whose modules are never unloaded: the interpreter's, site-packages, migrator itself (a project
+    folder may hold the virtualenv, e.g. the demo app in migrator's own checkout)."""
     import site
 
-    roots = {Path(p).resolve() for p in site.getsitepackages() if p}
-    roots.add(Path(sys.prefix).resolve())
-    roots.add(Path(sys.base_prefix).resolve())
-    roots.add(Path(__file__).resolve().parents[1])  # the migrator package
-    return list(roots)
+    roots = {sys.prefix, sys.exec_prefix, sys.base_prefix, *site.getsitepackages(), site.getusersitepackages()}
+    found = [Path(r).resolve() for r in roots if r]
+    found.append(Path(__file__).resolve().parents[1])  # the migrator package
+    return found
 
 
 def _drop_relative_finders() -> None:

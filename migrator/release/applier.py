@@ -43,6 +43,7 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrator.compat.apply import _installed_roots, _within  # one definition of "project code"
 from migrator.errors import MigratorError
 from migrator.release.errors import ReleaseError
 from migrator.release.settings import ReleaseSettings
@@ -578,29 +579,6 @@ class _Applier:
                                   rev, statement) from None
 
 
-def _protected_roots() -> list[Path]:
-    """Folders whose modules are never unloaded: the interpreter's, site-packages, migrator itself (a project
-    folder may hold the virtualenv, e.g. the demo app in migrator's own checkout)."""
-    import site
-
-    import migrator
-
-    roots = {sys.prefix, sys.exec_prefix, sys.base_prefix, *site.getsitepackages(), site.getusersitepackages()}
-    found = [Path(r).resolve() for r in roots if r]
-    found.append(Path(migrator.__file__).resolve().parent)
-    return found
-
-
-def _inside(file: str | None, roots: Sequence[Path]) -> bool:
-    if not file:
-        return False
-    try:
-        path = Path(file).resolve()
-    except (OSError, ValueError):
-        return False
-    return any(path == r or r in path.parents for r in roots)
-
-
 @contextmanager
 def _in_project(project_dir: Path, stream):
     """cwd = the project (alembic's prepend_sys_path and app imports resolve there); stdout of project code goes
@@ -616,10 +594,10 @@ def _in_project(project_dir: Path, stream):
         os.chdir(saved_cwd)
         added = [Path(p if os.path.isabs(p) else os.path.join(project_dir, p)).resolve()
                  for p in sys.path if p not in saved_path]
-        roots, protected = [project_dir, *added], _protected_roots()
+        roots, protected = [project_dir, *added], _installed_roots()
         for name in [n for n in sys.modules if n not in saved_modules]:
             file = getattr(sys.modules.get(name), "__file__", None)
-            if _inside(file, roots) and not _inside(file, protected):
+            if _within(file, roots) and not _within(file, protected):
                 del sys.modules[name]
         sys.path[:] = saved_path
         for key in [k for k in sys.path_importer_cache if k not in saved_cache]:
