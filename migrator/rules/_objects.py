@@ -46,6 +46,35 @@ def skip_if_exists(words: tuple[str, ...], i: int) -> int:
     return i
 
 
+def read_drop(stmt: Statement, kind: str) -> tuple[list[str], bool, bool] | None:
+    """(names, cascade, concurrently) of `DROP <kind> [CONCURRENTLY] [IF EXISTS] [ONLY] name [, ...]
+    [CASCADE | RESTRICT]`, from sqlglot's tree or from the tokens; None for any other statement."""
+    from sqlglot import exp
+
+    from migrator.rules._base import table_name
+
+    node = stmt.node
+    if isinstance(node, exp.Drop):
+        if (node.args.get("kind") or "").upper() != kind:
+            return None
+        names = [table_name(t) for t in node.args.get("tables") or []]
+        cascade, concurrently = bool(node.args.get("cascade")), bool(node.args.get("concurrently"))
+    elif stmt.is_command and stmt.words[:2] == ("DROP", kind):
+        words = stmt.words
+        concurrently = words[2:3] == ("CONCURRENTLY",)
+        i = skip_if_exists(words, 2 + concurrently)
+        if words[i : i + 1] == ("ONLY",):
+            i += 1
+        names, end = name_list(words, i)
+        if words[end:] not in ((), ("CASCADE",), ("RESTRICT",)):
+            return None
+        cascade = words[end:] == ("CASCADE",)
+    else:
+        return None
+    names = [n for n in names if n]
+    return (names, cascade, concurrently) if names else None
+
+
 def skip_parens(words: tuple[str, ...], i: int) -> int:
     """If words[i] opens a parenthesis, the index after its match; else i."""
     if i >= len(words) or words[i] != "(":

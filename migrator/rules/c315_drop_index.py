@@ -1,8 +1,8 @@
 from sqlglot import exp
 
 from migrator.phases import Lock, Phase, Severity
-from migrator.rules._base import Rule, table_name
-from migrator.rules._objects import name_list, skip_if_exists
+from migrator.rules._base import Rule
+from migrator.rules._objects import read_drop
 
 
 class DropIndex(Rule):
@@ -32,26 +32,10 @@ class DropIndex(Rule):
     fix = "DROP INDEX CONCURRENTLY (one index per statement, outside a transaction) in the contract phase"
 
     def check(self, stmt, ctx):
-        node = stmt.node
-        if isinstance(node, exp.Drop):
-            if (node.args.get("kind") or "").upper() != "INDEX":
-                return
-            names = [table_name(t) for t in node.args.get("tables") or []]
-            concurrently, cascade = bool(node.args.get("concurrently")), bool(node.args.get("cascade"))
-        elif stmt.is_command:
-            words = stmt.words
-            i = 2
-            concurrently = words[i : i + 1] == ("CONCURRENTLY",)
-            i = skip_if_exists(words, i + concurrently)
-            names, end = name_list(words, i)
-            if words[end:] not in ((), ("CASCADE",), ("RESTRICT",)):
-                return
-            cascade = words[end:] == ("CASCADE",)
-        else:
+        found = read_drop(stmt, "INDEX")
+        if found is None:
             return
-        names = [n for n in names if n]
-        if not names:
-            return
+        names, cascade, concurrently = found
         label = ", ".join(names)
         extra = "; CASCADE also drops constraints that depend on it" if cascade else ""
         if concurrently:

@@ -1,8 +1,8 @@
 from sqlglot import exp
 
 from migrator.phases import Lock, Phase, Severity
-from migrator.rules._base import Rule, table_name
-from migrator.rules._objects import name_list, skip_if_exists
+from migrator.rules._base import Rule
+from migrator.rules._objects import read_drop
 
 
 class DropTable(Rule):
@@ -33,26 +33,10 @@ class DropTable(Rule):
     fix = "drop it in the contract phase, after blue is gone and green no longer uses it; no CASCADE"
 
     def check(self, stmt, ctx):
-        node = stmt.node
-        if isinstance(node, exp.Drop):
-            if (node.args.get("kind") or "").upper() != "TABLE":
-                return
-            names = [table_name(t) for t in node.args.get("tables") or []]
-            cascade = bool(node.args.get("cascade"))
-        elif stmt.is_command:
-            words = stmt.words
-            i = skip_if_exists(words, 2)
-            if words[i : i + 1] == ("ONLY",):
-                i += 1
-            names, end = name_list(words, i)
-            if words[end:] not in ((), ("CASCADE",), ("RESTRICT",)):
-                return
-            cascade = words[end:] == ("CASCADE",)
-        else:
+        found = read_drop(stmt, "TABLE")
+        if found is None:
             return
-        names = [n for n in names if n]
-        if not names:
-            return
+        names, cascade, _ = found
         label = ", ".join(names)
         if not cascade and all(ctx.is_new_table(n) for n in names):
             yield self.hit(f"drops {label}, created in this migration", table=names[0], phase=Phase.NONE,
