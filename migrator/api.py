@@ -54,7 +54,6 @@ def classify_source(text: str, name: str, config: Config, **kwargs) -> Migration
 
 
 from migrator.errors import UsageError  # noqa: E402  (re-exported for the CLI)
-from migrator.phases import Severity  # noqa: E402
 
 
 def classify_alembic(alembic_config: str, revision_range: str | None = None, *, config: Config | None = None) -> Report:

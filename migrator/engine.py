@@ -9,7 +9,7 @@ from sqlglot import exp
 from migrator.config import Config
 from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
-from migrator.phases import Phase, Rewrite, Severity
+from migrator.phases import Phase, Rewrite
 from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
 from migrator.rules.registry import all_rules, find_rule
 from migrator.sql.split import Statement, split_statements
