@@ -41,6 +41,7 @@ from migrator.config import Config
 from migrator.errors import MigratorError
 from migrator.model import MigrationReport, Report
 from migrator.phases import Phase
+from migrator.provision._procs import kill_group
 
 RUNNER = Path(runner.__file__).resolve()
 ADMIN_URL_ENV = "MIGRATOR_DATABASE_URL"  # migrator.provision.URL_ENV (not imported: keep this module light)
@@ -279,24 +280,13 @@ def _run_child(command: list[str], cwd: Path, env: dict, timeout: float | None, 
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         who = f"{role} " if role else ""
         raise CompatError(f"alembic upgrade of the {who}revisions timed out after {timeout:g}s") from None
     except BaseException:
-        _kill_group(proc)
+        kill_group(proc)
         raise
     return out.decode("utf-8", "replace"), proc.returncode
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.communicate(timeout=10)
-    except (subprocess.TimeoutExpired, ValueError, OSError):
-        proc.kill()
 
 
 def _read_result(path: str) -> dict | None:

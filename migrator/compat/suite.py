@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from migrator.compat.errors import SuiteError
+from migrator.provision._procs import kill_group
 
 TAIL_LINES = 200
 MESSAGE_CHARS = 300
@@ -146,12 +147,12 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
         from migrator.provision import _signals
 
         with _signals.deferred():  # a second Ctrl-C must not cut the cleanup short
-            _kill_group(proc)
+            kill_group(proc, KILL_GRACE)
         raise
     finally:
         proc.stdout.close()
     result.duration = time.monotonic() - started
-    _kill_group(proc, grace=0.0)  # whatever the tests left running in the background
+    kill_group(proc)  # whatever the tests left running in the background
     result.exit_code = proc.returncode
     result.output_tail = [_ANSI.sub("", line) for line in tail]
     if proc.returncode < 0:
@@ -164,7 +165,7 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
 def _time_out(proc: subprocess.Popen, result: SuiteResult, timeout: float | None) -> None:
     result.killed = result.timed_out = True
     result.killed_reason = f"timed out after {timeout:g}s"
-    _kill_group(proc)
+    kill_group(proc, KILL_GRACE)
 
 
 def _pump(proc: subprocess.Popen, tail: deque, stream, deadline: float | None, scrub=None) -> bool:
@@ -213,28 +214,6 @@ def _emit(data: bytes, tail: deque, stream, scrub=None) -> bytes:
                 pass
         tail.extend(text.split("\n"))
     return rest
-
-
-def _kill_group(proc: subprocess.Popen, grace: float = KILL_GRACE) -> None:
-    """SIGTERM pytest's process group, SIGKILL after `grace` seconds (at once when 0), and reap pytest."""
-    pgid = proc.pid  # start_new_session: pytest leads its own group
-    if grace > 0:
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL not delivered
-        pass
 
 
 def _signal_name(signum: int) -> str:

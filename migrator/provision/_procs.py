@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 _PROC = Path("/proc")
@@ -64,3 +66,26 @@ def signal_if_alive(ident: tuple[int, int], signum: int) -> None:
             os.kill(ident[0], signum)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def kill_group(proc, grace: float = 0.0) -> None:
+    """SIGTERM the process group `proc` leads (it was started with start_new_session), SIGKILL after `grace`
+    seconds (at once when 0), and reap `proc`."""
+    pgid = proc.pid
+    if grace > 0:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL not delivered
+        pass
