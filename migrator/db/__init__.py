@@ -1,0 +1,1 @@
+"""Shared database helpers: addresses (urls)."""
