@@ -45,4 +45,54 @@ FASTAPI = AppSpec(
     ),
 )
 
-APPS: dict[str, AppSpec] = {app.name: app for app in (FASTAPI,)}
+FLASK = AppSpec(
+    name="flask",
+    project_dir=".",
+    requirements=("requirements.txt",),
+    summary="Flask + Flask-SQLAlchemy + Flask-Migrate on SQLAlchemy 1.4 / alembic 1.7.7 / psycopg2",
+    versions=(
+        Version("v1", ("v1",), "microblog: users and posts; the app migrates the database at start-up"),
+        Version("v2", ("v2",), "Longer usernames (256); drop legacy_flag: every account may post"),
+        Version("v1.1", ("v1.1",), "Revert the widen-and-drop release: blue could not restart during it. "
+                "Check the schema at start-up (migrator.startup) instead of migrating; tests keep the schema",
+                base="v1"),
+        Version("v2.1", ("v2",), "Longer usernames (256); drop legacy_flag (again, on the fixed start-up)",
+                base="v1.1"),
+    ),
+    releases=(
+        Release("widen-and-drop", "v1", "v2", "blue-startup-migration",
+                "users.username VARCHAR(128) -> VARCHAR(256) (expand; the old type comes from revision 1f2e3d4c5b6a, "
+                "not from this release) and DROP COLUMN legacy_flag (contract, held back). Blue's create_app() "
+                "runs flask_migrate.upgrade() at start-up and cannot start on the expanded database (\"Can't "
+                "locate revision\"); blue's suite does create_all()/drop_all() around every test, so after the "
+                "first test it no longer runs on the schema under test",
+                expanded="4c5d6e7f8091", held_back=("5d6e7f8091a2",)),
+        Release("widen-and-drop-fixed", "v1.1", "v2.1", "pass",
+                "the same two revisions after the fix: the app checks the schema at start-up "
+                "(migrator.startup.check_schema) and the suite keeps the schema (rows cleaned per test)",
+                expanded="4c5d6e7f8091", held_back=("5d6e7f8091a2",)),
+    ),
+)
+
+ASYNCPG = AppSpec(
+    name="asyncpg",
+    project_dir=".",
+    requirements=("requirements.txt",),
+    summary="SQLAlchemy 2.0 asyncio + asyncpg (its only driver), alembic's async env.py",
+    versions=(
+        Version("v1", ("v1",), "notes: add, list, search, delete (SQLAlchemy asyncio on asyncpg)"),
+        Version("v2", ("v2",), "Notes get an optional color"),
+        Version("v3", ("v3",), "Notes have an author"),
+    ),
+    releases=(
+        Release("nullable-column", "v1", "v2", "pass", "adds the nullable column notes.color (expand)",
+                expanded="1b2c3d4e5f60"),
+        Release("not-null-column", "v2", "v3", "refused",
+                "adds notes.author NOT NULL without a default in one revision (C301: contract, held back), used "
+                "at once by green: green fails on the expanded schema (no author column), and blue fails on a "
+                "schema with the revision applied (its inserts omit author): no safe order",
+                expanded="1b2c3d4e5f60", held_back=("2c3d4e5f6071",)),
+    ),
+)
+
+APPS: dict[str, AppSpec] = {app.name: app for app in (FASTAPI, FLASK, ASYNCPG)}

@@ -4,6 +4,8 @@ One folder per app and content hash: `$MIGRATOR_TEST_VENVS` (default `~/.cache/m
 `<app>-<hash>`; the hash covers the requirement files (and migrator's pyproject.toml for the venv with
 migrator). A file lock (fcntl) beside the folder makes parallel test processes wait for one build; a
 marker file written last tells a finished venv from a half-built one, which is removed and rebuilt.
+When pip finds the pins impossible to resolve (a deterministic answer for the same inputs), that answer
+is kept beside the folder and raised again without another build.
 """
 
 from __future__ import annotations
@@ -47,12 +49,21 @@ def ensure_venv(app: str, requirement_files: list[Path], *, with_migrator: bool 
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     venv = root / venv_key(app, requirement_files, with_migrator)
+    unresolvable = root / f"{venv.name}.unresolvable"
     if (venv / MARKER).is_file():
         return venv_python(venv)
     with open(root / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it: wait, then look again
+        if unresolvable.is_file():  # pip said no for these very inputs: it will say no again
+            raise VenvBuildError(unresolvable.read_text())
         if not (venv / MARKER).is_file():
-            _build(venv, requirement_files, with_migrator)
+            try:
+                _build(venv, requirement_files, with_migrator)
+            except VenvBuildError as exc:
+                if "ResolutionImpossible" in str(exc):
+                    unresolvable.write_text(str(exc))
+                    shutil.rmtree(venv, ignore_errors=True)
+                raise
     return venv_python(venv)
 
 
@@ -79,5 +90,6 @@ def _base_python() -> str:
 def _run(command: list[str], venv: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        lines = [ln for ln in (done.stdout + done.stderr).splitlines() if ln.strip() and not ln.startswith("WARNING")]
+        tail = "\n".join(lines[-15:])
         raise VenvBuildError(f"building {venv.name} failed: {' '.join(command[:6])} ...: exit {done.returncode}\n{tail}")
