@@ -24,7 +24,7 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
             report, good, broken = api.demo(config=cfg), None, None
         else:
             _log_to_stderr()
-            report, good, broken = run_story(provider, database_url or os.environ.get("MIGRATOR_DATABASE_URL"))
+            report, good, broken = run_story(provider, database_url or os.environ.get("MIGRATOR_SCRATCH_URL"))
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")
         return getattr(exc, "exit_code", 2)
@@ -39,7 +39,7 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
         sys.stdout.write(render(report, fmt, verbose=verbose))
         sys.stdout.write("\n" + "".join(line + "\n" for line in summary))
         if good is not None:
-            sys.stdout.write("\n== compat: the good release (blue's suite on the expanded schema; --matrix)\n")
+            sys.stdout.write("\n== compat: the good release (blue's suite on the expanded schema; --full)\n")
             sys.stdout.write(render_compat(good, "text"))
             sys.stdout.write("\n== compat: the broken release (its expand trigger rejects blue's rows)\n")
             sys.stdout.write(render_compat(broken, "text"))

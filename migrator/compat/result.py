@@ -8,32 +8,45 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EVIDENCE_VERSION = 1
+EVIDENCE_VERSION = 2
+CELL_RESULTS = ("pass", "fail", "error", "inconclusive")
 
 
 @dataclass
-class SuiteRun:
+class Cell:
+    """One suite run: an app version's own suite on one schema ("blue/expanded", "green/contracted", ...)."""
+
     app: str  # blue | green
     schema: str  # expanded | contracted
-    result: str  # pass | fail | error
+    result: str = "error"  # pass | fail | error | inconclusive
     passed: int = 0
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    deselected: int = 0
     total: int = 0
     duration: float = 0.0
-    failures: list[dict] = field(default_factory=list)  # {"test": nodeid, "error": first line}
+    failures: list[dict] = field(default_factory=list)  # {"test", "error", "attribution"}
     reason: str | None = None
+    fingerprint_before: str | None = None
+    fingerprint_after: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}/{self.schema}"
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in (
-            "app", "schema", "result", "passed", "failed", "errors", "skipped", "total", "duration", "failures",
-            "reason")}
+            "app", "schema", "result", "passed", "failed", "errors", "skipped", "deselected", "total", "duration",
+            "reason", "failures", "fingerprint_before", "fingerprint_after")}
+
+
+SuiteRun = Cell  # the name before cells
 
 
 @dataclass
 class CompatResult:
-    result: str = "error"  # pass | fail | refused | error
+    result: str = "error"  # pass | fail | refused | inconclusive | error
     reason: str | None = None
     blue_ref: str = ""
     blue_sha: str = ""
@@ -42,12 +55,30 @@ class CompatResult:
     green_dirty: bool = False
     project_dir: str = "."
     revisions: dict = field(default_factory=dict)
-    fingerprint: str | None = None
-    suites: list[SuiteRun] = field(default_factory=list)
+    schemas: dict = field(default_factory=lambda: {"blue": None, "expanded": None, "contracted": None})
+    cells: list[Cell] = field(default_factory=list)
+    required_cells: list[str] = field(default_factory=list)
     provider: str | None = None
     postgres_version: int | None = None
     duration: float = 0.0
     timestamp: str = ""
+    advice: list[str] = field(default_factory=list)  # what to do about it (text output only)
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The expanded schema's fingerprint: the one the switch gate compares with the live database."""
+        return self.schemas.get("expanded")
+
+    @fingerprint.setter
+    def fingerprint(self, value: str | None) -> None:
+        self.schemas["expanded"] = value
+
+    @property
+    def suites(self) -> list[Cell]:
+        return self.cells
+
+    def cell(self, app: str, schema: str) -> Cell | None:
+        return next((c for c in self.cells if (c.app, c.schema) == (app, schema)), None)
 
     @property
     def exit_code(self) -> int:
@@ -65,8 +96,9 @@ class CompatResult:
             "green": {"ref": self.green_ref, "sha": self.green_sha, "dirty": self.green_dirty},
             "project_dir": self.project_dir,
             "revisions": self.revisions,
-            "schema_fingerprint": self.fingerprint,
-            "suites": [s.to_dict() for s in self.suites],
+            "schemas": dict(self.schemas),
+            "cells": [c.to_dict() for c in self.cells],
+            "required_cells": list(self.required_cells),
             "provider": self.provider,
             "postgres_version": self.postgres_version,
             "duration_seconds": round(self.duration, 3),
@@ -100,5 +132,5 @@ def read_evidence(path: Path) -> dict:
     except (OSError, ValueError) as exc:
         raise InputError(f"unreadable evidence file: {exc}", str(path)) from None
     if not isinstance(data, dict) or data.get("kind") != "migrator.compat" or data.get("version") != EVIDENCE_VERSION:
-        raise InputError("not a migrator compat evidence file (version 1)", str(path))
+        raise InputError(f"not a migrator compat evidence file (version {EVIDENCE_VERSION})", str(path))
     return data
