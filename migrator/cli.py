@@ -180,6 +180,7 @@ def compat(
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="Write the evidence JSON here.")] = None,
     full: Annotated[bool, typer.Option("--full", "--matrix", help="Also run green's suite on the contracted schema (what the contract gate needs).")] = False,
     no_attribution: Annotated[bool, typer.Option("--no-attribution", help="Do not re-run failing tests on their own schema.")] = False,
+    serial: Annotated[bool, typer.Option("--serial", help="Run the cells one after the other, not side by side.")] = False,
     fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
     alembic_config: AlembicOpt = None,
     prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server, then exit.")] = False,
@@ -199,7 +200,7 @@ def compat(
     raise typer.Exit(run_compat_command(
         given, blue=blue, green=green, project_dir=project_dir, suite=suite, python=python, provider=provider,
         scratch_url=scratch_url, url_var=url_var, url_form=url_form, env=env or [], env_map=env_map or [],
-        pytest_args=pytest_args or [], evidence=evidence, full=full, attribute=not no_attribution,
+        pytest_args=pytest_args or [], evidence=evidence, full=full, attribute=not no_attribution, serial=serial,
         fmt=fmt.value, alembic_ini=alembic_config))
 
 

@@ -14,7 +14,8 @@ serves. `check_schema` never changes the database. The app may start when
   on that schema (blue on the expanded schema; green on the expanded and the contracted schema).
 
 Otherwise it raises SchemaNotReady with one line that says what the database is at and what to run.
-Under migrator's own runner (MIGRATOR_RUNNER set) it returns at once: migrator decides there.
+Under migrator's own runner (MIGRATOR_RUNNER set) and in `migrator compat`'s suites (MIGRATOR_CELL set) it
+returns at once: there migrator itself decides, and the suite is the proof being made.
 
 Needs only what the app has: SQLAlchemy 1.4+ and alembic 1.7+ (no other part of migrator is imported).
 """
@@ -26,6 +27,7 @@ import os
 from pathlib import Path
 
 RUNNER_ENV = "MIGRATOR_RUNNER"
+CELL_ENV = "MIGRATOR_CELL"  # set by `migrator compat` for the suites: the schema is the one being proven
 DEFAULT_LEDGER_SCHEMA = "migrator"
 
 
@@ -40,7 +42,7 @@ def check_schema(bind, script_location: str | os.PathLike | None = None, *, alem
     `bind`: a SQLAlchemy Engine or Connection, or a database URL. `script_location`: the alembic folder
     (Flask-Migrate's `migrations`), or `alembic_config`: the path of alembic.ini.
     """
-    if os.environ.get(RUNNER_ENV):
+    if os.environ.get(RUNNER_ENV) or os.environ.get(CELL_ENV):
         return "schema check skipped: running under migrator"
     app_heads = _app_heads(script_location, alembic_config)
     with _connection(bind) as conn:
@@ -49,7 +51,7 @@ def check_schema(bind, script_location: str | os.PathLike | None = None, *, alem
 
 async def check_schema_async(bind, script_location: str | os.PathLike | None = None, **kwargs) -> str:
     """check_schema for an AsyncEngine / AsyncConnection (asyncpg apps)."""
-    if os.environ.get(RUNNER_ENV):
+    if os.environ.get(RUNNER_ENV) or os.environ.get(CELL_ENV):
         return "schema check skipped: running under migrator"
     app_heads = _app_heads(script_location, kwargs.pop("alembic_config", None))
     version_table = kwargs.pop("version_table", "alembic_version")

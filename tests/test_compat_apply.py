@@ -330,13 +330,14 @@ def test_plan_unknown_sql_in_declared_expand(tmp_path):
 
 
 def test_plan_trust_reviewed_override(tmp_path):
-    """Strict by default; with trust_reviewed a P507 suppressed with a reason lets the declaration win."""
+    """A P507 suppressed with a reason lets the declaration win (the check then proves it); trust_reviewed=False
+    is strict; an unreviewed mismatch always stops."""
     green = {"0003": revision("0003", "0002", "ALTER TABLE users DROP COLUMN name", phase="expand",
                               header="# migrator: ignore P507 reason: column unused since v0.9\n")}
     _, project = make_repo(tmp_path / "repo", green=green)
     with pytest.raises(CompatRefused, match="revision 0003 is declared expand but classifies contract"):
-        capply.plan_green(project, "alembic.ini", ["0002"])
-    plan = capply.plan_green(project, "alembic.ini", ["0002"], trust_reviewed=True)
+        capply.plan_green(project, "alembic.ini", ["0002"], trust_reviewed=False)
+    plan = capply.plan_green(project, "alembic.ini", ["0002"])
     assert plan.stop is None and plan.apply == [("0003", "expand")]
     assert plan.revisions[0].note == "declared expand, classified contract; reviewed: column unused since v0.9"
 

@@ -233,7 +233,7 @@ class GreenPlan:
 
 
 def plan_green(green_dir: str | Path, alembic_ini: str | Path, blue_heads: Sequence[str] | str | None,
-               config: Config | None = None, *, strict: bool = True, trust_reviewed: bool = False,
+               config: Config | None = None, *, strict: bool = True, trust_reviewed: bool = True,
                runner: ProjectRunner | None = None, knowledge=None) -> GreenPlan:
     """Classify green's revisions after blue's head and decide which to apply.
 
@@ -241,8 +241,9 @@ def plan_green(green_dir: str | Path, alembic_ini: str | Path, blue_heads: Seque
     are held back. The check stops at a contract revision followed by an expand/migrate one, and at a
     revision declared expand/migrate that classifies contract (also mixed, or U000), named with its
     worst finding: CompatRefused (exit 1; `exc.plan` is the plan) unless `strict=False`, which returns
-    the plan with `plan.stop` set (`plan.check()` raises then). `trust_reviewed`: apply such a revision
-    anyway when its P507 (declared phase mismatch) is suppressed with a reason.
+    the plan with `plan.stop` set (`plan.check()` raises then). `trust_reviewed` (default): apply such a
+    revision anyway when its P507 (declared phase mismatch) is suppressed with a reason: the team reviewed
+    it, and the compat check is what proves it (blue's suite runs on the schema with it applied).
 
     `knowledge`: what is known of blue's schema (migrator.catalog.knowledge_from_catalog on blue's real
     database), so that e.g. a widening of a column an older revision created is known to be a widening.

@@ -38,11 +38,14 @@ def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], p
                              project_dir=project_dir, evidence=Path(evidence) if evidence else None,
                              full=values["full"], scratch_url=values["scratch_url"], attribute=values["attribute"],
                              env=parse_env_pairs(env), env_map=parse_env_pairs(env_map, "--env-map"))
+        serial = values.pop("serial", False)
         for key in given:
             setattr(opts, key, values[key])
         section = read_compat_section(app_dir / "pyproject.toml")
         apply_section(opts, section, given, base=app_dir)
         opts.pytest_args = list(opts.pytest_args) + extra_args
+        if serial:
+            opts.parallel = False
         config = load_config(app_dir / "pyproject.toml") if (app_dir / "pyproject.toml").is_file() else None
         if "alembic_ini" not in given and "alembic_config" not in section and config and config.alembic_config:
             opts.alembic_ini = config.alembic_config  # [tool.migrator] alembic_config, as classify and lint use it

@@ -31,13 +31,12 @@ _formatter = string.Formatter()
 
 
 def _parse_url(db_url):
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from migrator.db.urls import DatabaseURL, DatabaseURLError
 
     try:
-        return make_url(db_url)
-    except (ArgumentError, ValueError, TypeError):
-        raise CompatError("not a valid database URL (expected postgresql://user:password@host:port/dbname)") from None
+        return DatabaseURL.parse(db_url)
+    except DatabaseURLError as exc:
+        raise CompatError(str(exc)) from None
 
 
 def check_name(name: str, what: str = "environment variable") -> str:
@@ -52,16 +51,14 @@ def url_parts(db_url, url_form: str = "postgresql+psycopg") -> dict[str, str]:
         raise CompatError(f"unknown URL form {url_form!r} (expected postgresql+psycopg, postgresql, postgres, "
                           "postgresql+<driver>)")
     url = _parse_url(db_url)
-    host = url.host or url.query.get("host") or ""
-    if isinstance(host, tuple):  # ?host=a&host=b
-        host = host[0]
+    scheme, _, driver = url_form.partition("+")
     return {
-        "host": host,
-        "port": str(url.port or 5432),
-        "user": url.username or "",
-        "password": "" if url.password is None else str(url.password),
+        "host": (url.host or "").split(",")[0],  # several hosts: the first
+        "port": str(url.port),
+        "user": url.user or "",
+        "password": url.password or "",
         "database": url.database or "",
-        "url": url.set(drivername=url_form).render_as_string(hide_password=False),
+        "url": url.url(driver or None, scheme=scheme),
     }
 
 

@@ -38,6 +38,7 @@ class CompatOptions:
     pytest_args: list[str] = field(default_factory=list)
     accept_schema_changes: bool = False  # a suite that changes the schema is inconclusive unless accepted
     attribute: bool = True  # re-run failing tests on their own version's schema before calling them incompatible
+    parallel: bool = True  # run the cells side by side (each on its own database and checkout)
     app: str | None = None  # [tool.migrator] app: the factory entered before env.py runs
     script_location: str | None = None
     # deprecated spellings
@@ -57,7 +58,7 @@ class CompatOptions:
 _KEYS = {
     "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
     "timeout": float, "template_cache": bool, "env_map": dict, "env": dict, "pytest_args": list,
-    "accept_schema_changes": bool, "full": bool, "evidence_key_env": str,
+    "accept_schema_changes": bool, "full": bool, "evidence_key_env": str, "parallel": bool,
 }
 
 

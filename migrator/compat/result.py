@@ -30,6 +30,7 @@ class Cell:
     reason: str | None = None
     fingerprint_before: str | None = None
     fingerprint_after: str | None = None
+    started: float = 0.0  # seconds into the check when the suite started (cells may run side by side)
 
     @property
     def name(self) -> str:
@@ -38,7 +39,7 @@ class Cell:
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in (
             "app", "schema", "result", "passed", "failed", "errors", "skipped", "deselected", "total", "duration",
-            "reason", "failures", "fingerprint_before", "fingerprint_after")}
+            "reason", "failures", "fingerprint_before", "fingerprint_after", "started")}
 
 
 SuiteRun = Cell  # the name before cells

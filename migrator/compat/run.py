@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -103,10 +104,10 @@ def _check_writable(path: Path) -> None:
 class _Schemas:
     """The databases of one check, by what they hold."""
 
-    blue: object = None  # blue's pristine schema (a clone, or the built database)
-    expanded: object = None  # blue + green's expand/migrate revisions: the source of every cell's clone
+    source: str = ""  # blue's pristine schema, to clone from: the cached template, or the database built
+    expanded: object = None  # blue + green's expand/migrate revisions
+    expanded_used: bool = False  # a suite ran on it: no longer a source for clones
     contracted: object = None  # expanded + the held-back revisions (green's full schema), made on demand
-    contracted_by: list = field(default_factory=list)
 
 
 class _Check:
@@ -119,6 +120,7 @@ class _Check:
         self.python = None
         self.plugin_args: list[str] = []
         self.plugin_path: str | None = None
+        self.started = time.monotonic()
 
     # -- set-up ---------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -137,6 +139,9 @@ class _Check:
         self._check_layout()
         self._start_pool()
         self._start_server()
+        # green's child starts now and reads its history while blue's schema is made (apps import slowly)
+        self.expanded_name = self.server.new_name("migrator_check")
+        self.runner("green", self.green_dir, self.server.url_of(self.expanded_name)).prefetch("history")
         self._build_blue()
         self._plan_and_apply_green()
         self._run_cells()
@@ -200,10 +205,12 @@ class _Check:
 
     # -- blue -----------------------------------------------------------------------------------------------
     def _build_blue(self) -> None:
+        """Blue's schema, and the database green's revisions go on (a clone of it): blue's heads, catalog and
+        fingerprint are read there before green touches it."""
         from migrator.catalog import knowledge_from_url
         from migrator.compat.apply import single_head, upgrade
         from migrator.compat.fingerprint import schema_fingerprint
-        from migrator.compat.template import blue_database
+        from migrator.compat.template import blue_source
 
         opts, result = self.opts, self.result
         built: dict = {}
@@ -214,30 +221,47 @@ class _Check:
             upgrade(self.blue_dir, opts.alembic_ini, url, "heads", role="blue", runner=child)
 
         key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
-        self.dbs.blue, _ = blue_database(self.server, key, build, cache=opts.template_cache)
+        self.dbs.source, _ = blue_source(self.server, key, build, cache=opts.template_cache)
+        self.dbs.expanded = self.server.create_database(template=self.dbs.source, name=self.expanded_name)
+        url = self.dbs.expanded.url
         heads = built.get("heads")
-        if heads is None:  # cloned from a cached template: blue's heads from its checkout
-            heads = self.runner("blue", self.blue_dir, self.dbs.blue.url).heads()
+        if heads is None:  # cloned from a cached template: the database says where blue's head is
+            heads = _alembic_heads(url)
+        if heads is None:  # a version table of another name: ask blue's checkout
+            heads = self.runner("blue", self.blue_dir, url).heads()
         self.blue_heads = [single_head(sorted(heads), "blue")] if heads else []
-        self.knowledge = knowledge_from_url(self.dbs.blue.url)
-        result.schemas["blue"] = schema_fingerprint(self.dbs.blue.url)
+        self.knowledge = knowledge_from_url(url)
+        result.schemas["blue"] = schema_fingerprint(url)
 
     # -- green ----------------------------------------------------------------------------------------------
     def _plan_and_apply_green(self) -> None:
-        from migrator.compat.apply import apply_plan, plan_green
+        from migrator.compat.apply import plan_green
         from migrator.compat.fingerprint import schema_fingerprint
 
         opts, result = self.opts, self.result
-        self.dbs.expanded = self.server.create_database(prefix="migrator_check", template=self.dbs.blue.name)
         child = self.runner("green", self.green_dir, self.dbs.expanded.url)
         self.plan = plan_green(self.green_dir, opts.alembic_ini, self.blue_heads, self.config, runner=child,
                                knowledge=self.knowledge)
         result.revisions = _revisions(self.blue_heads, self.plan)
+        self._apply_green(self.dbs.expanded)
+        result.schemas["expanded"] = schema_fingerprint(self.dbs.expanded.url)
+
+    def _apply_green(self, db) -> None:
+        from migrator.compat.apply import apply_plan
+
         if self.plan.apply:
             log.info("applying green's %s", ", ".join(f"{rev} ({phase})" for rev, phase in self.plan.apply))
-            apply_plan(self.green_dir, opts.alembic_ini, self.dbs.expanded.url, self.plan, runner=child)
-        self.server._terminate(self.dbs.expanded.name)  # the app may keep pooled connections: clones need none
-        result.schemas["expanded"] = schema_fingerprint(self.dbs.expanded.url)
+            apply_plan(self.green_dir, self.opts.alembic_ini, db.url, self.plan,
+                       runner=self.runner("green", self.green_dir, db.url))
+        self.server._terminate(db.name)  # the app may keep pooled connections: clones need none
+
+    def pristine_expanded(self):
+        """The expanded schema with no suite's rows in it, to clone from (made again once a suite ran there)."""
+        if self.dbs.expanded_used:
+            db = self.server.create_database(prefix="migrator_check", template=self.dbs.source)
+            self._apply_green(db)
+            self.dbs.expanded, self.dbs.expanded_used = db, False
+        return self.dbs.expanded
 
     def contracted_db(self, revisions: list[str] | None = None):
         """A clone of the expanded schema with the held-back revisions (or the first of them) applied."""
@@ -245,7 +269,7 @@ class _Check:
 
         held = [rev for rev, _ in self.plan.held_back]
         revisions = held if revisions is None else revisions
-        db = self.server.create_database(prefix="migrator_check", template=self.dbs.expanded.name)
+        db = self.server.create_database(prefix="migrator_check", template=self.pristine_expanded().name)
         if revisions:
             child = self.runner("green", self.green_dir, db.url)
             apply_revisions(self.green_dir, self.opts.alembic_ini, db.url, revisions, runner=child, role="green")
@@ -254,31 +278,55 @@ class _Check:
 
     # -- cells ----------------------------------------------------------------------------------------------
     def _run_cells(self) -> None:
+        """Each cell on its own copy, side by side (`parallel`, the default) or one after the other. The expanded
+        database itself serves the last cell that needs it (one clone less: CREATE DATABASE is the slow part
+        of a check); every copy is made before any suite connects."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from migrator.compat.fingerprint import schema_fingerprint
+        from migrator.compat.suite import stop_all
 
         self._prepare_plugin()
         wanted = FULL_CELLS if self.opts.full else DEFAULT_CELLS
-        for app, schema in wanted:
-            if schema == CONTRACTED:
-                if self.dbs.contracted is None:
-                    self.dbs.contracted = self.contracted_db()
-                source = self.dbs.contracted
-                if self.plan.held_back:
-                    self.result.schemas["contracted"] = schema_fingerprint(source.url)
-                else:
-                    self.result.schemas["contracted"] = self.result.schemas["expanded"]
-            else:
-                source = self.dbs.expanded
-            db = self.server.create_database(prefix="migrator_check", template=source.name)
+        if (("green", CONTRACTED) in wanted) and self.dbs.contracted is None:
+            self.dbs.contracted = self.contracted_db()
+            self.result.schemas["contracted"] = (schema_fingerprint(self.dbs.contracted.url) if self.plan.held_back
+                                                 else self.result.schemas["expanded"])
+        last_expanded = max(i for i, (_, schema) in enumerate(wanted) if schema == EXPANDED)
+        jobs = []
+        for i, (app, schema) in enumerate(wanted):
             folder = self.blue_dir if app == "blue" else self.green_dir
-            self.result.cells.append(self.run_cell(app, schema, folder, db))
+            if schema == CONTRACTED:
+                db = self.server.create_database(prefix="migrator_check", template=self.dbs.contracted.name)
+            elif i != last_expanded:
+                db = self.server.create_database(prefix="migrator_check", template=self.dbs.expanded.name)
+            else:
+                continue
+            jobs.append((app, schema, folder, db, self.result.schemas[schema]))
+        app, schema = wanted[last_expanded]
+        self.dbs.expanded_used = True
+        jobs.append((app, schema, self.blue_dir if app == "blue" else self.green_dir, self.dbs.expanded,
+                     self.result.schemas["expanded"]))
+        parallel = self.opts.parallel and len(jobs) > 1
+        if not parallel:
+            cells = {(j[0], j[1]): self.run_cell(*j[:4], known_fingerprint=j[4]) for j in jobs}
+        else:
+            with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+                futures = {(j[0], j[1]): pool.submit(self.run_cell, *j[:4], known_fingerprint=j[4], prefixed=True)
+                           for j in jobs}
+                try:
+                    cells = {key: future.result() for key, future in futures.items()}
+                except BaseException:  # Ctrl-C, SIGTERM or an error in one cell: no suite keeps running
+                    stop_all()
+                    raise
+        self.result.cells = [cells[key] for key in wanted]
 
     def _prepare_plugin(self) -> None:
         """The suites need migrator's pytest plugin (cells, markers); load it from the shim when the app's
         interpreter cannot import migrator itself."""
         from migrator.runner import shim_dir
 
-        probe = self.runner("green", self.green_dir, self.dbs.expanded.url).probe()
+        probe = self.runner("green", self.green_dir, self.server.url_of(self.expanded_name)).probe()
         if not probe.get("pytest"):
             from migrator.compat.errors import SuiteError
 
@@ -288,7 +336,8 @@ class _Check:
             self.plugin_args = ["-p", "migrator.pytest_plugin"]
             self.plugin_path = str(shim_dir())
 
-    def run_cell(self, app: str, schema: str, folder: Path, db, tests: list[str] | None = None) -> Cell:
+    def run_cell(self, app: str, schema: str, folder: Path, db, tests: list[str] | None = None,
+                 known_fingerprint: str | None = None, prefixed: bool = False) -> Cell:
         from migrator.compat.fingerprint import schema_fingerprint
         from migrator.compat.suite import run_suite
 
@@ -307,18 +356,22 @@ class _Check:
                 text = text.replace(secret, "***")
             return text
 
-        before, heads_before = schema_fingerprint(db.url), _alembic_heads(db.url)
+        # a fresh copy of a database whose fingerprint was just taken has that fingerprint
+        before, heads_before = known_fingerprint or schema_fingerprint(db.url), _alembic_heads(db.url) or []
         args = ("--tb=short", *self.plugin_args, *self.opts.pytest_args)
+        started = time.monotonic() - self.started
         outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
-                            inherit_env=False, scrub=clean)
-        after, heads_after = schema_fingerprint(db.url), _alembic_heads(db.url)
+                            inherit_env=False, scrub=clean, stream=_Prefixed(sys.stderr, f"[{name}] ") if prefixed
+                            else sys.stderr)
+        after, heads_after = schema_fingerprint(db.url), _alembic_heads(db.url) or []
         cell = Cell(app=app, schema=schema, result="pass", passed=outcome.passed, failed=outcome.failed,
                     errors=outcome.errors, skipped=outcome.skipped, total=outcome.total,
                     duration=round(outcome.duration, 3), deselected=_deselected(report),
                     failures=[{"test": test, "error": clean(error), "attribution": None}
                               for test, error in outcome.failures],
-                    fingerprint_before=before, fingerprint_after=after)
+                    fingerprint_before=before, fingerprint_after=after, started=round(started, 3))
         cell.heads = (heads_before, heads_after)  # type: ignore[attr-defined]
+        cell.logs = {test: clean(log) for test, log in outcome.logs.items()}  # type: ignore[attr-defined]
         if outcome.killed:
             cell.result, cell.reason = "error", f"pytest was killed before it finished ({outcome.killed_reason})"
         elif outcome.collection_error:
@@ -347,26 +400,16 @@ class _Check:
         unsure: list[str] = []  # inconclusive or errors: exit 2
         for cell in result.cells:
             hazard = self._startup_migration(cell)
-            if hazard:
+            if hazard:  # the failures are still re-run on their own schema: the suite may have more to say
                 hazards.append(hazard)
-                if cell.result == "fail":
-                    _mark(cell, "incompatible")
-                    continue
-            if cell.fingerprint_before != cell.fingerprint_after and not self.opts.accept_schema_changes:
-                why = (f"{cell.name}: the suite changed the schema while it ran (create_all/drop_all or migrations "
-                       "at start-up?), so its tests did not all run on the schema under test; keep the schema in "
-                       "the suite (clean rows instead) or accept it with [tool.migrator.compat] "
-                       "accept_schema_changes = true")
-                if cell.result in ("pass", "fail"):
-                    cell.result = "inconclusive"
-                cell.reason = why if not cell.reason else f"{cell.reason}; {why}"
-                unsure.append(why)
+            if self._changed_schema(cell, unsure):
                 continue
             if cell.result in ("error", "inconclusive"):
                 unsure.append(f"{cell.name}: {cell.reason}")
             elif cell.result == "fail":
-                verdict = self._attribute(cell)
-                (hazards if verdict[0] else unsure).append(verdict[1])
+                for definite, text in self._attribute(cell):
+                    (hazards if definite else unsure).append(text)
+        result.reasons = hazards + unsure  # type: ignore[attr-defined]
         if hazards:
             result.result, result.reason = "fail", "; ".join(hazards + unsure)
         elif unsure:
@@ -374,12 +417,27 @@ class _Check:
         else:
             result.result, result.reason = "pass", None
 
+    def _changed_schema(self, cell: Cell, unsure: list[str]) -> bool:
+        """A suite that changed the schema while it ran did not test the schema it was given (inconclusive)."""
+        if cell.fingerprint_before == cell.fingerprint_after or self.opts.accept_schema_changes:
+            return False
+        why = (f"{cell.name}: the suite changed the schema while it ran (create_all/drop_all, or migrations at "
+               "start-up), so its tests did not all run on the schema under test; keep the schema in the suite "
+               "(clean rows instead), or accept it with [tool.migrator.compat] accept_schema_changes = true")
+        if cell.result in ("pass", "fail"):
+            cell.result = "inconclusive"
+        cell.reason = why if not cell.reason else f"{cell.reason}; {why}"
+        unsure.append(why)
+        return True
+
     def _startup_migration(self, cell: Cell) -> str | None:
         """Why this app would break the release by migrating at start-up, or None."""
         green_revs = set(self.result.revisions.get("expand", []) + self.result.revisions.get("migrate", [])
                          + self.result.revisions.get("none", []) + self.result.revisions.get("held_back", []))
+        logs = getattr(cell, "logs", {})
         for failure in cell.failures:
-            match = _CANT_LOCATE.search(failure.get("error") or "")
+            match = (_CANT_LOCATE.search(failure.get("error") or "")
+                     or _CANT_LOCATE.search(logs.get(failure["test"], "")))
             if cell.app == "blue" and match and match.group(1) in green_revs:
                 return (f"blue cannot restart during the release: it runs alembic migrations at start-up and fails on "
                         f"a database at green's revision {match.group(1)} ({failure['test']}: {failure['error']}); "
@@ -395,15 +453,15 @@ class _Check:
             return f"{cell.name}: the suite moved the database's alembic revision from {moved} (migrations at start-up)"
         return None
 
-    def _attribute(self, cell: Cell) -> tuple[bool, str]:
-        """(definite, reason) for a failing cell: re-run its failing tests on its own version's schema."""
+    def _attribute(self, cell: Cell) -> list[tuple[bool, str]]:
+        """[(definite, reason)] for a failing cell: re-run its failing tests on its own version's schema."""
         failing = [f["test"] for f in cell.failures]
         shown = _first_failures(cell)
         if not self.opts.attribute or not failing:
             _mark(cell, "incompatible")
-            return True, f"{cell.app}'s suite fails on the {cell.schema} schema: {cell.reason} ({shown})"
+            return [(True, f"{cell.app}'s suite fails on the {cell.schema} schema: {cell.reason} ({shown})")]
         if cell.app == "blue":
-            own = self.server.create_database(prefix="migrator_check", template=self.dbs.blue.name)
+            own = self.server.create_database(prefix="migrator_check", template=self.dbs.source)
             where = "blue's own schema"
         else:
             if self.dbs.contracted is None:
@@ -412,25 +470,32 @@ class _Check:
             where = "green's fully migrated schema"
         again = self.run_cell(cell.app, "own", self.blue_dir if cell.app == "blue" else self.green_dir, own,
                               tests=failing)
+        notes: list[tuple[bool, str]] = []
+        if again.fingerprint_before != again.fingerprint_after and not self.opts.accept_schema_changes:
+            notes.append((False, f"{cell.app}: re-run on {where}, the suite changed the schema while it ran "
+                                 "(create_all/drop_all, or migrations at start-up): its tests do not run on the "
+                                 "schema they are given; keep the schema in the suite (clean rows instead)"))
         if again.result == "error":
-            return False, f"{cell.name}: re-running its failing tests on {where} did not work: {again.reason}"
+            return notes + [(False, f"{cell.name}: re-running its failing tests on {where} did not work: "
+                                    f"{again.reason}")]
         still = {f["test"] for f in again.failures}
         for failure in cell.failures:
             failure["attribution"] = "own-schema" if failure["test"] in still else "incompatible"
         incompatible = [f for f in cell.failures if f["attribution"] == "incompatible"]
         if not incompatible:
             first = cell.failures[0]
-            return False, (f"{cell.name}: {len(cell.failures)} failing test(s) fail on {where} too, so they say nothing "
-                           f"about the release (the suite's or the environment's problem): {first['test']}: "
-                           f"{first['error']}")
+            return notes + [(False, f"{cell.name}: {len(cell.failures)} failing test(s) fail on {where} too, so they "
+                                    f"say nothing about the release (the suite's or the environment's problem): "
+                                    f"{first['test']}: {first['error']}")]
         example = f"{incompatible[0]['test']}: {incompatible[0]['error']}"
         if cell.app == "green" and cell.schema == EXPANDED:
             needed = self._needed_revision([f["test"] for f in incompatible])
-            return True, (f"green cannot run on the expanded schema: {len(incompatible)} of its tests fail there and "
-                          f"pass on its fully migrated schema (e.g. {example}); green needs the held-back contract "
-                          f"revision {needed}, so this release has no safe blue-green order: {SPLIT_ADVICE}")
-        return True, (f"{cell.app}'s suite fails on the {cell.schema} schema: {len(incompatible)} of {cell.total} tests "
-                      f"pass on {where} and fail here (e.g. {example})")
+            return [(True, f"green cannot run on the expanded schema: {len(incompatible)} of its tests fail there "
+                           f"and pass on its fully migrated schema (e.g. {example}); green needs the held-back "
+                           f"contract revision {needed}, so this release has no safe blue-green order: "
+                           f"{SPLIT_ADVICE}")] + notes
+        return [(True, f"{cell.app}'s suite fails on the {cell.schema} schema: {len(incompatible)} of {cell.total} "
+                       f"tests pass on {where} and fail here (e.g. {example})")] + notes
 
     def _needed_revision(self, tests: list[str]) -> str:
         """The first held-back revision after which green's failing tests pass (searched in order, bounded)."""
@@ -446,6 +511,26 @@ class _Check:
 
 
 _PRIVATE = ("MIGRATOR_DATABASE_URL", "MIGRATOR_SCRATCH_URL", "MIGRATOR_EVIDENCE_KEY")
+
+
+class _Prefixed:
+    """A stream that puts `prefix` before every line (suites running side by side share stderr)."""
+
+    def __init__(self, stream, prefix: str):
+        self.stream, self.prefix, self.lock = stream, prefix, threading.Lock()
+
+    def write(self, text: str) -> None:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        with self.lock:
+            self.stream.write("".join(f"{self.prefix}{line}\n" for line in lines))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
 
 
 class _Echo:
@@ -479,6 +564,7 @@ def _deselected(report: Path) -> int:
 
 
 def _alembic_heads(url: str) -> list[str] | None:
+    """The database's alembic revisions; None when it has no alembic_version table (or cannot be read)."""
     import psycopg
 
     from migrator.db.urls import DatabaseURL
@@ -486,7 +572,7 @@ def _alembic_heads(url: str) -> list[str] | None:
     try:
         with psycopg.connect(DatabaseURL.parse(url).libpq(), connect_timeout=10) as conn:
             if conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is None:
-                return []
+                return None
             return sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version"))
     except psycopg.Error:
         return None

@@ -43,6 +43,26 @@ def blue_database(server, key_parts: tuple[str, ...], build: Callable[[str], Non
     return server.create_database(prefix=CHECK_PREFIX, template=name), True
 
 
+def blue_source(server, key_parts: tuple[str, ...], build: Callable[[str], None], *, cache: bool) -> tuple[str, bool]:
+    """The name of a database at blue's schema to clone checks from, and whether it was built just now.
+
+    url provider with `cache`: the template of blue's commit (built once, under a staging name); else a
+    database of this run that `build(url)` brings to blue's schema (dropped with the server's cleanup)."""
+    if not (cache and server.provider == "url"):
+        db = server.create_database(prefix=CHECK_PREFIX)
+        build(db.url)
+        return db.name, True
+    name = template_name(*key_parts, current_user(server))
+    if _exists(server, name):
+        log.info("cloning blue's schema from template %s", name)
+        return name, False
+    log.info("building blue's schema into template %s (once per blue commit)", name)
+    staging = server.create_database(prefix=BUILD_PREFIX)
+    build(staging.url)  # a failure leaves the staging database to the server's cleanup
+    _publish(server, staging, name)
+    return name, True
+
+
 def current_user(server) -> str:
     return server._exec("cannot read the current role", "SELECT current_user")[0][0]
 

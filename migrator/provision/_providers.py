@@ -37,7 +37,7 @@ class UrlProvider(Provider):
 
         started = time.monotonic()
         url = _urls.parse(self.url, self.name)
-        server = Server(url if url.database else url.set(database="postgres"), self.name)
+        server = Server(url if url.database else url.with_database("postgres"), self.name)
         try:
             server.connect()
         except BaseException:

@@ -218,6 +218,7 @@ class ProjectRunner:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._answers: queue.Queue = queue.Queue()
         self._history: History | None = None
+        self._prefetched: list[str] = []  # requests sent ahead whose answers are still to be read
         self.started_in = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -259,21 +260,26 @@ class ProjectRunner:
         return self
 
     def close(self) -> None:
+        """Stop the child and everything it started (its process group). It holds nothing worth a graceful
+        exit: its answers are in and its database work is committed or rolled back by the server."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        try:
-            if proc.poll() is None and proc.stdin is not None:
-                proc.stdin.write(b'{"op": "exit"}\n')
-                proc.stdin.flush()
-                proc.stdin.close()
-                proc.wait(timeout=5)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            from migrator.provision._procs import kill_group
+        from migrator.provision._procs import kill_group
 
-            kill_group(proc)
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        kill_group(proc)
+
+    def prefetch(self, op: str = "history") -> "ProjectRunner":
+        """Start the child and send `op` without waiting: the app's imports happen while the caller works."""
+        self.start()
+        self._send(op, {})
+        self._prefetched.append(op)
+        return self
 
     # -- I/O ----------------------------------------------------------------------------------------------------
     def _read_answers(self) -> None:
@@ -339,15 +345,28 @@ class ProjectRunner:
                 return line
         return lines[-1] if lines else ""
 
-    def call(self, op: str, timeout: float | None = None, **params):
-        if self.proc is None:
-            self.start()
+    def _send(self, op: str, params: dict) -> None:
         assert self.proc is not None and self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps({"op": op, **params}) + "\n").encode("utf-8"))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # the child is gone: _answer says why
+
+    def call(self, op: str, timeout: float | None = None, **params):
+        if self.proc is None:
+            self.start()
+        if params or op not in self._prefetched:
+            while self._prefetched:  # answers come in order: take the ones sent ahead first
+                pending = self._prefetched.pop(0)
+                result = self._answer(timeout if timeout is not None else self.timeout, pending)
+                if pending == "history":
+                    self._history = self._history or _history(result)
+            self._send(op, params)
+        else:
+            while self._prefetched[0] != op:
+                self._answer(self.timeout, self._prefetched.pop(0))
+            self._prefetched.pop(0)
         try:
             return self._answer(timeout if timeout is not None else self.timeout, op)
         except BaseException as exc:
@@ -361,11 +380,7 @@ class ProjectRunner:
 
     def history(self) -> History:
         if self._history is None:
-            data = self.call("history")
-            revisions = {r["revision"]: Revision(r["revision"], list(r["down"]), list(r["branch_labels"]), r["path"],
-                                                 bool(r.get("is_branch_point")), r.get("doc") or "")
-                         for r in data["revisions"]}
-            self._history = History(list(data["heads"]), list(data["bases"]), revisions, data["script_dir"])
+            self._history = _history(self.call("history"))
         return self._history
 
     def heads(self) -> list[str]:
@@ -387,6 +402,13 @@ class ProjectRunner:
 
     def apply(self, url: str, revision: str, **params) -> dict:
         return self.call("apply", url=url, revision=revision, **params)
+
+
+def _history(data: dict) -> History:
+    revisions = {r["revision"]: Revision(r["revision"], list(r["down"]), list(r["branch_labels"]), r["path"],
+                                         bool(r.get("is_branch_point")), r.get("doc") or "")
+                 for r in data["revisions"]}
+    return History(list(data["heads"]), list(data["bases"]), revisions, data["script_dir"])
 
 
 class RunnerPool:

@@ -50,13 +50,19 @@ class Problem(Exception):
         self.kind, self.message, self.extra = kind, message, extra
 
 
+_VALIDATION = re.compile(r"^\d+ validation errors? for ")
+
+
 def first_line(exc):
-    """`Type: first line` of the innermost driver error when there is one (SQLAlchemy wraps it in .orig)."""
+    """`Type: first line` of the innermost driver error when there is one (SQLAlchemy wraps it in .orig).
+    A settings class's ValidationError also names its first field and what is wrong with it."""
     orig = getattr(exc, "orig", None)
     if isinstance(orig, BaseException):
         exc = orig
-    text = str(exc).strip()
-    line = (text.splitlines() or [""])[0].strip()
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    line = lines[0] if lines else ""
+    if _VALIDATION.match(line) and len(lines) >= 3:
+        line = "%s: %s: %s" % (line, lines[1], lines[2].split(" [type=")[0])
     return "%s: %s" % (type(exc).__name__, line) if line else type(exc).__name__
 
 
@@ -116,19 +122,20 @@ class Project:
         self.app_context = None
         self.app_error = None
         self.engines = {}
+        self.migrator_installed = None  # where the app's interpreter imports migrator from, without the shim
 
     def prepare_imports(self):
         os.chdir(self.folder)
         here = os.path.dirname(os.path.abspath(__file__))
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
         sys.path.insert(0, self.folder)  # the worktree's package wins over an installed (editable) copy
-        if self.shim:
-            try:
-                found = importlib.util.find_spec("migrator")
-            except (ImportError, ValueError):
-                found = None
-            if found is None:
-                sys.path.append(self.shim)
+        try:
+            found = importlib.util.find_spec("migrator")
+        except (ImportError, ValueError):
+            found = None
+        self.migrator_installed = found.origin if found is not None else None
+        if found is None and self.shim:
+            sys.path.append(self.shim)
 
     # -- the app factory ------------------------------------------------------------------------------------
     def enter_app(self):
@@ -246,6 +253,9 @@ def _explain(exc):
     text = first_line(exc)
     if "application context" in text:
         text += " (env.py needs the app: set [tool.migrator] app = 'package.module:create_app')"
+    elif _VALIDATION.match(text.split(": ", 1)[-1]) or type(exc).__name__ in ("ValidationError", "KeyError"):
+        text += (" (the app's settings: give them with --env KEY=VALUE, [tool.migrator.compat.env] or "
+                 "[tool.migrator.compat.env_map])")
     return text
 
 
@@ -292,7 +302,7 @@ def op_probe(project, req):
             versions[name] = None
     return {"python": sys.version.split()[0], "executable": sys.executable, **versions,
             "drivers": [d for d in _DRIVERS if util.find_spec(d) is not None],
-            "migrator": _find(util, "migrator"), "pytest": _find(util, "pytest") is not None}
+            "migrator": project.migrator_installed, "pytest": _find(util, "pytest") is not None}
 
 
 def _find(util, name):
