@@ -59,6 +59,8 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     from migrator.provision import _signals
 
     started = time.monotonic()
+    # the classifier (sqlglot, the rules) loads while git, the server and the copies of blue's schema work
+    threading.Thread(target=_load_classifier, name="migrator-load-classifier", daemon=True).start()
     result = CompatResult(blue_ref=opts.blue, green_ref=opts.green, project_dir=opts.project_dir,
                           timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     config = config or Config()
@@ -84,6 +86,17 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     finally:
         if guarded:
             _signals.release()
+
+
+def _load_classifier() -> None:
+    try:
+        from migrator.rules.registry import all_rules
+        from migrator.sql.split import dialect
+
+        all_rules()
+        dialect()
+    except Exception:  # noqa: BLE001 - only a head start: the real import reports any problem
+        pass
 
 
 def _check_writable(path: Path) -> None:
@@ -139,9 +152,14 @@ class _Check:
         self._check_layout()
         self._start_pool()
         self._start_server()
-        # green's child starts now and reads its history while blue's schema is made (apps import slowly)
-        self.expanded_name = self.server.new_name("migrator_check")
-        self.runner("green", self.green_dir, self.server.url_of(self.expanded_name)).prefetch("history")
+        self.wanted = FULL_CELLS if opts.full else DEFAULT_CELLS
+        # every cell on the expanded schema gets its own copy of blue's schema with green's revisions applied
+        # to it; green's children (one per copy: apps read their database at import) start now and read the
+        # history while blue's schema is made
+        self.expanded_names = {cell: self.server.new_name("migrator_check")
+                               for cell in self.wanted if cell[1] == EXPANDED}
+        for name in self.expanded_names.values():
+            self.runner("green", self.green_dir, self.server.url_of(name)).prefetch("history")
         self._build_blue()
         self._plan_and_apply_green()
         self._run_cells()
@@ -205,8 +223,8 @@ class _Check:
 
     # -- blue -----------------------------------------------------------------------------------------------
     def _build_blue(self) -> None:
-        """Blue's schema, and the database green's revisions go on (a clone of it): blue's heads, catalog and
-        fingerprint are read there before green touches it."""
+        """Blue's schema, cloned into the database of every expanded cell (side by side: CREATE DATABASE waits on
+        the disk, not the CPU); blue's heads, catalog and fingerprint are read from the first copy."""
         from migrator.catalog import knowledge_from_url
         from migrator.compat.apply import single_head, upgrade
         from migrator.compat.fingerprint import schema_fingerprint
@@ -222,8 +240,10 @@ class _Check:
 
         key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
         self.dbs.source, _ = blue_source(self.server, key, build, cache=opts.template_cache)
-        self.dbs.expanded = self.server.create_database(template=self.dbs.source, name=self.expanded_name)
-        url = self.dbs.expanded.url
+        names = list(self.expanded_names.items())
+        made = self.server.clone_many(self.dbs.source, [name for _, name in names])
+        self.cell_dbs = {cell: db for (cell, _), db in zip(names, made)}
+        url = made[0].url
         heads = built.get("heads")
         if heads is None:  # cloned from a cached template: the database says where blue's head is
             heads = _alembic_heads(url)
@@ -235,25 +255,42 @@ class _Check:
 
     # -- green ----------------------------------------------------------------------------------------------
     def _plan_and_apply_green(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         from migrator.compat.apply import plan_green
+        from migrator.compat.errors import CompatError
         from migrator.compat.fingerprint import schema_fingerprint
 
         opts, result = self.opts, self.result
-        child = self.runner("green", self.green_dir, self.dbs.expanded.url)
+        dbs = list(self.cell_dbs.values())
+        child = self.runner("green", self.green_dir, dbs[-1].url)
         self.plan = plan_green(self.green_dir, opts.alembic_ini, self.blue_heads, self.config, runner=child,
                                knowledge=self.knowledge)
         result.revisions = _revisions(self.blue_heads, self.plan)
-        self._apply_green(self.dbs.expanded)
-        result.schemas["expanded"] = schema_fingerprint(self.dbs.expanded.url)
-
-    def _apply_green(self, db) -> None:
-        from migrator.compat.apply import apply_plan
-
         if self.plan.apply:
             log.info("applying green's %s", ", ".join(f"{rev} ({phase})" for rev, phase in self.plan.apply))
+        if len(dbs) > 1:
+            with ThreadPoolExecutor(max_workers=len(dbs)) as pool:
+                prints = list(pool.map(self._apply_green, dbs))
+        else:
+            prints = [self._apply_green(dbs[0])]
+        if len(set(prints)) > 1:
+            raise CompatError("green's revisions made different schemas on two copies of blue's schema (does a "
+                              "revision depend on time, randomness or the database's name?): no cell can stand for "
+                              "the expanded schema")
+        result.schemas["expanded"] = prints[0]
+        self.dbs.expanded = dbs[-1]  # the source of later copies until a suite runs on it
+
+    def _apply_green(self, db) -> str:
+        """Green's expand and migrate revisions on `db`, in its own child; the schema fingerprint after."""
+        from migrator.compat.apply import apply_plan
+        from migrator.compat.fingerprint import schema_fingerprint
+
+        if self.plan.apply:
             apply_plan(self.green_dir, self.opts.alembic_ini, db.url, self.plan,
                        runner=self.runner("green", self.green_dir, db.url))
         self.server._terminate(db.name)  # the app may keep pooled connections: clones need none
+        return schema_fingerprint(db.url)
 
     def pristine_expanded(self):
         """The expanded schema with no suite's rows in it, to clone from (made again once a suite ran there)."""
@@ -278,37 +315,26 @@ class _Check:
 
     # -- cells ----------------------------------------------------------------------------------------------
     def _run_cells(self) -> None:
-        """Each cell on its own copy, side by side (`parallel`, the default) or one after the other. The expanded
-        database itself serves the last cell that needs it (one clone less: CREATE DATABASE is the slow part
-        of a check); every copy is made before any suite connects."""
+        """Each cell on its own database, side by side (`parallel`, the default) or one after the other. The
+        contracted copy is made before any suite has touched the expanded schema."""
         from concurrent.futures import ThreadPoolExecutor
 
         from migrator.compat.fingerprint import schema_fingerprint
         from migrator.compat.suite import stop_all
 
         self._prepare_plugin()
-        wanted = FULL_CELLS if self.opts.full else DEFAULT_CELLS
+        wanted = self.wanted
         if (("green", CONTRACTED) in wanted) and self.dbs.contracted is None:
             self.dbs.contracted = self.contracted_db()
             self.result.schemas["contracted"] = (schema_fingerprint(self.dbs.contracted.url) if self.plan.held_back
                                                  else self.result.schemas["expanded"])
-        last_expanded = max(i for i, (_, schema) in enumerate(wanted) if schema == EXPANDED)
         jobs = []
-        for i, (app, schema) in enumerate(wanted):
+        for app, schema in wanted:
             folder = self.blue_dir if app == "blue" else self.green_dir
-            if schema == CONTRACTED:
-                db = self.server.create_database(prefix="migrator_check", template=self.dbs.contracted.name)
-            elif i != last_expanded:
-                db = self.server.create_database(prefix="migrator_check", template=self.dbs.expanded.name)
-            else:
-                continue
+            db = self.cell_dbs.get((app, schema)) or self.dbs.contracted
             jobs.append((app, schema, folder, db, self.result.schemas[schema]))
-        app, schema = wanted[last_expanded]
         self.dbs.expanded_used = True
-        jobs.append((app, schema, self.blue_dir if app == "blue" else self.green_dir, self.dbs.expanded,
-                     self.result.schemas["expanded"]))
-        parallel = self.opts.parallel and len(jobs) > 1
-        if not parallel:
+        if not (self.opts.parallel and len(jobs) > 1):
             cells = {(j[0], j[1]): self.run_cell(*j[:4], known_fingerprint=j[4]) for j in jobs}
         else:
             with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
@@ -326,7 +352,7 @@ class _Check:
         interpreter cannot import migrator itself."""
         from migrator.runner import shim_dir
 
-        probe = self.runner("green", self.green_dir, self.server.url_of(self.expanded_name)).probe()
+        probe = self.runner("green", self.green_dir, self.cell_dbs[("green", EXPANDED)].url).probe()
         if not probe.get("pytest"):
             from migrator.compat.errors import SuiteError
 
