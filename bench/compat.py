@@ -6,7 +6,7 @@ On the demo repository (migrator.demo.build_demo_repo: tags blue, green), each r
 `migrator compat --blue blue --green green --provider P --format json`, timed from outside:
 
   total    = wall time of the migrator process (interpreter start to exit)
-  suite    = suites[0].duration of its JSON report: pytest's wall time as migrator measures it around
+  suite    = cells[0].duration of its JSON report: pytest's wall time as migrator measures it around
              the pytest subprocess (interpreter start, collection, the tests, exit)
   overhead = total - suite: everything migrator adds (worktrees, heads and plan, the database,
              green's revisions, the fingerprint, cleanup, its own start)
@@ -65,7 +65,7 @@ def run_once(repo: Path, provider: str, url: str | None) -> dict:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         print(f"bench: {provider} run failed (exit {proc.returncode}):\n{tail}", file=sys.stderr)
         raise SystemExit(2)
-    suite = sum(s["duration"] for s in report["suites"])
+    suite = sum(s["duration"] for s in report["cells"])
     templates = set(_TEMPLATE.findall(proc.stderr))
     return {"total": total, "suite": suite, "overhead": total - suite, "templates": templates}
 
@@ -222,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print("overhead = wall time of the `migrator compat` process - suites[].duration of its JSON report")
-    print("(suites[].duration is pytest's wall time as measured by migrator around the pytest subprocess)")
+    print("overhead = wall time of the `migrator compat` process - cells[].duration of its JSON report")
+    print("(cells[].duration is pytest's wall time as measured by migrator around the pytest subprocess)")
     print()
     print(f"{'provider':<9} {'runs':>4} {'median total':>13} {'median suite':>13} {'median overhead':>16} "
           f"{'target':>7}  result")

@@ -16,7 +16,7 @@ import pytest
 from migrator.compat.errors import CompatError
 from migrator.compat.options import CompatOptions
 from migrator.compat.render import render_compat
-from migrator.compat.result import read_evidence
+from migrator.evidence import load_evidence
 from migrator.compat.run import compat
 from migrator.provision import EmbeddedProvider, LocalProvider
 from tests._cli import migrator_command
@@ -76,6 +76,11 @@ def assert_report_only(out: str, verdict: str) -> None:
     assert "migrator:" not in out and " passed in " not in out and "short test summary" not in out, out
 
 
+def read_evidence(path) -> dict:
+    """The evidence file, validated as the gates read it (every field, version 2)."""
+    return load_evidence(path).to_dict()
+
+
 # --- 1. the good release ----------------------------------------------------------------------------
 
 
@@ -83,7 +88,7 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     # through the API as postgres first: blue's template is then built (or already there) for postgres
     first = compat(options(e2e_repo, "green"))
     assert first.result == "pass" and first.exit_code == 0, first.reason
-    assert [(s.app, s.schema, s.result, s.total) for s in first.suites] == [("blue", "expanded", "pass", 7)]
+    assert [(s.app, s.schema, s.result, s.total) for s in first.cells] == [("blue", "expanded", "pass", 7)]
     leftovers.check()
 
     # then through the CLI as a role with a password: never shown, and it gets a template of its own
@@ -101,7 +106,7 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     leftovers.check(run.pid)
 
     data = read_evidence(evidence)
-    assert data["result"] == "pass" and data["reason"] is None
+    assert data["version"] == 2 and data["result"] == "pass" and data["reason"] is None
     assert data["blue"] == {"ref": "blue", "sha": sha(e2e_repo, "blue")}
     assert data["green"]["ref"] == "green" and data["green"]["sha"] == sha(e2e_repo, "green")
     assert data["green"]["dirty"] is False
@@ -110,8 +115,13 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     assert (revs["expand"], revs["migrate"], revs["held_back"]) == (["0003"], ["0004"], ["0005"])
     assert "contract" not in revs  # contract revisions are never applied
     # the same schema, the same fingerprint: across runs, roles and database names
-    assert HEX64.fullmatch(data["schema_fingerprint"]) and data["schema_fingerprint"] == first.fingerprint
-    [suite] = data["suites"]
+    schemas = data["schemas"]
+    assert HEX64.fullmatch(schemas["expanded"]) and schemas["expanded"] == first.fingerprint
+    # blue's schema as blue's revisions build it: what the live database must be before expand
+    assert HEX64.fullmatch(schemas["blue"]) and schemas["blue"] == first.blue_fingerprint != schemas["expanded"]
+    assert schemas["contracted"] is None and data["signature"] is None
+    assert data["required_cells"] == ["blue/expanded"]
+    [suite] = data["cells"]
     assert (suite["app"], suite["schema"], suite["result"]) == ("blue", "expanded", "pass")
     assert (suite["passed"], suite["failed"], suite["errors"], suite["skipped"], suite["total"]) == (7, 0, 0, 0, 7)
     assert suite["failures"] == []
@@ -135,14 +145,14 @@ def test_broken_release_fails_naming_the_test(e2e_repo, leftovers, tmp_path):
     data = read_evidence(evidence)
     for doc in (report, data):
         assert doc["result"] == "fail"
-        [suite] = doc["suites"]
+        [suite] = doc["cells"]
         assert (suite["result"], suite["passed"], suite["failed"], suite["total"]) == ("fail", 1, 6, 7)
         failures = {f["test"]: f["error"] for f in suite["failures"]}
         assert BROKEN_ERROR in failures[FAILING_TEST]
         assert all("\n" not in error for error in failures.values())
         assert doc["revisions"]["expand"] == ["0003"]
     good = compat(options(e2e_repo, "green")).fingerprint
-    assert HEX64.fullmatch(data["schema_fingerprint"]) and data["schema_fingerprint"] != good
+    assert HEX64.fullmatch(data["schemas"]["expanded"]) and data["schemas"]["expanded"] != good
 
     text = run_cli(e2e_repo, "--blue", "blue", "--green", "green-broken", *URL_ARGS, tmpdir=leftovers.tmpdir)
     assert_clean_error(text, 1, "compat fail")
@@ -164,7 +174,7 @@ def test_matrix_runs_both_suites_on_both_schemas(e2e_repo, leftovers, tmp_path):
     rows = re.findall(r"^  (blue|green)\s+(expanded|contracted)\s+(\w+)\s+(\d+)", run.out, re.M)
     assert [r[:3] for r in rows] == [("blue", "expanded", "pass"), ("green", "expanded", "pass"),
                                      ("green", "contracted", "pass")]
-    suites = read_evidence(evidence)["suites"]
+    suites = read_evidence(evidence)["cells"]
     assert [(s["app"], s["schema"], s["result"]) for s in suites] == [r[:3] for r in rows]
     assert all(s["total"] > 0 and s["failed"] == s["errors"] == 0 for s in suites)
     leftovers.check(run.pid)
@@ -185,13 +195,13 @@ def test_contract_in_the_way_is_refused(e2e_repo, leftovers, tmp_path, green, re
     assert_report_only(run.out, "REFUSED")
     assert words in run.out
     data = read_evidence(evidence)
-    assert data["result"] == "refused" and words in data["reason"] and data["suites"] == []
+    assert data["result"] == "refused" and words in data["reason"] and data["cells"] == []
     leftovers.check(run.pid)
 
     result = compat(options(e2e_repo, green))
     assert (result.result, result.exit_code) == ("refused", 1)
     assert words in result.reason and revision in result.reason
-    assert result.suites == [] and result.fingerprint is None
+    assert result.cells == [] and result.fingerprint is None
     leftovers.check()
 
 
@@ -264,7 +274,7 @@ def test_migrator_demo_on_the_embedded_provider(e2e_repo, leftovers):
 def test_local_provider_catches_the_broken_release(e2e_repo, leftovers):
     result = compat(options(e2e_repo, "green-broken", provider="local", database_url=None))
     assert (result.result, result.exit_code, result.provider) == ("fail", 1, "local")
-    failures = {f["test"]: f["error"] for s in result.suites for f in s.failures}
+    failures = {f.test: f.error for s in result.cells for f in s.failures}
     assert BROKEN_ERROR in failures[FAILING_TEST]
     assert FAILING_TEST in render_compat(result, "text")
     leftovers.check()

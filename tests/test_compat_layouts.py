@@ -115,12 +115,12 @@ class Run:
         brief = ""
         if self.data:
             brief = f"result {self.data['result']}: {self.data['reason']}\n" + "".join(
-                f"  {f['test']}: {f['error']}\n" for s in self.data["suites"] for f in s["failures"])
+                f"  {f['test']}: {f['error']}\n" for s in self.data["cells"] for f in s["failures"])
         return f"exit {self.code}\n{brief}--- stderr\n{self.err[-4000:]}"
 
     def suite(self) -> dict:
         assert self.data is not None, self.why
-        (suite,) = self.data["suites"]
+        (suite,) = self.data["cells"]
         return suite
 
 

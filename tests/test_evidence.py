@@ -270,3 +270,25 @@ def test_a_cell_proves_something_only_when_its_counts_say_so():
     assert Cell("green", "expanded", "fail", passed=3, errors=2, total=5, reason="2 of 5 tests failed").problems() == [
         "result fail (2 of 5 tests failed)", "0 failed, 2 errors"]
     assert cell("green/expanded", skipped=4, passed=0)["total"] == 4
+
+
+def test_compat_result_builds_valid_evidence(tmp_path, monkeypatch):
+    from migrator.compat.result import CompatResult, write_evidence as write_compat
+
+    monkeypatch.delenv("MIGRATOR_EVIDENCE_KEY", raising=False)
+    result = CompatResult(result="pass", blue_ref="v1", blue_sha="a" * 40, green_sha="b" * 40, fingerprint="c" * 64,
+                          blue_fingerprint="d" * 64, timestamp="2026-01-01T00:00:00+00:00",
+                          revisions={"blue_heads": ["0002"], "expand": ["0003"]},
+                          cells=[Cell("blue", "expanded", "pass", passed=2, total=2, duration=0.5,
+                                      failures=[{"test": "t.py::x", "error": "boom"}])])
+    write_compat(result, tmp_path / "e.json")
+    loaded = load_evidence(tmp_path / "e.json")
+    assert loaded.schemas.blue == "d" * 64 and loaded.schemas.expanded == "c" * 64
+    assert loaded.required_cells == ["blue/expanded"] and loaded.revisions["none"] == []
+    assert loaded.signature is None and result.to_dict() == loaded.to_dict()
+
+    monkeypatch.setenv("SHOP_EVIDENCE_KEY", KEY.decode())
+    write_compat(result, tmp_path / "s.json", "SHOP_EVIDENCE_KEY")
+    signed = load_evidence(tmp_path / "s.json", key=KEY)
+    assert signed.verify(KEY).verified and result.signature == signed.signature
+    assert result.to_dict() == signed.to_dict()  # the JSON report is the file that was written

@@ -30,6 +30,7 @@ class CompatOptions:
     env_map: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     evidence: Path | None = None
+    evidence_key_env: str | None = None  # None: $MIGRATOR_EVIDENCE_KEY signs the evidence when it is set
     matrix: bool = False
     timeout: float = 1800.0
     template_cache: bool = True  # url provider: keep blue's schema as a template database between checks
@@ -42,7 +43,7 @@ class CompatOptions:
 # keys of [tool.migrator.compat] and the option each sets
 _KEYS = {
     "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
-    "timeout": float, "template_cache": bool, "env_map": dict, "env": dict,
+    "timeout": float, "template_cache": bool, "env_map": dict, "env": dict, "evidence_key_env": str,
 }
 
 
@@ -67,6 +68,10 @@ def read_compat_section(pyproject: Path) -> dict:
             raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a {kind.__name__}")
         if kind is dict and not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
+        if key == "evidence_key_env":
+            from migrator.evidence import check_key_env_name
+
+            check_key_env_name(value, f"{pyproject}: [tool.migrator.compat]")
     return section
 
 

@@ -24,17 +24,19 @@ def render_compat(result: CompatResult, fmt: str) -> str:
                    f"held back: {', '.join(revs.get('held_back', [])) or 'nothing'}")
     if result.fingerprint:
         out.append(f"  schema fingerprint: {result.fingerprint}")
-    if result.suites:
+    if result.cells:
         out.append("")
         out.append(f"  {'app':<6} {'schema':<11} {'result':<6} {'passed':>6} {'failed':>6} {'errors':>6} {'skipped':>7} "
                    f"{'time':>7}")
-        for s in result.suites:
-            out.append(f"  {s.app:<6} {s.schema:<11} {s.result:<6} {s.passed:>6} {s.failed:>6} {s.errors:>6} "
-                       f"{s.skipped:>7} {s.duration:>6.2f}s")
-        for s in result.suites:
-            for f in s.failures:
-                out.append(f"  FAILED [{s.app}/{s.schema}] {f['test']}: {f['error']}")
+        for c in result.cells:
+            out.append(f"  {c.app:<6} {c.schema:<11} {c.result:<6} {c.passed:>6} {c.failed:>6} {c.errors:>6} "
+                       f"{c.skipped:>7} {c.duration:>6.2f}s")
+        for c in result.cells:
+            for f in c.failures:
+                out.append(f"  FAILED [{c.name}] {f.test}: {f.error}")
     if result.provider:
         out.append(f"  database: PostgreSQL {result.postgres_version // 10000 if result.postgres_version else '?'} "
                    f"from the {result.provider} provider; {result.duration:.2f}s in all")
+    if result.signature:
+        out.append(f"  evidence signed with key {result.signature.key_id}")
     return "\n".join(out) + "\n"

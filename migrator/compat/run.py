@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from migrator.compat.options import CompatOptions
-from migrator.compat.result import CompatResult, SuiteRun, write_evidence
+from migrator.compat.result import Cell, CompatResult, write_evidence
 from migrator.config import Config
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def _run_checks(opts, result: CompatResult, stack: ExitStack, blue_dir: Path, gr
 
     key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
     expanded, _ = blue_database(server, key, build_blue, cache=opts.template_cache)
+    result.blue_fingerprint = schema_fingerprint(expanded.url)  # the expand gate compares it with the live schema
     if plan.apply:
         log.info("applying green's %s", ", ".join(f"{rev} ({phase})" for rev, phase in plan.apply))
         # in-process: the classifier already ran green's env.py here, and it saves an interpreter start
@@ -137,8 +138,8 @@ def _run_checks(opts, result: CompatResult, stack: ExitStack, blue_dir: Path, gr
         if schema == "contracted" and plan.held_back:
             apply.apply_revisions(green_dir, opts.alembic_ini, db.url, [rev for rev, _ in plan.held_back],
                                   _alembic_env(opts, db.url), role="green")
-        result.suites.append(_run_suite(opts, app, schema, folder, db.url))
-    failed = [s for s in result.suites if s.result != "pass"]
+        result.cells.append(_run_suite(opts, app, schema, folder, db.url))
+    failed = [s for s in result.cells if s.result != "pass"]
     result.result = "fail" if failed else "pass"
     if failed:
         result.reason = "; ".join(f"{s.app} suite on the {s.schema} schema: {s.reason}" for s in failed)
@@ -150,7 +151,7 @@ def _alembic_env(opts, url: str) -> dict[str, str]:
     return render_env(url, opts.url_var, opts.url_form, opts.env_map, opts.env)
 
 
-def _run_suite(opts, app: str, schema: str, folder: Path, url: str) -> SuiteRun:
+def _run_suite(opts, app: str, schema: str, folder: Path, url: str) -> Cell:
     from migrator.compat.suite import run_suite
 
     log.info("running %s's suite %s on the %s schema", app, opts.suite, schema)
@@ -162,10 +163,10 @@ def _run_suite(opts, app: str, schema: str, folder: Path, url: str) -> SuiteRun:
     clean = _scrubber(rendered, url)  # a failing test's message may quote the URL, the password, a secret
     outcome = run_suite(folder, opts.suite, opts.python, env, opts.timeout, args=("--tb=short",), inherit_env=False,
                         scrub=clean)
-    run = SuiteRun(app=app, schema=schema, result="pass", passed=outcome.passed, failed=outcome.failed,
-                   errors=outcome.errors, skipped=outcome.skipped, total=outcome.total,
-                   duration=round(outcome.duration, 3),
-                   failures=[{"test": test, "error": clean(error)} for test, error in outcome.failures])
+    run = Cell(app=app, schema=schema, result="pass", passed=outcome.passed, failed=outcome.failed,
+               errors=outcome.errors, skipped=outcome.skipped, total=outcome.total,
+               duration=round(outcome.duration, 3),
+               failures=[{"test": test, "error": clean(error)} for test, error in outcome.failures])
     if outcome.killed:
         run.result, run.reason = "error", f"pytest was killed before it finished ({outcome.killed_reason})"
     elif outcome.collection_error:
@@ -202,8 +203,8 @@ def _scrubber(env: dict[str, str], url: str):
 
 def _finish(result: CompatResult, opts: CompatOptions, started: float) -> CompatResult:
     result.duration = time.monotonic() - started
-    if any(s.result == "error" for s in result.suites):
+    if any(s.result == "error" for s in result.cells):
         result.result = "error"
     if opts.evidence is not None and result.result in ("pass", "fail", "refused"):
-        write_evidence(result, opts.evidence)
+        write_evidence(result, opts.evidence, opts.evidence_key_env)
     return result
