@@ -566,8 +566,6 @@ def _phase_command(ctx: ReleaseContext, command: str) -> dict:
 def expand(ctx: ReleaseContext) -> dict:
     """After the expand gate (blue's suite passed on the expanded schema, the live schema is still blue's), apply
     the release's expand revisions: blue keeps working."""
-    from migrator.release.gates import expand_gate
-
     ctx.resolve()
     with session(ctx) as (conn, ledger):
         release = load_release(ledger, ctx, "expand")
@@ -582,9 +580,7 @@ def expand(ctx: ReleaseContext) -> dict:
         check_checkout(ctx, release, "expand")
         signing = _signing(ctx)
         revisions = list((release.revisions or {}).get("expand") or [])
-        applied_before = [r for r in ledger.applied(release.id) if r in revisions]
-        live = live_fingerprint(conn, ctx.schema)
-        gate = expand_gate(conn, release, evidence, live, applied=applied_before, signing=signing)
+        gate, live = evaluate_gate("expand", ctx, conn, ledger, release, evidence, signing)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
         if not gate.passed:
@@ -615,8 +611,6 @@ def migrate(ctx: ReleaseContext) -> dict:
 def contract(ctx: ReleaseContext) -> dict:
     """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak, no
     rollback, no blue sessions): apply the contract revisions. Blue's schema is gone afterwards: no rollback."""
-    from migrator.release.gates import contract_gate
-
     ctx.resolve()
     with session(ctx) as (conn, ledger):
         release = load_release(ledger, ctx, "contract")
@@ -628,9 +622,7 @@ def contract(ctx: ReleaseContext) -> dict:
         evidence = _read_evidence(ctx)  # None: the evidence the ledger stored at the switch
         hook = _hook(ctx)
         signing = _signing(ctx)
-        gate = contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds,
-                             ctx.settings.blue_application_name, evidence=evidence,
-                             live_fingerprint=live_fingerprint(conn, ctx.schema), signing=signing)
+        gate, _ = evaluate_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
         if not gate.passed:
@@ -676,7 +668,7 @@ def switch(ctx: ReleaseContext) -> dict:
         check_alembic(conn, release)
         hook = _hook(ctx)
         signing = _signing(ctx)
-        gate, live = switch_gate_now(ctx, conn, release, evidence, hook, signing)
+        gate, live = evaluate_gate("switch", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
         summary = evidence.summary() if evidence is not None else {}
@@ -710,12 +702,20 @@ def switch(ctx: ReleaseContext) -> dict:
                        message=f"release {release.id} switched: green serves (confirmed by the router hook)")
 
 
-def switch_gate_now(ctx: ReleaseContext, conn, release, evidence, hook, signing):
-    """(gate, live fingerprint): the switch gate as `switch` evaluates it; `status --evidence` calls the same."""
-    from migrator.release.gates import switch_gate
+def evaluate_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidence, signing, hook=None):
+    """(gate result, live fingerprint) of the expand, switch or contract gate, as the command evaluates it:
+    `status --evidence` calls this same function with the same inputs, so both say the same."""
+    from migrator.release.gates import contract_gate, expand_gate, switch_gate
 
     live = live_fingerprint(conn, ctx.schema)
-    return switch_gate(conn, release, evidence, live, hook, signing=signing), live
+    if name == "expand":
+        revisions = list((release.revisions or {}).get("expand") or [])
+        applied = [r for r in ledger.applied(release.id) if r in revisions]
+        return expand_gate(conn, release, evidence, live, applied=applied, signing=signing), live
+    if name == "switch":
+        return switch_gate(conn, release, evidence, live, hook, signing=signing), live
+    return contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds, ctx.settings.blue_application_name,
+                         evidence=evidence, live_fingerprint=live, signing=signing), live
 
 
 def _undo_switch(ctx: ReleaseContext, ledger, release, hook, summary, why: str) -> None:
@@ -833,30 +833,17 @@ def status(ctx: ReleaseContext) -> dict:
 def _status_gates(ctx: ReleaseContext, conn, ledger, release) -> dict:
     """The gate in front of the next step, evaluated by the same function the command calls, with the same
     evidence, key and settings (nothing is enforced or recorded)."""
-    from migrator.release.gates import contract_gate, expand_gate
-
     if release.state == st.EXPANDED:
         return {"switch": {"passed": False, "evaluated": False, "reasons": ["migrate not done yet"]}}
     if release.state == st.CONTRACTED:
         return {}
     name = {st.PLANNED: "expand", st.SWITCHED: "contract"}.get(release.state, "switch")
-    if ctx.evidence is None and name != "contract":
+    if ctx.evidence is None and name != "contract":  # contract falls back on the evidence recorded at the switch
         return {name: {"passed": False, "evaluated": False,
                        "reasons": [f"give --evidence FILE to evaluate the {name} gate"]}}
     try:
-        evidence = _read_evidence(ctx)
-        signing = _signing(ctx)
-        if name == "expand":
-            revisions = list((release.revisions or {}).get("expand") or [])
-            applied = [r for r in ledger.applied(release.id) if r in revisions]
-            gate = expand_gate(conn, release, evidence, live_fingerprint(conn, ctx.schema), applied=applied,
-                               signing=signing)
-        elif name == "switch":
-            gate, _ = switch_gate_now(ctx, conn, release, evidence, _hook(ctx), signing)
-        else:
-            gate = contract_gate(conn, release, ledger, _hook(ctx), ctx.settings.soak_seconds,
-                                 ctx.settings.blue_application_name, evidence=evidence,
-                                 live_fingerprint=live_fingerprint(conn, ctx.schema), signing=signing)
+        hook = _hook(ctx) if name != "expand" else None
+        gate, _ = evaluate_gate(name, ctx, conn, ledger, release, _read_evidence(ctx), _signing(ctx), hook)
     except MigratorError as exc:
         return {name: {"passed": False, "evaluated": False, "reasons": [str(exc)]}}
     return {name: {**_gate_dict(gate), "evaluated": True}}
