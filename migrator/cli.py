@@ -142,13 +142,14 @@ def demo(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
     provider: Annotated[str, typer.Option("--provider", help="Where the throwaway PostgreSQL comes from: embedded|local|url|docker|auto.")] = "embedded",
-    database_url: Annotated[Optional[str], typer.Option("--database-url", help="Server for --provider url [env: MIGRATOR_DATABASE_URL].")] = None,
+    database_url: Annotated[Optional[str], typer.Option("--scratch-url", "--database-url", help="Server for --provider url [env: MIGRATOR_SCRATCH_URL].")] = None,
     classify_only: Annotated[bool, typer.Option("--classify-only", help="Only classify the demo's revisions.")] = False,
 ) -> None:
     """The whole story on the demo app: classify its release, then prove it with blue's own tests.
 
     1. classifies the demo's alembic revisions (migrations/) and checks each against its declared phase;
-    2. `compat --matrix` on the good green release: blue's suite passes on the expanded schema;
+    2. `compat --full` on the good green release: blue and green pass on the expanded schema, green on the
+       contracted one;
     3. `compat` on a broken green release (demo/broken_green/): blue's suite catches it.
     Exit 0 when the story goes as told.
     """
@@ -167,24 +168,28 @@ def compat(
     blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref (tag, branch, sha) of the running version (required).")] = None,
     green: Annotated[Optional[str], typer.Option("--green", help="Git ref of the new version [default: the working tree].")] = None,
     project_dir: Annotated[str, typer.Option("--project-dir", help="The app's folder in the repository.")] = ".",
-    suite: Annotated[Optional[str], typer.Option("--suite", help="Blue's compat suite [default: compat_tests].")] = None,
-    python: Annotated[Optional[str], typer.Option("--python", help="Interpreter that runs the suite.")] = None,
-    provider: Annotated[Optional[str], typer.Option("--provider", help="auto|url|embedded|local|docker.")] = None,
-    database_url: Annotated[Optional[str], typer.Option("--database-url", help="Server for the url provider [env: MIGRATOR_DATABASE_URL].")] = None,
+    suite: Annotated[Optional[str], typer.Option("--suite", help="The app's test suite, in each version's checkout [default: compat_tests].")] = None,
+    python: Annotated[Optional[str], typer.Option("--python", help="The app's interpreter [default: [tool.migrator] python, $VIRTUAL_ENV, <project>/.venv, migrator's].")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider", help="Where the throwaway PostgreSQL comes from: auto|url|embedded|local|docker.")] = None,
+    scratch_url: Annotated[Optional[str], typer.Option("--scratch-url", "--database-url", help="Server for the url provider, never the release's target [env: MIGRATOR_SCRATCH_URL].")] = None,
     url_var: Annotated[Optional[str], typer.Option("--url-var", help="Variable that carries the URL [default: DATABASE_URL].")] = None,
     url_form: Annotated[Optional[str], typer.Option("--url-form", help="URL scheme, e.g. postgresql+psycopg or postgresql.")] = None,
+    env_map: Annotated[Optional[list[str]], typer.Option("--env-map", help="KEY=TEMPLATE with {host} {port} {user} {password} {database} {url} (repeatable).")] = None,
     env: Annotated[Optional[list[str]], typer.Option("--env", help="KEY=VALUE for the suite and alembic (repeatable).")] = None,
+    pytest_args: Annotated[Optional[list[str]], typer.Option("--pytest-args", help="Extra pytest arguments, e.g. '-k not slow' (repeatable; split like a shell).")] = None,
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="Write the evidence JSON here.")] = None,
-    matrix: Annotated[bool, typer.Option("--matrix", help="Also run green's suite on the expanded and contracted schemas.")] = False,
+    full: Annotated[bool, typer.Option("--full", "--matrix", help="Also run green's suite on the contracted schema (what the contract gate needs).")] = False,
+    no_attribution: Annotated[bool, typer.Option("--no-attribution", help="Do not re-run failing tests on their own schema.")] = False,
     fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
     alembic_config: AlembicOpt = None,
-    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --database-url server, then exit.")] = False,
+    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server, then exit.")] = False,
 ) -> None:
-    """Run blue's own test suite against the schema green's expand and migrate revisions produce."""
+    """Run each version's own test suite on the schemas the release puts it on (blue and green on the expanded
+    schema; green on the contracted one with --full) in a throwaway PostgreSQL."""
     from migrator.compat.cli_support import prune_templates_command, run_compat_command
 
     if prune_templates:
-        raise typer.Exit(prune_templates_command(database_url))
+        raise typer.Exit(prune_templates_command(scratch_url))
     if blue is None:
         _err("compat: --blue REF is required (the git ref of the running version)")
         raise typer.Exit(2)
@@ -193,8 +198,9 @@ def compat(
                                  url_form=url_form, alembic_ini=alembic_config).items() if v is not None}
     raise typer.Exit(run_compat_command(
         given, blue=blue, green=green, project_dir=project_dir, suite=suite, python=python, provider=provider,
-        database_url=database_url, url_var=url_var, url_form=url_form, env=env or [], evidence=evidence,
-        matrix=matrix, fmt=fmt.value, alembic_ini=alembic_config))
+        scratch_url=scratch_url, url_var=url_var, url_form=url_form, env=env or [], env_map=env_map or [],
+        pytest_args=pytest_args or [], evidence=evidence, full=full, attribute=not no_attribution,
+        fmt=fmt.value, alembic_ini=alembic_config))
 
 
 @app.command()

@@ -13,7 +13,7 @@ from migrator.rules._base import Settings
 SUPPORTED_DIALECTS = ("postgres",)
 KNOWN_KEYS = {
     "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
-    "fail_on", "alembic_config",
+    "fail_on", "alembic_config", "python", "app", "script_location",
 }
 
 
@@ -25,8 +25,17 @@ class Config:
     disable: set[str] = field(default_factory=set)  # rule ids
     fail_on: Severity | None = Severity.ERROR  # None: never fail on findings
     alembic_config: str | None = None
+    # how migrator runs the app's code (migrator.runner): its interpreter, app factory, alembic folder
+    python: str | None = None
+    app: str | None = None  # "package.module:create_app" or "package.module:create_app(arg=...)"
+    script_location: str | None = None  # when alembic.ini leaves it to a front-end (Flask-Migrate)
     source: Path | None = None
     extra: dict = field(default_factory=dict)  # sections other commands read
+
+    @property
+    def project_dir(self) -> Path:
+        """The app's folder: where its pyproject.toml is, else the current directory."""
+        return self.source.parent if self.source is not None else Path.cwd()
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -105,6 +114,10 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
             except ValueError:
                 raise ConfigError(f"{where}: fail_on must be error, warning, info or never, "
                                   f"got {section['fail_on']!r}") from None
-    if "alembic_config" in section:
-        cfg.alembic_config = str(section["alembic_config"])
+    for key in ("alembic_config", "python", "app", "script_location"):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
+            setattr(cfg, key, value.strip())
     return cfg

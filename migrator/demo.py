@@ -95,9 +95,9 @@ def run_story(provider: str = "embedded", database_url: str | None = None, workd
     with tempfile.TemporaryDirectory(prefix="migrator-demo-", dir=workdir) as tmp:
         repo = build_demo_repo(Path(tmp) / "app")
         results = []
-        for green, matrix in (("green", True), ("green-broken", False)):
-            opts = CompatOptions(blue="blue", green=green, repo=repo, provider=provider, database_url=database_url,
-                                 matrix=matrix)
+        for green, full in (("green", True), ("green-broken", False)):
+            opts = CompatOptions(blue="blue", green=green, repo=repo, provider=provider, scratch_url=database_url,
+                                 full=full)
             results.append(compat(opts, config))
     return report, results[0], results[1]
 

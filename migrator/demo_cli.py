@@ -24,7 +24,7 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
             report, good, broken = api.demo(config=cfg), None, None
         else:
             _log_to_stderr()
-            report, good, broken = run_story(provider, database_url or os.environ.get("MIGRATOR_DATABASE_URL"))
+            report, good, broken = run_story(provider, database_url or os.environ.get("MIGRATOR_SCRATCH_URL"))
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")
         return getattr(exc, "exit_code", 2)
@@ -39,11 +39,11 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
         sys.stdout.write(render(report, fmt, verbose=verbose))
         sys.stdout.write("\n" + "".join(line + "\n" for line in summary))
         if good is not None:
-            sys.stdout.write("\n== compat: the good release (blue's suite on the expanded schema; --matrix)\n")
+            sys.stdout.write("\n== compat: the good release (blue's suite on the expanded schema; --full)\n")
             sys.stdout.write(render_compat(good, "text"))
             sys.stdout.write("\n== compat: the broken release (its expand trigger rejects blue's rows)\n")
             sys.stdout.write(render_compat(broken, "text"))
-            caught = [f.test for c in broken.cells for f in c.failures]
+            caught = [f["test"] for c in broken.cells for f in c.failures]
             verdict = ("the good release passed and the broken one was caught by "
                        f"{caught[0] if caught else 'no test'}" + (f" and {len(caught) - 1} more" if len(caught) > 1 else ""))
             sys.stdout.write(f"\ndemo: {verdict}\n")

@@ -157,20 +157,11 @@ def _names(value, where: str) -> list[str]:
 # --- the model -----------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Failure:
-    test: str  # pytest node id
-    error: str  # its first error line
-    attribution: str | None = None  # incompatible | own-schema | None (not attributed)
-
-    def to_dict(self) -> dict:
-        return {"test": self.test, "error": self.error, "attribution": self.attribution}
-
-    @classmethod
-    def from_dict(cls, data, where: str) -> "Failure":
-        _object(data, where, ("test", "error", "attribution"))
-        return cls(_str(data["test"], f"{where}.test"), _str(data["error"], f"{where}.error"),
-                   _choice(data["attribution"], f"{where}.attribution", ATTRIBUTIONS, null=True))
+def _failure(data, where: str) -> dict:
+    """{"test": node id, "error": its first line, "attribution": "incompatible" | "own-schema" | null}"""
+    _object(data, where, ("test", "error", "attribution"))
+    return {"test": _str(data["test"], f"{where}.test"), "error": _str(data["error"], f"{where}.error"),
+            "attribution": _choice(data["attribution"], f"{where}.attribution", ATTRIBUTIONS, null=True)}
 
 
 @dataclass
@@ -179,7 +170,7 @@ class Cell:
 
     app: str  # blue | green
     schema: str  # expanded | contracted
-    result: str  # pass | fail | error | inconclusive
+    result: str = "error"  # pass | fail | error | inconclusive
     passed: int = 0
     failed: int = 0
     errors: int = 0
@@ -188,13 +179,13 @@ class Cell:
     total: int = 0  # passed + failed + errors + skipped (deselected tests did not run)
     duration: float = 0.0  # seconds, the pytest process
     reason: str | None = None
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)  # {"test", "error", "attribution"} (see _failure)
     fingerprint_before: str | None = None  # the cell database's schema before and after the suite
     fingerprint_after: str | None = None
 
     def __post_init__(self):
-        # the runner hands failures over as {"test", "error"} dicts
-        self.failures = [f if isinstance(f, Failure) else Failure(**f) for f in self.failures]
+        for failure in self.failures:  # the runner attributes failures later, if at all
+            failure.setdefault("attribution", None)
 
     @property
     def name(self) -> str:
@@ -216,7 +207,7 @@ class Cell:
         return {"app": self.app, "schema": self.schema, "result": self.result, "passed": self.passed,
                 "failed": self.failed, "errors": self.errors, "skipped": self.skipped, "deselected": self.deselected,
                 "total": self.total, "duration": self.duration, "reason": self.reason,
-                "failures": [f.to_dict() for f in self.failures], "fingerprint_before": self.fingerprint_before,
+                "failures": [dict(f) for f in self.failures], "fingerprint_before": self.fingerprint_before,
                 "fingerprint_after": self.fingerprint_after}
 
     @classmethod
@@ -229,7 +220,7 @@ class Cell:
         if counts["total"] != ran:
             raise EvidenceError(f"{where}.total: {counts['total']} is not passed + failed + errors + skipped "
                                 f"({ran})")
-        failures = [Failure.from_dict(f, f"{where}.failures[{i}]")
+        failures = [_failure(f, f"{where}.failures[{i}]")
                     for i, f in enumerate(_list(data["failures"], f"{where}.failures"))]
         return cls(app=_choice(data["app"], f"{where}.app", APPS),
                    schema=_choice(data["schema"], f"{where}.schema", SCHEMAS),

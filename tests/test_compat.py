@@ -88,7 +88,9 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     # through the API as postgres first: blue's template is then built (or already there) for postgres
     first = compat(options(e2e_repo, "green"))
     assert first.result == "pass" and first.exit_code == 0, first.reason
-    assert [(s.app, s.schema, s.result, s.total) for s in first.cells] == [("blue", "expanded", "pass", 7)]
+    assert [(c.app, c.schema, c.result, c.total) for c in first.cells] == [("blue", "expanded", "pass", 7),
+                                                                            ("green", "expanded", "pass", 7)]
+    assert first.required_cells == ["blue/expanded", "green/expanded"]
     leftovers.check()
 
     # then through the CLI as a role with a password: never shown, and it gets a template of its own
@@ -106,7 +108,7 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     leftovers.check(run.pid)
 
     data = read_evidence(evidence)
-    assert data["version"] == 2 and data["result"] == "pass" and data["reason"] is None
+    assert data["result"] == "pass" and data["reason"] is None
     assert data["blue"] == {"ref": "blue", "sha": sha(e2e_repo, "blue")}
     assert data["green"]["ref"] == "green" and data["green"]["sha"] == sha(e2e_repo, "green")
     assert data["green"]["dirty"] is False
@@ -115,16 +117,17 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     assert (revs["expand"], revs["migrate"], revs["held_back"]) == (["0003"], ["0004"], ["0005"])
     assert "contract" not in revs  # contract revisions are never applied
     # the same schema, the same fingerprint: across runs, roles and database names
-    schemas = data["schemas"]
-    assert HEX64.fullmatch(schemas["expanded"]) and schemas["expanded"] == first.fingerprint
-    # blue's schema as blue's revisions build it: what the live database must be before expand
-    assert HEX64.fullmatch(schemas["blue"]) and schemas["blue"] == first.blue_fingerprint != schemas["expanded"]
-    assert schemas["contracted"] is None and data["signature"] is None
-    assert data["required_cells"] == ["blue/expanded"]
-    [suite] = data["cells"]
+    assert HEX64.fullmatch(data["schemas"]["expanded"]) and data["schemas"]["expanded"] == first.fingerprint
+    assert HEX64.fullmatch(data["schemas"]["blue"]) and data["schemas"]["blue"] != first.fingerprint
+    assert data["version"] == 2 and data["signature"] is None
+    assert data["required_cells"] == ["blue/expanded", "green/expanded"]
+    suite, green_cell = data["cells"]
     assert (suite["app"], suite["schema"], suite["result"]) == ("blue", "expanded", "pass")
+    assert (green_cell["app"], green_cell["schema"], green_cell["result"]) == ("green", "expanded", "pass")
     assert (suite["passed"], suite["failed"], suite["errors"], suite["skipped"], suite["total"]) == (7, 0, 0, 0, 7)
     assert suite["failures"] == []
+    # the proof checks itself: the suite ran on the schema under test from its first test to its last
+    assert suite["fingerprint_before"] == suite["fingerprint_after"] == data["schemas"]["expanded"]
     assert 0 < data["duration_seconds"] < 60 and suite["duration"] > 0
     stamp = datetime.fromisoformat(data["timestamp"])
     assert stamp.tzinfo is not None and abs((datetime.now(stamp.tzinfo) - stamp).total_seconds()) < 120
@@ -138,15 +141,17 @@ def test_broken_release_fails_naming_the_test(e2e_repo, leftovers, tmp_path):
     evidence = tmp_path / "evidence.json"
     run = run_cli(e2e_repo, "--blue", "blue", "--green", "green-broken", *URL_ARGS, "--format", "json",
                   "--evidence", str(evidence), tmpdir=leftovers.tmpdir)
-    line = assert_clean_error(run, 1, "compat fail", "blue suite on the expanded schema")
-    assert "6 of 7 tests failed" in line
+    line = assert_clean_error(run, 1, "compat fail", "blue's suite fails on the expanded schema")
+    assert "6 of 7 tests pass on blue's own schema and fail here" in line
     leftovers.check(run.pid)
     report = json.loads(run.out)  # stdout is the JSON report alone
     data = read_evidence(evidence)
     for doc in (report, data):
         assert doc["result"] == "fail"
-        [suite] = doc["cells"]
-        assert (suite["result"], suite["passed"], suite["failed"], suite["total"]) == ("fail", 1, 6, 7)
+        suite = doc["cells"][0]
+        assert (suite["app"], suite["result"], suite["passed"], suite["failed"], suite["total"]) == \
+            ("blue", "fail", 1, 6, 7)
+        assert {f["attribution"] for f in suite["failures"]} == {"incompatible"}
         failures = {f["test"]: f["error"] for f in suite["failures"]}
         assert BROKEN_ERROR in failures[FAILING_TEST]
         assert all("\n" not in error for error in failures.values())
@@ -162,19 +167,22 @@ def test_broken_release_fails_naming_the_test(e2e_repo, leftovers, tmp_path):
     leftovers.check()
 
 
-# --- 3. --matrix ------------------------------------------------------------------------------------
+# --- 3. --full --------------------------------------------------------------------------------------
 
 
-def test_matrix_runs_both_suites_on_both_schemas(e2e_repo, leftovers, tmp_path):
-    evidence = tmp_path / "matrix.json"
-    run = run_cli(e2e_repo, "--blue", "blue", "--green", "green", "--matrix", *URL_ARGS, "--evidence", str(evidence),
+def test_full_runs_green_on_the_contracted_schema_too(e2e_repo, leftovers, tmp_path):
+    evidence = tmp_path / "full.json"
+    run = run_cli(e2e_repo, "--blue", "blue", "--green", "green", "--full", *URL_ARGS, "--evidence", str(evidence),
                   tmpdir=leftovers.tmpdir)
     assert run.code == 0, run.err[-3000:]
     assert_report_only(run.out, "PASS")
     rows = re.findall(r"^  (blue|green)\s+(expanded|contracted)\s+(\w+)\s+(\d+)", run.out, re.M)
     assert [r[:3] for r in rows] == [("blue", "expanded", "pass"), ("green", "expanded", "pass"),
                                      ("green", "contracted", "pass")]
-    suites = read_evidence(evidence)["cells"]
+    data = read_evidence(evidence)
+    suites = data["cells"]
+    assert data["required_cells"] == ["blue/expanded", "green/expanded", "green/contracted"]
+    assert data["schemas"]["contracted"] not in (None, data["schemas"]["expanded"])
     assert [(s["app"], s["schema"], s["result"]) for s in suites] == [r[:3] for r in rows]
     assert all(s["total"] > 0 and s["failed"] == s["errors"] == 0 for s in suites)
     leftovers.check(run.pid)
@@ -251,7 +259,7 @@ def test_failed_blue_build_never_publishes_a_template(e2e_repo, leftovers):
 
 @pytest.mark.skipif(bool(EmbeddedProvider().unavailable()), reason=str(EmbeddedProvider().unavailable()))
 def test_migrator_demo_on_the_embedded_provider(e2e_repo, leftovers):
-    """The README's main job: `migrator demo` classifies, passes the good release (--matrix), catches the
+    """The README's main job: `migrator demo` classifies, passes the good release (--full), catches the
     broken one, on a PostgreSQL of its own that is gone afterwards."""
     proc = subprocess.run([*migrator_command(), "demo", "--provider", "embedded"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env=cli_env(leftovers.tmpdir))
@@ -274,7 +282,7 @@ def test_migrator_demo_on_the_embedded_provider(e2e_repo, leftovers):
 def test_local_provider_catches_the_broken_release(e2e_repo, leftovers):
     result = compat(options(e2e_repo, "green-broken", provider="local", database_url=None))
     assert (result.result, result.exit_code, result.provider) == ("fail", 1, "local")
-    failures = {f.test: f.error for s in result.cells for f in s.failures}
+    failures = {f["test"]: f["error"] for s in result.cells for f in s.failures}
     assert BROKEN_ERROR in failures[FAILING_TEST]
     assert FAILING_TEST in render_compat(result, "text")
     leftovers.check()
@@ -287,7 +295,7 @@ def test_prune_templates_drops_the_cached_blue_schemas(tmp_path):
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name} IS_TEMPLATE true ALLOW_CONNECTIONS false")
-    run = subprocess.run([*migrator_command(), "compat", "--prune-templates", "--database-url",
+    run = subprocess.run([*migrator_command(), "compat", "--prune-templates", "--scratch-url",
                           "postgresql://postgres@127.0.0.1:5432/postgres"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert f"dropped {name}" in run.stdout
@@ -296,5 +304,5 @@ def test_prune_templates_drops_the_cached_blue_schemas(tmp_path):
     assert left == 0
     missing = subprocess.run([*migrator_command(), "compat", "--prune-templates"], capture_output=True, text=True,
                              timeout=60, env={k: v for k, v in __import__("os").environ.items()
-                                              if k != "MIGRATOR_DATABASE_URL"})
-    assert missing.returncode == 2 and "needs --database-url" in missing.stderr
+                                              if k not in ("MIGRATOR_DATABASE_URL", "MIGRATOR_SCRATCH_URL")})
+    assert missing.returncode == 2 and "needs --scratch-url" in missing.stderr

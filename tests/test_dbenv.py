@@ -124,7 +124,7 @@ def test_parse_env_pairs():
 
 
 @pytest.mark.parametrize("pair, message", [
-    ("NOVALUE", "--env expects KEY=VALUE, got 'NOVALUE'"),
+    ("NOVALUE", "--env expects KEY=VALUE, got an argument without '='"),
     ("=value", "--env expects KEY=VALUE, got an empty KEY"),
     ("MY-KEY=topsecret", "--env expects KEY=VALUE with KEY made of letters, digits and _, got KEY 'MY-KEY'"),
 ])

@@ -276,8 +276,9 @@ def test_compat_result_builds_valid_evidence(tmp_path, monkeypatch):
     from migrator.compat.result import CompatResult, write_evidence as write_compat
 
     monkeypatch.delenv("MIGRATOR_EVIDENCE_KEY", raising=False)
-    result = CompatResult(result="pass", blue_ref="v1", blue_sha="a" * 40, green_sha="b" * 40, fingerprint="c" * 64,
-                          blue_fingerprint="d" * 64, timestamp="2026-01-01T00:00:00+00:00",
+    result = CompatResult(result="pass", blue_ref="v1", blue_sha="a" * 40, green_sha="b" * 40,
+                          schemas={"blue": "d" * 64, "expanded": "c" * 64, "contracted": None},
+                          required_cells=["blue/expanded"], timestamp="2026-01-01T00:00:00+00:00",
                           revisions={"blue_heads": ["0002"], "expand": ["0003"]},
                           cells=[Cell("blue", "expanded", "pass", passed=2, total=2, duration=0.5,
                                       failures=[{"test": "t.py::x", "error": "boom"}])])

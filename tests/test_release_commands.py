@@ -127,7 +127,7 @@ def to_blue(repo: Path, url: str, users: int = 25) -> None:
     """Bring the database to blue's schema (0001, 0002) and give it some rows."""
     from migrator.compat.apply import upgrade
 
-    upgrade(repo, "alembic.ini", url, "0002", {"DATABASE_URL": url}, in_process=True)
+    upgrade(repo, "alembic.ini", url, "0002", {"DATABASE_URL": url})
     query(url, "INSERT INTO users (name, email) SELECT 'user ' || i, 'u' || i || '@example.com' "
                "FROM generate_series(1, %s) i", (users,))
 

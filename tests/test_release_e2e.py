@@ -1,7 +1,7 @@
 """The whole release of the demo app through the `migrator` CLI against a real database, with the real compat
 check and a command router hook that keeps the live colour in a file:
 
-    plan -> compat evidence (--matrix) -> expand -> migrate -> switch -> rollback -> switch -> contract (soak 0)
+    plan -> compat evidence (--full) -> expand -> migrate -> switch -> rollback -> switch -> contract (soak 0)
 
 with every precondition failure on the way (exit 1, naming the missing step and the command that does it),
 usage errors (exit 2), a busy coordinator (exit 2 at once, or --wait), gate refusals for evidence of another
@@ -78,7 +78,7 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
         # throwaway database of the same server: one evidence file for expand, switch and contract
         evidence = tmp_path / "evidence.json"
         result = compat(CompatOptions(blue="blue", repo=repo, provider="url", database_url=SERVER,
-                                      template_cache=False, evidence=evidence, matrix=True))
+                                      template_cache=False, evidence=evidence, full=True))
         assert result.result == "pass", result.reason
         data = json.loads(evidence.read_text())
         assert data["green"]["dirty"] is False and data["revisions"]["held_back"] == ["0005"]

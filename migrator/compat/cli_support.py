@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 
 
-def run_compat_command(given: set[str], *, env: list[str], evidence: str | None, fmt: str, **values) -> int:
+def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], pytest_args: list[str],
+                       evidence: str | None, fmt: str, **values) -> int:
+    import shlex
+
     from migrator.compat.dbenv import parse_env_pairs
     from migrator.compat.options import CompatOptions, apply_section, read_compat_section
     from migrator.compat.render import render_compat
     from migrator.compat.run import compat
     from migrator.config import load_config
+    from migrator.compat.errors import CompatError
     from migrator.errors import MigratorError
     from migrator.provision import SignalExit
 
@@ -26,14 +30,19 @@ def run_compat_command(given: set[str], *, env: list[str], evidence: str | None,
         # root), once: the app's pyproject.toml, the worktrees and the evidence all use this folder
         project_dir = git.project_subdir(repo, values["project_dir"])
         app_dir = repo / project_dir
+        try:
+            extra_args = [arg for item in pytest_args for arg in shlex.split(item)]
+        except ValueError as exc:
+            raise CompatError(f"--pytest-args: {exc}") from None
         opts = CompatOptions(blue=values["blue"], green=values["green"], repo=repo,
                              project_dir=project_dir, evidence=Path(evidence) if evidence else None,
-                             matrix=values["matrix"], database_url=values["database_url"],
-                             env=parse_env_pairs(env))
+                             full=values["full"], scratch_url=values["scratch_url"], attribute=values["attribute"],
+                             env=parse_env_pairs(env), env_map=parse_env_pairs(env_map, "--env-map"))
         for key in given:
             setattr(opts, key, values[key])
         section = read_compat_section(app_dir / "pyproject.toml")
         apply_section(opts, section, given, base=app_dir)
+        opts.pytest_args = list(opts.pytest_args) + extra_args
         config = load_config(app_dir / "pyproject.toml") if (app_dir / "pyproject.toml").is_file() else None
         if "alembic_ini" not in given and "alembic_config" not in section and config and config.alembic_config:
             opts.alembic_ini = config.alembic_config  # [tool.migrator] alembic_config, as classify and lint use it
@@ -65,14 +74,14 @@ def prune_templates_command(database_url: str | None) -> int:
     """Drop every cached blue template database on the url provider's server."""
     import os
 
-    from migrator.compat.options import URL_ENV
+    from migrator.compat.options import SCRATCH_ENV as URL_ENV
     from migrator.compat.template import drop_templates
     from migrator.errors import MigratorError
     from migrator.provision import get_provider
 
     url = database_url or os.environ.get(URL_ENV)
     if not url:
-        sys.stderr.write(f"migrator: --prune-templates needs --database-url or ${URL_ENV}\n")
+        sys.stderr.write(f"migrator: --prune-templates needs --scratch-url or ${URL_ENV}\n")
         return 2
     try:
         with get_provider("url", url=url).start() as server:

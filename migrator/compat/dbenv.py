@@ -99,18 +99,18 @@ def render_env(db_url, url_var: str | None = "DATABASE_URL", url_form: str = "po
     return env
 
 
-def parse_env_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
+def parse_env_pairs(pairs: Iterable[str] | None, option: str = "--env") -> dict[str, str]:
     """["KEY=VALUE", ...] (repeatable --env) -> {KEY: VALUE}; the value may hold "=" and be empty; later wins."""
     env: dict[str, str] = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise CompatError(f"--env expects KEY=VALUE, got {pair!r}")
+        if not sep:  # never echo the value: it may be a secret
+            raise CompatError(f"{option} expects KEY=VALUE, got an argument without '='")
         key = key.strip()
         if not key:
-            raise CompatError("--env expects KEY=VALUE, got an empty KEY")
-        if not _NAME.fullmatch(key):  # never echo the value: it may be a secret
-            raise CompatError(f"--env expects KEY=VALUE with KEY made of letters, digits and _, got KEY {key!r}")
+            raise CompatError(f"{option} expects KEY=VALUE, got an empty KEY")
+        if not _NAME.fullmatch(key):
+            raise CompatError(f"{option} expects KEY=VALUE with KEY made of letters, digits and _, got KEY {key!r}")
         env[key] = value
     return env
 

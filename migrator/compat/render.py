@@ -33,7 +33,7 @@ def render_compat(result: CompatResult, fmt: str) -> str:
                        f"{c.skipped:>7} {c.duration:>6.2f}s")
         for c in result.cells:
             for f in c.failures:
-                out.append(f"  FAILED [{c.name}] {f.test}: {f.error}")
+                out.append(f"  FAILED [{c.name}] {f['test']}: {f['error']}")
     if result.provider:
         out.append(f"  database: PostgreSQL {result.postgres_version // 10000 if result.postgres_version else '?'} "
                    f"from the {result.provider} provider; {result.duration:.2f}s in all")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrator.evidence import REVISION_KEYS, Cell, Evidence, GreenRef, Ref, Schemas, Signature, signing_key
+from migrator.evidence import (
+    CELL_RESULTS, EVIDENCE_VERSION, REVISION_KEYS, Cell, Evidence, GreenRef, Ref, Schemas, Signature, signing_key)
 from migrator.evidence import write_evidence as _write
 
-__all__ = ["Cell", "CompatResult", "write_evidence"]
+__all__ = ["CELL_RESULTS", "EVIDENCE_VERSION", "Cell", "CompatResult", "SuiteRun", "write_evidence"]
+
+SuiteRun = Cell  # the name before cells
 
 
 @dataclass
@@ -22,16 +25,31 @@ class CompatResult:
     green_dirty: bool = False
     project_dir: str = "."
     revisions: dict = field(default_factory=dict)
-    fingerprint: str | None = None  # the expanded schema
-    blue_fingerprint: str | None = None  # blue's schema, before green's revisions
-    contracted_fingerprint: str | None = None
+    schemas: dict = field(default_factory=lambda: {"blue": None, "expanded": None, "contracted": None})
     cells: list[Cell] = field(default_factory=list)
-    required_cells: list[str] | None = None  # None: the cells that ran
+    required_cells: list[str] = field(default_factory=list)
     provider: str | None = None
     postgres_version: int | None = None
     duration: float = 0.0
     timestamp: str = ""
+    advice: list[str] = field(default_factory=list)  # what to do about it (text output only)
     signature: Signature | None = None  # set when the evidence written was signed
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The expanded schema's fingerprint: the one the switch gate compares with the live database."""
+        return self.schemas.get("expanded")
+
+    @fingerprint.setter
+    def fingerprint(self, value: str | None) -> None:
+        self.schemas["expanded"] = value
+
+    @property
+    def suites(self) -> list[Cell]:
+        return self.cells
+
+    def cell(self, app: str, schema: str) -> Cell | None:
+        return next((c for c in self.cells if (c.app, c.schema) == (app, schema)), None)
 
     @property
     def exit_code(self) -> int:
@@ -46,10 +64,8 @@ class CompatResult:
             green=GreenRef(self.green_ref, self.green_sha, self.green_dirty),
             project_dir=str(self.project_dir),
             revisions={k: list(self.revisions.get(k) or []) for k in REVISION_KEYS},
-            schemas=Schemas(self.blue_fingerprint, self.fingerprint, self.contracted_fingerprint),
-            cells=list(self.cells),
-            required_cells=list(self.required_cells if self.required_cells is not None
-                                else [c.name for c in self.cells]),
+            schemas=Schemas(self.schemas.get("blue"), self.schemas.get("expanded"), self.schemas.get("contracted")),
+            cells=list(self.cells), required_cells=list(self.required_cells),
             provider=self.provider, postgres_version=self.postgres_version,
             duration_seconds=round(self.duration, 3), timestamp=self.timestamp, migrator_version=__version__,
             signature=self.signature)
