@@ -332,9 +332,35 @@ def _phase_command(command: str):
     return run_phase
 
 
-app.command("expand", rich_help_panel=RELEASE,
-            help="Apply the release's expand revisions (each in its own transaction, lock_timeout + retries).")(
-    _phase_command("expand"))
+EvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")]
+
+
+@app.command(rich_help_panel=RELEASE)
+def expand(
+    evidence: EvidenceOpt = None,
+    force: ForceOpt = False,
+    reason: ReasonOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    wait: WaitOpt = 0.0,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    lock_retries: LockRetriesOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """After the expand gate (blue's suite passed on the expanded schema; the live schema is blue's), apply the
+    release's expand revisions (each in its own transaction, lock_timeout + retries)."""
+    raise typer.Exit(_run_release(
+        "expand", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url,
+        project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release, wait=wait,
+        lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_retries=lock_retries,
+        ledger_schema=ledger_schema))
+
+
 app.command("migrate", rich_help_panel=RELEASE,
             help="Apply the release's migrate revisions (data changes; batched, resumable backfills).")(
     _phase_command("migrate"))
@@ -343,7 +369,7 @@ app.command("migrate", rich_help_panel=RELEASE,
 @app.command(rich_help_panel=RELEASE)
 def switch(
     to: Annotated[str, typer.Option("--to", help="The colour to send traffic to (green; back to blue is `rollback`).")] = "green",
-    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")] = None,
+    evidence: EvidenceOpt = None,
     force: ForceOpt = False,
     reason: ReasonOpt = None,
     database_url: DatabaseUrlOpt = None,
@@ -383,6 +409,7 @@ def rollback(
 
 @app.command(rich_help_panel=RELEASE)
 def contract(
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --full` [default: the evidence recorded at the switch].")] = None,
     force: ForceOpt = False,
     reason: ReasonOpt = None,
     database_url: DatabaseUrlOpt = None,
@@ -399,10 +426,10 @@ def contract(
     blue_application_name: BlueAppOpt = None,
     ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
-    """After the contract gate (traffic on green, soak time, no rollback, no blue sessions), apply the contract
-    revisions: blue's schema goes, and rollback with it."""
+    """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak time, no
+    rollback, no blue sessions), apply the contract revisions: blue's schema goes, and rollback with it."""
     raise typer.Exit(_run_release(
-        "contract", fmt, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
+        "contract", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
         alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
         statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
         blue_application_name=blue_application_name, ledger_schema=ledger_schema))
@@ -410,7 +437,7 @@ def contract(
 
 @app.command(rich_help_panel=RELEASE)
 def status(
-    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Also evaluate the switch gate with this evidence file.")] = None,
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Also evaluate the next gate (expand, switch or contract) with this evidence file.")] = None,
     database_url: DatabaseUrlOpt = None,
     project_dir: ProjectDirOpt = ".",
     alembic_config: ReleaseAlembicOpt = None,

@@ -108,5 +108,5 @@ def story_exit_code(report, good, broken) -> int:
 
     if api.demo_exit_code(report) != 0:
         return api.demo_exit_code(report)
-    caught = broken.result == "fail" and any(s.failures for s in broken.suites)
+    caught = broken.result == "fail" and any(c.failures for c in broken.cells)
     return 0 if good.result == "pass" and caught else 1

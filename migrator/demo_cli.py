@@ -43,7 +43,7 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
             sys.stdout.write(render_compat(good, "text"))
             sys.stdout.write("\n== compat: the broken release (its expand trigger rejects blue's rows)\n")
             sys.stdout.write(render_compat(broken, "text"))
-            caught = [f["test"] for s in broken.suites for f in s.failures]
+            caught = [f["test"] for c in broken.cells for f in c.failures]
             verdict = ("the good release passed and the broken one was caught by "
                        f"{caught[0] if caught else 'no test'}" + (f" and {len(caught) - 1} more" if len(caught) > 1 else ""))
             sys.stdout.write(f"\ndemo: {verdict}\n")

@@ -16,7 +16,7 @@ import pytest
 from migrator.compat.errors import CompatError
 from migrator.compat.options import CompatOptions
 from migrator.compat.render import render_compat
-from migrator.compat.result import read_evidence
+from migrator.evidence import load_evidence
 from migrator.compat.run import compat
 from migrator.provision import EmbeddedProvider, LocalProvider
 from tests._cli import migrator_command
@@ -76,6 +76,11 @@ def assert_report_only(out: str, verdict: str) -> None:
     assert "migrator:" not in out and " passed in " not in out and "short test summary" not in out, out
 
 
+def read_evidence(path) -> dict:
+    """The evidence file, validated as the gates read it (every field, version 2)."""
+    return load_evidence(path).to_dict()
+
+
 # --- 1. the good release ----------------------------------------------------------------------------
 
 
@@ -114,6 +119,8 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     # the same schema, the same fingerprint: across runs, roles and database names
     assert HEX64.fullmatch(data["schemas"]["expanded"]) and data["schemas"]["expanded"] == first.fingerprint
     assert HEX64.fullmatch(data["schemas"]["blue"]) and data["schemas"]["blue"] != first.fingerprint
+    assert data["version"] == 2 and data["signature"] is None
+    assert data["required_cells"] == ["blue/expanded", "green/expanded"]
     suite, green_cell = data["cells"]
     assert (suite["app"], suite["schema"], suite["result"]) == ("blue", "expanded", "pass")
     assert (green_cell["app"], green_cell["schema"], green_cell["result"]) == ("green", "expanded", "pass")

@@ -119,7 +119,7 @@ def test_a_second_release_while_one_is_in_flight_is_refused(demo):
     repo, config, ops, url, _ = demo
     first = commands.plan(ctx_for(repo, config, url, blue="blue"))
     with pytest.raises(PreconditionFailed, match=rf"release {first['release_id']} is in flight .*'planned'.*"
-                                                 r"run `migrator expand` first"):
+                                                 r"run `migrator expand --evidence <compat evidence>` first"):
         commands.plan(ctx_for(repo, config, url, blue="blue", release_id="r-other"))
 
 

@@ -49,6 +49,14 @@ def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], p
         config = load_config(app_dir / "pyproject.toml") if (app_dir / "pyproject.toml").is_file() else None
         if "alembic_ini" not in given and "alembic_config" not in section and config and config.alembic_config:
             opts.alembic_ini = config.alembic_config  # [tool.migrator] alembic_config, as classify and lint use it
+        if opts.evidence is not None:
+            from migrator.evidence import signing_key
+
+            # a key too short to use stops the check before it runs
+            if signing_key(opts.evidence_key_env) is None and opts.evidence_key_env:
+                logging.getLogger("migrator.compat").warning(
+                    "evidence_key_env names $%s, which is not set: the evidence will not be signed",
+                    opts.evidence_key_env)
         result = compat(opts, config)
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")

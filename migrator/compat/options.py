@@ -32,6 +32,7 @@ class CompatOptions:
     env_map: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     evidence: Path | None = None
+    evidence_key_env: str | None = None  # None: $MIGRATOR_EVIDENCE_KEY signs the evidence when it is set
     full: bool = False  # also green on the contracted schema (what the contract gate needs)
     timeout: float = 1800.0
     template_cache: bool = True  # url provider: keep blue's schema as a template database between checks
@@ -85,6 +86,10 @@ def read_compat_section(pyproject: Path) -> dict:
             raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
         if kind is list and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a list of strings")
+        if key == "evidence_key_env":
+            from migrator.evidence import check_key_env_name
+
+            check_key_env_name(value, f"{pyproject}: [tool.migrator.compat]")
     return section
 
 
@@ -95,8 +100,6 @@ def apply_section(opts: CompatOptions, section: dict, explicit: set[str], base: 
     name such as "python3" is still looked up on PATH)."""
     for key, value in section.items():
         name = "alembic_ini" if key == "alembic_config" else key
-        if name == "evidence_key_env":
-            continue  # read by migrator.evidence
         if name == "python" and base is not None and os.sep in value and not os.path.isabs(value):
             value = str(Path(base) / value)
         if name in ("env", "env_map"):

@@ -655,5 +655,5 @@ def _revisions(blue_heads: list[str], plan) -> dict:
 def _finish(result: CompatResult, opts: CompatOptions, started: float) -> CompatResult:
     result.duration = time.monotonic() - started
     if result.result in ("pass", "fail", "refused", "inconclusive") and opts.evidence is not None:
-        write_evidence(result, opts.evidence)
+        write_evidence(result, opts.evidence, opts.evidence_key_env)
     return result

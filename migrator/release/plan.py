@@ -206,14 +206,19 @@ def gates_ahead(settings, hook_config: dict | None, blue_sha: str | None = None,
                 if settings.blue_application_name else
                 "sessions of blue: not checked (set blue_application_name in [tool.migrator.release])")
     return {
-        "expand": ["release planned", f"each revision in its own transaction; {retries}; {statement}"],
+        "expand": ["release planned",
+                   "compat evidence: cell blue/expanded passed (at least one test, none failed), its blue schema "
+                   f"fingerprint equal to the live database's now, blue and green commits equal to the release's{shas}",
+                   f"each revision in its own transaction; {retries}; {statement}"],
         "migrate": ["expand done", "backfills in committed batches, resumable from their checkpoint"],
         "switch": ["expand and migrate done",
-                   "compat evidence: result pass, schema fingerprint equal to the live database's now, "
-                   f"blue and green commits equal to the release's{shas}",
+                   "compat evidence: cells blue/expanded and green/expanded passed, its expanded schema fingerprint "
+                   f"equal to the live database's now, blue and green commits equal to the release's{shas}",
                    f"router hook pre-switch check passes ({hook})",
                    "after the switch the hook verifies green serves (fail closed at the deadline)"],
-        "contract": [f"traffic on green, confirmed by the router hook ({hook})",
+        "contract": ["compat evidence (given, or recorded at the switch): cell green/contracted passed "
+                     "(`migrator compat --full`)",
+                     f"traffic on green, confirmed by the router hook ({hook})",
                      f"soak {soak} since the switch", "no rollback since the switch", sessions],
     }
 
