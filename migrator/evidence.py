@@ -214,8 +214,8 @@ class Cell:
     @classmethod
     def from_dict(cls, data, where: str) -> "Cell":
         _object(data, where, ("app", "schema", "result", "passed", "failed", "errors", "skipped", "deselected",
-                              "total", "duration", "reason", "failures", "fingerprint_before", "fingerprint_after"),
-                optional=("started",))
+                              "total", "duration", "reason", "failures", "fingerprint_before", "fingerprint_after",
+                              "started"))
         counts = {k: _count(data[k], f"{where}.{k}") for k in ("passed", "failed", "errors", "skipped",
                                                                "deselected", "total")}
         ran = counts["passed"] + counts["failed"] + counts["errors"] + counts["skipped"]
@@ -232,7 +232,7 @@ class Cell:
                    fingerprint_before=_fingerprint(data["fingerprint_before"], f"{where}.fingerprint_before",
                                                    null=True),
                    fingerprint_after=_fingerprint(data["fingerprint_after"], f"{where}.fingerprint_after", null=True),
-                   started=_seconds(data.get("started", 0.0), f"{where}.started"), **counts)
+                   started=_seconds(data["started"], f"{where}.started"), **counts)
 
 
 @dataclass

@@ -48,8 +48,8 @@ def project_runner(alembic_ini: str | Path, config: Config | None = None, *, pro
     config = config or Config()
     folder = Path(project_dir) if project_dir is not None else config.project_dir
     ini = Path(alembic_ini)
-    if not ini.is_absolute():
-        ini = (Path.cwd() / ini) if (Path.cwd() / ini).is_file() else folder / ini
+    if not ini.is_absolute():  # as typed on the command line (cwd), unless the caller named the project folder
+        ini = folder / ini if project_dir is not None or not (Path.cwd() / ini).is_file() else Path.cwd() / ini
     interpreter, _ = find_python(folder, python, config.python, config.source.parent if config.source else None)
     return ProjectRunner(folder, python=interpreter, alembic_ini=str(ini.resolve()), app=config.app,
                          script_location=config.script_location,

@@ -21,7 +21,7 @@ def cell(name: str = "blue/expanded", result: str = "pass", passed: int = 7, fai
            "reason": None if result == "pass" else f"{failed + errors} of {passed + failed + errors} tests failed",
            "failures": [{"test": f"compat_tests/test_x.py::test_{i}", "error": "AssertionError", "attribution": None}
                         for i in range(failed + errors)],
-           "fingerprint_before": None, "fingerprint_after": None}
+           "fingerprint_before": None, "fingerprint_after": None, "started": 0.0}
     out.update(extra)
     return out
 

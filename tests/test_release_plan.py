@@ -49,8 +49,8 @@ def test_release_id_and_urls():
 
     moment = datetime(2026, 3, 1, 12, 30, 5, tzinfo=timezone.utc)
     assert new_release_id("0123456789abcdef", moment) == "r-20260301-123005-01234567"
-    assert libpq_url("postgresql+psycopg://u:p@h/db") == "postgresql://u:p@h/db"
-    assert libpq_url("postgres+psycopg2://h/db") == "postgresql://h/db"
+    assert libpq_url("postgresql+psycopg://u:p@h/db") == "user=u password=p dbname=db host=h"
+    assert libpq_url("postgres+psycopg2://h/db") == "dbname=db host=h"
     assert PASSWORD not in safe_url(f"postgresql+psycopg://u:{PASSWORD}@h:5432/db")
 
 

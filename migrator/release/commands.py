@@ -103,24 +103,21 @@ class ReleaseContext:
 
 
 def libpq_url(url: str) -> str:
-    """SQLAlchemy-style URL -> the libpq form psycopg takes (drop the +driver)."""
-    return re.sub(r"^postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://", "postgresql://", url, count=1)
+    """Any address form -> what psycopg.connect takes (migrator.db.urls; a bad one is exit 2)."""
+    from migrator.db.urls import DatabaseURL
+
+    return DatabaseURL.parse(url).libpq()
 
 
 def safe_url(url: str | None) -> str:
-    """The URL with its password hidden."""
-    if not url:
-        return ""
-    try:
-        from sqlalchemy.engine import make_url
+    """The address with its password hidden (shown whole when it has none)."""
+    from migrator.db.urls import safe
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy understands: show no part that might be secret
-        return re.sub(r"://[^@/]*@", "://***@", url)
+    return safe(url) if url else ""
 
 
 def scrub(text: str, url: str | None) -> str:
-    from migrator.compat.apply import scrub as _scrub
+    from migrator.db.urls import scrub as _scrub
 
     return " ".join(_scrub(str(text), url).split())
 
@@ -420,8 +417,19 @@ def plan(ctx: ReleaseContext) -> dict:
         raise UsageError(f"--blue {ctx.blue}: {ctx.project_dir} is not in a git repository")
 
     def build(conn, heads, blue):
-        return build_plan(ctx.project_dir, ctx.alembic_ini, heads, ctx.config, ctx.settings, conn=conn,
-                          hook_config=ctx.hook_config, blue_sha=blue, green_sha=info.sha)
+        from migrator.catalog import knowledge_from_catalog
+        from migrator.project import project_runner
+        from migrator.release.applier import release_runner
+
+        # green's code runs in the app's interpreter; the live database's catalog is what the classifier knows
+        # of blue's schema (a widening of a column an older release created is a widening)
+        runner = (release_runner(ctx.project_dir, ctx.alembic_ini, ctx.database_url, ctx.config) if conn is not None
+                  else project_runner(ctx.alembic_ini, ctx.config, project_dir=ctx.project_dir, role="green"))
+        knowledge = knowledge_from_catalog(conn, (ctx.schema,)) if conn is not None else None
+        with runner:
+            return build_plan(ctx.project_dir, ctx.alembic_ini, heads, ctx.config, ctx.settings, conn=conn,
+                              hook_config=ctx.hook_config, blue_sha=blue, green_sha=info.sha, runner=runner,
+                              knowledge=knowledge)
 
     def shown(p, release=None, result="ok", message=""):
         extra = {"plan": p.to_dict(), "blue_sha": blue_sha if release is None else release.blue_sha,
@@ -523,7 +531,7 @@ def _apply(ctx: ReleaseContext, conn, ledger, release, phase: str, *, forced: bo
         log.info("%s: no %s revisions in this release", phase, phase)
     try:
         applied = apply_revisions(ctx.database_url, ctx.project_dir, ctx.alembic_ini, release, phase, revisions,
-                                  ctx.schema, ctx.settings)
+                                  ctx.schema, ctx.settings, config=ctx.config)
     except MigratorError as exc:
         _event(ledger, release.id, phase, "failed", {"error": scrub(exc, ctx.database_url)})
         raise

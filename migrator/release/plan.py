@@ -244,7 +244,7 @@ def _duration(seconds: float) -> str:
 
 def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str], config=None, settings=None, *,
                conn=None, hook_config: dict | None = None, blue_sha: str | None = None,
-               green_sha: str | None = None) -> ReleasePlan:
+               green_sha: str | None = None, runner=None, knowledge=None) -> ReleasePlan:
     """Classify green's revisions after `blue_heads` (the live database's) and lay them out per phase.
     `conn`: the live database, for row estimates (None: rows unknown). Raises CompatRefused (exit 1) when
     green's history cannot be released in phases (a contract revision before an expand/migrate one, a
@@ -253,7 +253,7 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
     from migrator.release.settings import ReleaseSettings
 
     settings = settings or ReleaseSettings()
-    green = plan_green(project_dir, alembic_ini, blue_heads, config)
+    green = plan_green(project_dir, alembic_ini, blue_heads, config, runner=runner, knowledge=knowledge)
     phases = split_phases(green.apply, green.held_back)
     plan = ReleasePlan(list(blue_heads), green.green_head, phases, connected=conn is not None)
     plan.gates = gates_ahead(settings, hook_config, blue_sha, green_sha)

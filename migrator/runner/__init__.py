@@ -233,6 +233,7 @@ class ProjectRunner:
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV and not k.startswith("MIGRATOR_RUNNER")}
         env.update(self.env)
         env.update({RUNNER_ENV: "1", "MIGRATOR_RUNNER_PROJECT": str(self.project_dir),
+                    "MIGRATOR_RUNNER_PARENT": str(os.getpid()),
                     "MIGRATOR_RUNNER_INI": str(self.alembic_ini), "MIGRATOR_RUNNER_SHIM": str(shim_dir()),
                     "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE", "1")})
         if self.script_location:

@@ -35,6 +35,7 @@ import traceback
 
 PROJECT, INI, SCRIPT_LOCATION = "MIGRATOR_RUNNER_PROJECT", "MIGRATOR_RUNNER_INI", "MIGRATOR_RUNNER_SCRIPT_LOCATION"
 APP, SHIM = "MIGRATOR_RUNNER_APP", "MIGRATOR_RUNNER_SHIM"
+PARENT = "MIGRATOR_RUNNER_PARENT"
 DEFAULT_URL = "postgresql://"  # renders PostgreSQL offline, connects nowhere
 _RUNNING = re.compile(r"^-- Running (?:upgrade|downgrade|stamp) [^\n]*\n\n$")
 _TRANSACTION_MARK = re.compile(r"^(BEGIN|COMMIT);$", re.MULTILINE)
@@ -534,7 +535,7 @@ def op_upgrade(project, req):
 
 
 # --- the release's revisions on migrator's own connection (no env.py) -------------------------------------------
-def _engine(project, url):
+def _engine(project, url, name="migrator apply"):
     from sqlalchemy import create_engine, pool
     from sqlalchemy.engine import make_url
 
@@ -547,7 +548,6 @@ def _engine(project, url):
                           % sys.executable)
         parsed = parsed.set(drivername="postgresql+" + available[0])
     driver = parsed.drivername.split("+", 1)[1]
-    name = "migrator apply"
     if driver in _ASYNC_DRIVERS:
         from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -564,9 +564,9 @@ def _sqlalchemy_major():
     return int(sqlalchemy.__version__.split(".")[0])
 
 
-def _with_connection(project, url, body):
+def _with_connection(project, url, body, name="migrator apply"):
     """body(sync connection), on a fresh connection; async drivers go through run_sync."""
-    engine, is_async = _engine(project, url)
+    engine, is_async = _engine(project, url, name)
     if not is_async:
         try:
             with engine.connect() as conn:
@@ -591,14 +591,15 @@ class _Settings:
     def __init__(self, data):
         self.ledger_schema = data.get("ledger_schema") or "migrator"
         self.lock_retries = int(data.get("lock_retries") or 0)
-        self.backoff_base = float(data.get("backoff_base") or 0.05)
-        self.backoff_cap = float(data.get("backoff_cap") or 5.0)
+        self.retry_backoff_base = float(data.get("retry_backoff_base") or 0.2)
+        self.retry_backoff_max = float(data.get("retry_backoff_max") or 10.0)
         self.lock_timeout_ms = data.get("lock_timeout_ms")
 
     def backoff(self, attempt):
+        """Full jitter, capped exponential: as migrator.release.settings.ReleaseSettings.backoff."""
         import random
 
-        return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2 ** attempt)))
+        return random.uniform(0, min(self.retry_backoff_max, self.retry_backoff_base * (2 ** max(0, attempt - 1))))
 
 
 def op_apply(project, req):
@@ -646,7 +647,7 @@ def op_apply(project, req):
 
     try:
         with quiet():
-            _with_connection(project, req["url"], body)
+            _with_connection(project, req["url"], body, req.get("application_name") or "migrator apply")
     except Problem:
         raise
     except Exception as exc:
@@ -708,7 +709,30 @@ def op_render_bare(project, req):
 OPS = {"probe": op_probe, "render_bare": op_render_bare, "history": op_history, "render": op_render, "upgrade": op_upgrade, "apply": op_apply}
 
 
+def watch_parent():
+    """Die with migrator: a SIGKILLed coordinator must not leave its revisions running. The child is in a
+    session of its own (a Ctrl-C is migrator's to handle), so it watches for being orphaned instead; the
+    server then rolls the child's open transaction back."""
+    import threading
+
+    try:
+        parent = int(os.environ.pop(PARENT, "0"))
+    except ValueError:
+        parent = 0
+    if not parent:
+        return
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(70)
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, name="migrator-watch-parent", daemon=True).start()
+
+
 def main():
+    watch_parent()
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # the project's prints (and sys.stdout, which writes to fd 1) now go to stderr
     project = Project()
