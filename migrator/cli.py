@@ -183,14 +183,14 @@ def compat(
     serial: Annotated[bool, typer.Option("--serial", help="Run the cells one after the other, not side by side.")] = False,
     fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
     alembic_config: AlembicOpt = None,
-    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server, then exit.")] = False,
+    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server (with --blue: only that commit's), then exit.")] = False,
 ) -> None:
     """Run each version's own test suite on the schemas the release puts it on (blue and green on the expanded
     schema; green on the contracted one with --full) in a throwaway PostgreSQL."""
     from migrator.compat.cli_support import prune_templates_command, run_compat_command
 
     if prune_templates:
-        raise typer.Exit(prune_templates_command(scratch_url))
+        raise typer.Exit(prune_templates_command(scratch_url, blue, project_dir, alembic_config))
     if blue is None:
         _err("compat: --blue REF is required (the git ref of the running version)")
         raise typer.Exit(2)

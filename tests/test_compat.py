@@ -288,20 +288,20 @@ def test_local_provider_catches_the_broken_release(e2e_repo, leftovers):
     leftovers.check()
 
 
-def test_prune_templates_drops_the_cached_blue_schemas(tmp_path):
-    import psycopg
-
-    name = "migrator_tpl_prunetest0000000000"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name} IS_TEMPLATE true ALLOW_CONNECTIONS false")
-    run = subprocess.run([*migrator_command(), "compat", "--prune-templates", "--scratch-url",
-                          "postgresql://postgres@127.0.0.1:5432/postgres"], capture_output=True, text=True, timeout=60)
+def test_prune_templates_drops_the_cached_blue_schemas(e2e_repo, leftovers):
+    """--prune-templates --blue REF drops that commit's template only (others' runs share the server); a template
+    another run dropped first is no error."""
+    template = template_for(sha(e2e_repo, "blue-faults"))
+    assert compat(options(e2e_repo, "green-faults", blue="blue-faults")).result == "pass"
+    assert databases(template) == {template}
+    command = [*migrator_command(), "compat", "--prune-templates", "--blue", "blue-faults", "--scratch-url", URL]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=e2e_repo)
     assert run.returncode == 0, run.stderr
-    assert f"dropped {name}" in run.stdout
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
-        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'migrator\\_tpl\\_%'").fetchone()[0]
-    assert left == 0
+    assert run.stdout == f"dropped {template}\n"
+    assert databases(template) == set()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=e2e_repo)
+    assert (again.returncode, again.stdout) == (0, "no cached templates\n"), again.stderr
+    leftovers.check()
     missing = subprocess.run([*migrator_command(), "compat", "--prune-templates"], capture_output=True, text=True,
                              timeout=60, env={k: v for k, v in __import__("os").environ.items()
                                               if k not in ("MIGRATOR_DATABASE_URL", "MIGRATOR_SCRATCH_URL")})

@@ -73,8 +73,10 @@ def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], p
     return result.exit_code
 
 
-def prune_templates_command(database_url: str | None) -> int:
-    """Drop every cached blue template database on the url provider's server."""
+def prune_templates_command(database_url: str | None, blue: str | None = None, project_dir: str = ".",
+                            alembic_ini: str | None = None) -> int:
+    """Drop the cached blue template databases on the url provider's server: every one, or with `blue` only the
+    one of that commit (for this role, project folder and alembic config)."""
     import os
 
     from migrator.compat.options import SCRATCH_ENV as URL_ENV
@@ -88,7 +90,17 @@ def prune_templates_command(database_url: str | None) -> int:
         return 2
     try:
         with get_provider("url", url=url).start() as server:
-            names = drop_templates(server)
+            if blue is None:
+                names = drop_templates(server)
+            else:
+                from migrator.compat import git
+                from migrator.compat.template import current_user, template_name
+
+                repo = git.repo_root(Path.cwd())
+                subdir = git.project_subdir(repo, project_dir)
+                sha = git.resolve_ref(repo, blue, role="blue")
+                names = drop_templates(server, [template_name(sha, subdir, alembic_ini or "alembic.ini",
+                                                              current_user(server))])
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")
         return 2

@@ -90,14 +90,25 @@ def _publish(server, staging, name: str) -> None:
                  sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
 
 
-def drop_templates(server) -> list[str]:
-    """Remove every cached blue template on the server (`migrator compat --prune-templates`)."""
+def drop_templates(server, names: list[str] | None = None) -> list[str]:
+    """Remove cached blue templates on the server (`migrator compat --prune-templates`): every one, or `names`.
+    A template another run dropped meanwhile is simply gone; the names this call dropped are returned."""
+    import psycopg
     from psycopg import sql
 
-    names = [r[0] for r in server.connect().execute(
-        "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEMPLATE_PREFIX.replace("_", r"\_") + r"\_%",))]
+    if names is None:
+        names = [r[0] for r in server.connect().execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname",
+            (TEMPLATE_PREFIX.replace("_", r"\_") + r"\_%",))]
+    dropped = []
     for name in names:
         ident = sql.Identifier(name)
-        server.connect().execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
-        server.connect().execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
-    return names
+        try:
+            server.connect().execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
+            server.connect().execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        except psycopg.errors.InvalidCatalogName:
+            continue  # dropped by another run between our list and our drop
+        except psycopg.Error as exc:
+            raise server._error(f"cannot drop template {name}", exc) from None
+        dropped.append(name)
+    return dropped
