@@ -44,10 +44,12 @@ def url_var() -> str:
 
 
 def _safe(url: str) -> str:
+    """The URL for the report header, password hidden in any form (migrator.db.urls), its driver kept."""
     try:
-        from sqlalchemy.engine import make_url
+        from migrator.db.urls import DatabaseURL
 
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = DatabaseURL.parse(url)
+        return parsed.url(parsed.driver, hide_password=True)
     except Exception:  # noqa: BLE001 - never show what could not be read
         return "<database url>"
 

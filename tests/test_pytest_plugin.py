@@ -12,6 +12,9 @@ import socket
 import sys
 from importlib.metadata import entry_points
 
+# psycopg before pytester's in-process runs: they drop the modules first imported inside them (the report header
+# parses URLs with psycopg), while psycopg's compiled half keeps the error classes of its first import
+import psycopg.conninfo  # noqa: F401
 import pytest
 
 from migrator.provision import UrlProvider
@@ -105,6 +108,19 @@ def test_report_header_hides_the_password(pytester, clean_env):
     pytester.makepyfile("def test_a(): pass\n")
     result = pytester.runpytest()
     result.stdout.fnmatch_lines(["migrator: database from DATABASE_URL: postgresql+psycopg://app:***@db.example:5432/app"])
+    assert "hunter2" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://app@db.example:5432/app?password=hunter2", "postgresql://app:***@db.example:5432/app"),
+    ("host=db.example port=5432 dbname=app user=app password=hunter2", "postgresql://app:***@db.example:5432/app"),
+    ("postgresql://app@db.example:5432/app", "postgresql://app@db.example:5432/app"),
+])
+def test_report_header_hides_the_password_in_every_form(pytester, clean_env, url, shown):
+    clean_env.setenv("DATABASE_URL", url)
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([f"migrator: database from DATABASE_URL: {shown}"])
     assert "hunter2" not in result.stdout.str()
 
 

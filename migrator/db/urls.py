@@ -64,13 +64,15 @@ class DatabaseURL:
 
     @classmethod
     def _from_url(cls, text: str, scheme: str) -> "DatabaseURL":
-        import psycopg
-        from psycopg.conninfo import conninfo_to_dict
-
         backend, _, driver = scheme.partition("+")
         if backend.lower() not in _POSTGRES:
             raise DatabaseURLError(f"unsupported database URL scheme {backend.lower()!r} (migrator works with "
                                    "PostgreSQL: postgresql://...)")
+        try:
+            import psycopg
+            from psycopg.conninfo import conninfo_to_dict
+        except ImportError:  # an app's interpreter without psycopg 3 (migrator.pytest_plugin): SQLAlchemy reads it
+            return cls._from_sqlalchemy(text, driver)
         plain = "postgresql://" + text[len(scheme) + 3:]
         try:
             raw = conninfo_to_dict(plain)
