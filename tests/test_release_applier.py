@@ -445,3 +445,64 @@ def test_losing_the_database_mid_phase_is_a_clear_error_and_a_rerun_resumes(tmp_
                                    stream=io.StringIO()) == ["0002"]
         finally:
             del os.environ["NAP_DONE"]
+
+
+# --- one lock-retry budget per revision (D12) ----------------------------------------------------------------------
+
+
+@needs_pg
+def test_a_backfill_that_runs_out_of_lock_retries_fails_the_revision_without_a_retry(tmp_path):
+    """A row the backfill needs stays locked by an application transaction: the backfill's batch retries use the
+    revision's budget (lock_retries), and when they run out the revision fails at once; the applier does not
+    retry the whole revision on top (that made (n+1)^2 lock waits)."""
+    calls = tmp_path / "upgrade-calls"
+    body = ("    from alembic import context\n"
+            f"    if not context.is_offline_mode():  # online runs only (the applier also renders it offline)\n"
+            f"        with open({str(calls)!r}, 'a') as f:\n            f.write('x')\n"
+            "    from migrator.backfill import backfill\n"
+            "    with op.get_context().autocommit_block():\n"
+            "        backfill(op.get_bind(), 't', 'v = id', batch_size=100, progress=False)\n")
+    project = make_project(tmp_path, {
+        "0001": revision_text("0001", None, sql_body("CREATE TABLE t (id int PRIMARY KEY, v int)",
+                                                     "INSERT INTO t SELECT g, NULL FROM generate_series(1, 300) g")),
+        "0002": revision_text("0002", "0001", body),
+    })
+    settings = ReleaseSettings(lock_timeout_ms=100, lock_retries=2, retry_backoff_base=0.01, retry_backoff_max=0.02)
+    with fresh_db("budget") as (url, pq):
+        ledger_with_release(pq)
+        apply_revisions(url, project, "alembic.ini", "r-test", "migrate", ["0001"], None, settings,
+                        stream=io.StringIO())
+        out = io.StringIO()
+        with psycopg.connect(pq) as app:
+            app.execute("UPDATE t SET v = -1 WHERE id = 150")  # an application transaction, still open
+            with pytest.raises(ApplyFailed) as info:
+                apply_revisions(url, project, "alembic.ini", "r-test", "migrate", ["0002"], None, settings,
+                                stream=out)
+        assert not isinstance(info.value, LockRetriesExhausted)
+        assert "could not get its row locks within lock_timeout after 3 attempts" in str(info.value)
+        assert calls.read_text() == "x"  # upgrade() ran once: no whole-revision retry
+        assert "retrying" not in out.getvalue()
+        assert scalar(pq, "SELECT version_num FROM alembic_version") == "0001"
+        assert scalar(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name LIKE 'backfill:r-test:0002:%'") == 100
+
+
+# --- lock_timeout 0 means "wait forever" (D4) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overrides", [{"lock_timeout": "0"}, {"lock_timeout": "0ms"}, {"lock_timeout": "0.4ms"},
+                                       {"lock_timeout": "400us"}, {"lock_timeout_ms": 0}])
+def test_a_lock_timeout_of_zero_or_under_a_millisecond_is_refused(tmp_path, overrides):
+    with pytest.raises(ConfigError, match=r"0 \(or less than 1ms\) means DDL waits for its locks forever.*"
+                                          r"--no-lock-timeout --reason TEXT"):
+        load_release_settings(tmp_path, overrides)
+    (tmp_path / "pyproject.toml").write_text('[tool.migrator.release]\nlock_timeout = "0"\n')
+    with pytest.raises(ConfigError, match=r"pyproject.toml: \[tool.migrator.release\]: lock_timeout = '0': 0 "):
+        load_release_settings(tmp_path / "pyproject.toml", {})
+    # only the command line's --no-lock-timeout runs without one; never together with --lock-timeout
+    assert load_release_settings(tmp_path / "pyproject.toml", {"no_lock_timeout": True}).lock_timeout_ms == 0
+    with pytest.raises(ConfigError, match="--no-lock-timeout and --lock-timeout exclude each other"):
+        load_release_settings(tmp_path, {"no_lock_timeout": True, "lock_timeout": "2s"})
+    assert load_release_settings(tmp_path, {"lock_timeout": "1ms"}).lock_timeout_ms == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.migrator.release]\nno_lock_timeout = true\n')
+    with pytest.raises(ConfigError, match="unknown key 'no_lock_timeout'"):
+        load_release_settings(tmp_path / "pyproject.toml", {})

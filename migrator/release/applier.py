@@ -86,6 +86,8 @@ def _scrub(text: str, db_url: str) -> str:
 
 
 def _chain(exc: BaseException):
+    """The exception, what it wraps (.orig), and its causes; a context hidden with `raise ... from None` is not a
+    cause (a backfill that gave up after its lock retries is not itself a lock timeout)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -94,7 +96,7 @@ def _chain(exc: BaseException):
         if isinstance(orig, BaseException) and id(orig) not in seen:
             yield orig
             seen.add(id(orig))
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
 
 
 def _sqlstate(exc: BaseException) -> str | None:

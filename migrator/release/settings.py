@@ -1,7 +1,9 @@
 """Release settings: `[tool.migrator.release]` of the app's pyproject.toml, overridden by CLI flags.
 
     [tool.migrator.release]
-    lock_timeout = "500ms"          # every DDL session; a lock wait longer than this fails with 55P03 and retries
+    lock_timeout = "500ms"          # every DDL session; a lock wait longer than this fails with 55P03 and retries.
+                                    # 0 and values under 1ms (= wait forever) are refused: only the command line's
+                                    # --no-lock-timeout --reason TEXT runs without one, and the ledger records it
     statement_timeout = "0"         # DDL sessions; "0" = none
     lock_retries = 10               # retries after a lock timeout, per revision
     retry_backoff = { base = "200ms", max = "10s" }   # full jitter: sleep uniform(0, min(max, base * 2**attempt))
@@ -71,6 +73,7 @@ class ReleaseSettings:
     ledger_schema: str = "migrator"
     evidence_key_env: str | None = None     # None: MIGRATOR_EVIDENCE_KEY
     require_signed_evidence: bool = False
+    no_lock_timeout: bool = False           # --no-lock-timeout: lock_timeout 0 on purpose (needs --reason)
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Full-jitter sleep before retry number `attempt` (1-based): uniform(0, min(max, base * 2**(attempt-1)))."""
@@ -105,6 +108,9 @@ def _apply(values: dict, mapping: dict, where: str, *, strict: bool) -> dict:
         try:
             if key in _DURATION_MS:
                 out[_DURATION_MS[key]] = int(round(parse_duration(value) * 1000))
+                if key == "lock_timeout":
+                    values["_lock_timeout_from"] = (f"--lock-timeout {value}" if where == "option"
+                                                    else f"{where}: lock_timeout = {value!r}")
             elif key in _DURATION_S:
                 out[_DURATION_S[key]] = parse_duration(value)
             elif key == "retry_backoff":
@@ -127,6 +133,10 @@ def _apply(values: dict, mapping: dict, where: str, *, strict: bool) -> dict:
                 if isinstance(value, bool) or int(value) < 0:
                     raise ValueError("must be >= 0 milliseconds")
                 out[key] = int(value)
+                if key == "lock_timeout_ms":
+                    values["_lock_timeout_from"] = f"{where}: lock_timeout_ms = {value!r}"
+            elif key == "no_lock_timeout" and not strict:  # the command line only, never the config file
+                out[key] = bool(value)
             elif key == "soak_seconds":
                 out[key] = parse_duration(value)
             elif key == "blue_application_name":
@@ -158,6 +168,15 @@ def settings_from_mapping(section: dict | None, overrides: dict | None = None, *
     values: dict = {}
     _apply(values, section or {}, where, strict=True)
     _apply(values, overrides or {}, "option", strict=False)
+    origin = values.pop("_lock_timeout_from", None)
+    if values.get("no_lock_timeout"):
+        if origin and origin.startswith("--"):
+            raise ConfigError("--no-lock-timeout and --lock-timeout exclude each other")
+        values["lock_timeout_ms"] = 0
+    elif values.get("lock_timeout_ms", 1) == 0:
+        raise ConfigError(f"{origin or 'lock_timeout'}: 0 (or less than 1ms) means DDL waits for its locks forever, "
+                          "and application queries queue behind it; give at least 1ms, or run with "
+                          "--no-lock-timeout --reason TEXT (recorded in the ledger)")
     settings = ReleaseSettings(**values)
     if settings.retry_backoff_max < settings.retry_backoff_base:
         settings = replace(settings, retry_backoff_max=settings.retry_backoff_base)

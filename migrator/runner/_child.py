@@ -68,6 +68,8 @@ def first_line(exc):
 
 
 def _chain(exc):
+    """The exception, what it wraps, its causes; not a context hidden with `raise ... from None` (a backfill
+    that gave up after its lock retries is not a lock timeout the applier should retry the revision for)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -76,7 +78,7 @@ def _chain(exc):
         if isinstance(orig, BaseException) and id(orig) not in seen:
             seen.add(id(orig))
             yield orig
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
 
 
 def sqlstate(exc):
