@@ -235,7 +235,10 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
         if row is None:
             raise BackfillError(f"backfill {table}: no column {key!r} to walk the rows by (pass key=...)")
         key_type = row[0]
-        checkpoints = run("SELECT to_regclass(%s)", (f"{ledger_schema}.checkpoints",)).fetchone()[0]
+        checkpoints = run("SELECT to_regclass(quote_ident(%s) || '.checkpoints')", (ledger_schema,)).fetchone()[0]
+    if checkpoints is None and release_id:  # under a release a backfill is always resumable: never silently not
+        raise BackfillError(f"backfill {table}: release {release_id} runs it, but there is no checkpoint table "
+                            f"{ledger_schema}.checkpoints (ledger_schema {ledger_schema!r}): run `migrator plan` first")
     key_id = sql.Identifier(key)
     cast = sql.SQL(key_type)
     table_sql = sql.SQL(table)

@@ -240,8 +240,9 @@ WaitOpt = Annotated[float, typer.Option("--wait", metavar="SECONDS", help="Wait 
 ReleaseAlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", help="alembic.ini in the project folder [default: alembic_config of [tool.migrator], else alembic.ini].")]
 ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option("--format", "-f", help="Output format.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Go past a refusing gate (needs --reason; both go into the ledger).")]
-ReasonOpt = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the ledger (required with --force).")]
-LockTimeoutOpt = Annotated[Optional[str], typer.Option("--lock-timeout", help="lock_timeout of every DDL session, e.g. 500ms.")]
+ReasonOpt = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the ledger (required with --force and --no-lock-timeout).")]
+LockTimeoutOpt = Annotated[Optional[str], typer.Option("--lock-timeout", help="lock_timeout of every DDL session, e.g. 500ms (at least 1ms).")]
+NoLockTimeoutOpt = Annotated[bool, typer.Option("--no-lock-timeout", help="Run the DDL without a lock timeout (waits forever; needs --reason, recorded in the ledger).")]
 StatementTimeoutOpt = Annotated[Optional[str], typer.Option("--statement-timeout", help="statement_timeout of DDL sessions (0 = none).")]
 LockRetriesOpt = Annotated[Optional[int], typer.Option("--lock-retries", help="Retries after a lock timeout, per revision.")]
 SoakOpt = Annotated[Optional[str], typer.Option("--soak", help="Time on green before contract, e.g. 15m (0 allowed).")]
@@ -260,7 +261,7 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
 
     _log_to_stderr()
     overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
-                                                   "blue_application_name", "ledger_schema")}
+                                                   "blue_application_name", "ledger_schema", "no_lock_timeout")}
     evidence = values.pop("evidence", None)
     config = values.pop("config", None)
     ctx = commands.ReleaseContext(
@@ -273,12 +274,15 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
         code = getattr(exc, "exit_code", 2)
         _err(commands.scrub(exc, ctx.database_url))
         if fmt is ReleaseFormat.json:
-            sys.stdout.write(render(error_result(command, exc, code), "json"))
+            sys.stdout.write(commands.scrub_output(render(error_result(command, exc, code), "json"), ctx.database_url))
         return code
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
     sys.stdout.write(render(result, fmt.value))
+    if result.get("exit_code"):  # status of a tampered ledger: shown, and exit 2
+        _err(commands.scrub(result.get("message") or "", ctx.database_url))
+        return int(result["exit_code"])
     return 0
 
 
@@ -321,12 +325,15 @@ def _phase_command(command: str):
         lock_timeout: LockTimeoutOpt = None,
         statement_timeout: StatementTimeoutOpt = None,
         lock_retries: LockRetriesOpt = None,
+        no_lock_timeout: NoLockTimeoutOpt = False,
+        reason: ReasonOpt = None,
         ledger_schema: LedgerSchemaOpt = None,
     ) -> None:
         raise typer.Exit(_run_release(
             command, fmt, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
             config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
-            statement_timeout=statement_timeout, lock_retries=lock_retries, ledger_schema=ledger_schema))
+            statement_timeout=statement_timeout, lock_retries=lock_retries, no_lock_timeout=no_lock_timeout or None,
+            reason=reason, ledger_schema=ledger_schema))
 
     run_phase.__name__ = command
     return run_phase
@@ -350,6 +357,7 @@ def expand(
     lock_timeout: LockTimeoutOpt = None,
     statement_timeout: StatementTimeoutOpt = None,
     lock_retries: LockRetriesOpt = None,
+    no_lock_timeout: NoLockTimeoutOpt = False,
     ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
     """After the expand gate (blue's suite passed on the expanded schema; the live schema is blue's), apply the
@@ -358,7 +366,7 @@ def expand(
         "expand", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url,
         project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release, wait=wait,
         lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_retries=lock_retries,
-        ledger_schema=ledger_schema))
+        no_lock_timeout=no_lock_timeout or None, ledger_schema=ledger_schema))
 
 
 app.command("migrate", rich_help_panel=RELEASE,
@@ -424,6 +432,7 @@ def contract(
     lock_retries: LockRetriesOpt = None,
     soak: SoakOpt = None,
     blue_application_name: BlueAppOpt = None,
+    no_lock_timeout: NoLockTimeoutOpt = False,
     ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
     """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak time, no
@@ -432,7 +441,8 @@ def contract(
         "contract", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
         alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
         statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
-        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+        blue_application_name=blue_application_name, no_lock_timeout=no_lock_timeout or None,
+        ledger_schema=ledger_schema))
 
 
 @app.command(rich_help_panel=RELEASE)

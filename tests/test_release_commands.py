@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sys
 import threading
@@ -235,15 +236,19 @@ def test_release_flow_states_events_and_noops(demo):
     # preconditions name the missing step and the command that does it
     with pytest.raises(PreconditionFailed, match=r"must be 'expanded'.*run `migrator expand` first"):
         commands.migrate(ctx_for(repo, config, url))
-    with pytest.raises(PreconditionFailed, match=r"cannot roll back.*'planned'"):
+    # rollback asks the router (action "current"): the ledger says blue and so does the router
+    with pytest.raises(PreconditionFailed, match=r"cannot roll back.*'planned' and the router serves blue"):
         commands.rollback(ctx_for(repo, config, url))
-    with pytest.raises(PreconditionFailed, match=r"cannot contract.*run `migrator switch --to green` first"):
+    # the next step, not the last one: contract from planned needs expand next
+    with pytest.raises(PreconditionFailed, match=r"cannot contract.*run `migrator expand` first"):
         commands.contract(ctx_for(repo, config, url))
 
     done = expand_for(repo, config, url)
     assert done["state"] == "expanded" and done["applied"] == ["0003"]
     assert has_column(url, "users", "full_name") and alembic_version(url) == ["0003"]
     assert commands.expand(ctx_for(repo, config, url))["result"] == "noop"  # no evidence needed for a no-op
+    with pytest.raises(PreconditionFailed, match=r"cannot contract.*'expanded'.*run `migrator migrate` first"):
+        commands.contract(ctx_for(repo, config, url))
 
     with pytest.raises(PreconditionFailed, match=r"cannot switch.*run `migrator migrate` first"):
         commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "early.json")))
@@ -280,7 +285,8 @@ def test_release_flow_states_events_and_noops(demo):
     ]
     assert ("rollback", "succeeded", False, "p99 went up") in events(url, rid)
     actions = [c["payload"]["action"] for c in hook_calls(ops)]
-    assert actions == ["gate", "switch", "verify", "rollback", "verify", "gate", "switch", "verify", "verify"]
+    assert actions == ["current", "gate", "switch", "verify", "rollback", "verify", "gate", "switch", "verify",
+                       "verify"]
     status = commands.status(ctx_for(repo, config, url))
     assert status["state"] == "contracted" and status["next_command"] is None and status["drift"] is None
     # planning the same green again shows the finished release; it records nothing new
@@ -340,15 +346,28 @@ def test_contract_gate_waits_for_the_soak_time(demo):
     commands.plan(ctx_for(repo, config, url, blue="blue"))
     expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
-    commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "e.json")))
+    switched = commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "e.json")))
+    # the next step says when it becomes possible
+    assert switched["next_command"] == "migrator contract"
+    assert re.fullmatch(r"possible in (60|59)m, when the 60m soak ends \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)",
+                        switched["next_when"]), switched["next_when"]
+    from migrator.release.render import render
+
+    assert f"next: migrator contract ({switched['next_when']})" in render(switched)
     with pytest.raises(GateRefused, match=r"contract gate refused: soak: .* of (1h|60m|1.0h) soak on green"):
         commands.contract(ctx_for(repo, config, url))
     assert has_column(url, "users", "name")
     status = commands.status(ctx_for(repo, config, url))
     assert status["gates"]["contract"]["passed"] is False
-    # the CLI override wins over the config file
+    assert status["next_when"].startswith("possible in ")
+    # the CLI override wins over the config file, and the ledger records the soak the contract went on with
     done = commands.contract(ctx_for(repo, config, url, overrides={"soak": "0"}))
-    assert done["state"] == "contracted"
+    assert done["state"] == "contracted" and done["soak"] == {"seconds": 0.0, "from": "--soak"}
+    assert "(soak 0.0s, from --soak)" in done["message"]
+    refused, succeeded = (query(url, "SELECT detail->'soak' FROM migrator.events WHERE command = 'contract' AND "
+                                     "result = %s", (r,))[0][0] for r in ("refused", "succeeded"))
+    assert refused == {"seconds": 3600.0, "from": "[tool.migrator.release] soak (or default)"}
+    assert succeeded == {"seconds": 0.0, "from": "--soak"}
 
 
 def test_a_failed_switch_sends_traffic_back_to_blue(demo):
@@ -586,3 +605,35 @@ def test_database_connections_dropped_mid_migrate_then_rerun(tmp_path, demo_temp
         done = commands.migrate(ctx_for(repo, config, url))
         assert done["state"] == "migrated"
         assert query(url, "SELECT count(*) FILTER (WHERE full_name = name) FROM users")[0][0] == 400_000
+
+
+def test_lock_timeout_zero_is_refused_unless_no_lock_timeout_with_a_reason(demo):
+    """`migrate --lock-timeout 0` would let DDL wait forever while application queries queue behind it: exit 2,
+    nothing applied. `--no-lock-timeout --reason TEXT` runs without one, and the ledger records it."""
+    from tests._cli import assert_one_line_error, run
+
+    needs_applier()
+    repo, config, ops, url, _ = demo
+    from migrator.release import commands
+
+    rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
+    expand_for(repo, config, url)
+    env = {"MIGRATOR_DATABASE_URL": url}
+    for value in ("0", "0.2ms"):
+        refused = run("migrate", "--lock-timeout", value, "--config", str(config), cwd=repo, env=env)
+        assert_one_line_error(refused, code=2, contains=f"--lock-timeout {value}: 0 (or less than 1ms) means DDL "
+                                                        "waits for its locks forever")
+    assert_one_line_error(run("migrate", "--no-lock-timeout", "--config", str(config), cwd=repo, env=env),
+                          code=2, contains="--no-lock-timeout needs --reason TEXT")
+    assert_one_line_error(run("migrate", "--no-lock-timeout", "--lock-timeout", "1s", "--reason", "x", "--config",
+                              str(config), cwd=repo, env=env), code=2, contains="exclude each other")
+    assert state_of(url, rid) == ("expanded", "blue")
+    assert [c for c, r, _, _ in events(url, rid) if r == "started"] == ["expand"]  # nothing was started
+    done = run("migrate", "--no-lock-timeout", "--reason", "INC-7: the table is only ours tonight", "--config",
+               str(config), cwd=repo, env=env)
+    assert done.code == 0, done.err
+    assert "runs without a lock timeout (--no-lock-timeout: INC-7" in done.err
+    started = query(url, "SELECT detail, reason, forced FROM migrator.events WHERE release_id = %s AND command = "
+                         "'migrate' AND result = 'started'", (rid,))
+    assert started == [({"revisions": ["0004"], "lock_timeout_ms": 0, "lock_retries": 3, "no_lock_timeout": True},
+                        "INC-7: the table is only ours tonight", False)]

@@ -123,7 +123,12 @@ class CommandHook:
         writer = threading.Thread(target=_write, args=(proc.stdin, data), daemon=True)
         reader.start()
         writer.start()
-        timed_out = not _wait_exit(proc.pid, timeout)
+        try:
+            timed_out = not _wait_exit(proc.pid, timeout)
+        except BaseException:  # Ctrl-C / SIGTERM in migrator: a hook left running could move traffic later
+            _kill_group(proc.pid)
+            proc.wait()
+            raise
         # the leader has exited (or is about to be killed) but is not reaped yet: its pid still names the
         # process group, so killing the group cannot hit an unrelated process. Nothing of the hook outlives it.
         _kill_group(proc.pid)

@@ -50,7 +50,7 @@ from migrator.release.errors import ReleaseError
 from migrator.release.settings import ReleaseSettings
 
 CHECK_INTERVAL_MS = 1000  # client_connection_check_interval: a killed client's statement stops within ~1 s
-ORPHAN_WAIT_S = 15.0
+ORPHAN_WAIT_S = 15.0      # how long sessions of a killed run may take to end before the command gives up (exit 2)
 
 
 class ApplyFailed(MigratorError):
@@ -269,7 +269,7 @@ def _qualify(parts: list[str]) -> str | None:
 
 class _Applier:
     def __init__(self, db_url, project_dir, alembic_ini, release_id, phase, ledger_schema, settings, stream,
-                 version_table, version_table_schema, child):
+                 version_table, version_table_schema, child, lock=None):
         self.db_url = db_url
         self.project_dir = Path(project_dir)
         self.alembic_ini = alembic_ini
@@ -281,6 +281,7 @@ class _Applier:
         self.version_table = version_table
         self.version_table_schema = version_table_schema
         self.child = child      # migrator.runner.ProjectRunner: the app's interpreter runs the revisions
+        self.lock = lock        # migrator.release.coordinator.CoordinatorLock, or None (no coordinator)
         self.app_name = f"migrator apply {release_id}"[:63]
         self.pg = None          # psycopg, autocommit: ledger reads, markers, DROP INDEX CONCURRENTLY
 
@@ -291,14 +292,19 @@ class _Applier:
     def connect(self) -> None:
         import psycopg
 
+        from migrator.release.coordinator import keepalive_options, lock_session_sql
+
         try:
             self.pg = psycopg.connect(libpq_url(self.db_url), autocommit=True, application_name=self.app_name,
-                                      connect_timeout=10)
+                                      connect_timeout=10, **keepalive_options())
         except Exception as exc:
             self.close()
             raise ReleaseError(f"cannot connect to {safe_url(self.db_url)}: "
                                f"{_scrub(_first_line(exc), self.db_url)}") from None
         self._session(self.pg)
+        # idle while the child works: no idle timeout may end it (it tells the next run that this one is alive)
+        for statement in lock_session_sql(self.pg.info.server_version):
+            self.pg.execute(statement)
 
     def session_sql(self) -> list[str]:
         statements = self.settings.session_sql()
@@ -318,23 +324,56 @@ class _Applier:
             pass
 
     # -- leftovers of a killed run ----------------------------------------------------------------------
-    def wait_for_orphans(self) -> None:
-        """Sessions of an earlier, killed run of this release's applier end on their own (the server notices the
-        dead client within client_connection_check_interval); wait for them, bounded, so their locks are gone."""
+    def wait_for_orphans(self, wait: float = 0.0) -> None:
+        """Never apply beside another run's sessions (application_name `migrator apply <release>`: the applier's
+        and its child's). A run that lost its coordinator lock but is still alive (its applier session, named in
+        the ledger's coordinator table, is connected) stops before its next revision or batch: wait for it up to
+        `wait` seconds, else CoordinatorBusy naming it. Sessions of a killed run end on their own (the server
+        notices the dead client within client_connection_check_interval): wait for them up to ORPHAN_WAIT_S (or
+        `wait`), else ReleaseError. Either way exit 2, and nothing was applied."""
+        from migrator.release.coordinator import describe
+        from migrator.release.errors import CoordinatorBusy
+
         mine = [self.pg.info.backend_pid]
-        deadline = time.monotonic() + ORPHAN_WAIT_S
+        started = time.monotonic()
         told = False
         while True:
             rows = self.pg.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s "
                                    "AND datname = current_database() AND pid <> ALL(%s)",
                                    (self.app_name, mine)).fetchall()
-            if not rows or time.monotonic() >= deadline:
+            if not rows:
                 return
+            pids = ", ".join(str(r[0]) for r in rows)
+            live = self.live_run()
+            elapsed = time.monotonic() - started
+            if live is not None and elapsed >= wait:
+                raise CoordinatorBusy(
+                    f"another migrator command is still applying revisions of release {self.release_id} ("
+                    f"{describe(live)}; sessions pid {pids}): it lost the coordinator lock and stops before its "
+                    "next revision or batch; retry when it has ended, or pass --wait SECONDS")
+            if live is None and elapsed >= max(ORPHAN_WAIT_S, wait):
+                raise ReleaseError(
+                    f"{len(rows)} session(s) of an interrupted run of release {self.release_id} (pid {pids}) are "
+                    f"still there after {elapsed:.0f}s; nothing was applied. End them (SELECT pg_terminate_backend("
+                    "pid) ...) or retry later")
             if not told:
-                self.say(f"waiting for {len(rows)} session(s) of an interrupted run to end "
-                         f"(pid {', '.join(str(r[0]) for r in rows)})")
+                self.say(f"waiting for {len(rows)} session(s) of " +
+                         (f"a run that lost the coordinator lock ({describe(live)})" if live else "an interrupted run")
+                         + f" to end (pid {pids})")
                 told = True
             time.sleep(0.2)
+
+    def live_run(self) -> dict | None:
+        """The holder row of an earlier command whose applier session is still connected (so the command is
+        alive), or None."""
+        for row in getattr(self.lock, "previous", None) or []:
+            if not row.get("applier_pid"):
+                continue
+            alive = self.pg.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s AND backend_start = %s",
+                                    (row["applier_pid"], row["applier_backend_start"])).fetchone()
+            if alive:
+                return row
+        return None
 
     # -- state ------------------------------------------------------------------------------------------
     def version_heads(self) -> list[str]:
@@ -413,15 +452,20 @@ class _Applier:
                 self.pg.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
 
     # -- one revision -----------------------------------------------------------------------------------
-    def run_revision(self, rev: str, marker: str | None) -> None:
+    def run_revision(self, rev: str, marker: str | None, retries_left: int | None = None) -> None:
         """One attempt at `rev` in the app's interpreter: session settings, the revision in its own transaction
-        with its ledger row, the index-build marker forgotten in that same transaction."""
+        with its ledger row, the index-build marker forgotten in that same transaction. The child is told the
+        lock retries left of the revision's one budget (its backfills take theirs from it) and the coordinator
+        lock to check before every batch."""
         cp = f"{_quote(self.schema)}.checkpoints"
         settings = self.settings
         release = {"id": self.release_id, "settings": {
-            "ledger_schema": self.schema, "lock_retries": settings.lock_retries,
+            "ledger_schema": self.schema,
+            "lock_retries": settings.lock_retries if retries_left is None else retries_left,
             "lock_timeout_ms": settings.lock_timeout_ms,
             "retry_backoff_base": settings.retry_backoff_base, "retry_backoff_max": settings.retry_backoff_max}}
+        if self.lock is not None:
+            release["lock"] = self.lock.handoff()
         self.child.apply(
             DatabaseURL.parse(self.db_url).url(), rev, session_sql=self.session_sql(), application_name=self.app_name,
             record={"sql": f"INSERT INTO {_quote(self.schema)}.applied (release_id, revision, phase) VALUES "
@@ -453,13 +497,17 @@ class _Applier:
         while True:
             attempt += 1
             started = time.monotonic()
+            if self.lock is not None:
+                self.lock.check(f"revision {rev}")  # no revision starts without the coordinator lock
             try:
                 if targets:
                     self.drop_leftovers(rev, targets, before)
-                self.run_revision(rev, marker)
+                self.run_revision(rev, marker, retries - (attempt - 1))
                 self.say(f"applied {rev} ({self.phase}) in {time.monotonic() - started:.2f}s")
                 return
             except ProjectError as exc:
+                if self.lock is not None:
+                    self.lock.check(f"finishing revision {rev}")  # the child was stopped because the lock went
                 if exc.extra.get("alone"):
                     raise ApplyFailed(str(exc).split(": ", 1)[-1] if str(exc).startswith(("blue:", "green:"))
                                       else str(exc), rev) from None
@@ -505,12 +553,15 @@ def _project_message(exc) -> str:
 def apply_revisions(db_url: str, project_dir, alembic_ini, release, phase: str, revisions: Sequence[str],
                     ledger_schema: str | None = None, settings: ReleaseSettings | None = None, *,
                     stream=None, version_table: str = "alembic_version",
-                    version_table_schema: str | None = None, runner=None, config=None) -> list[str]:
+                    version_table_schema: str | None = None, runner=None, config=None, lock=None,
+                    wait: float = 0.0) -> list[str]:
     """Apply `revisions` (in order) of the alembic project at `project_dir` to the database at `db_url` for
     `release` (a ledger Release or its id) and `phase`; return the revisions this call applied (those already
     in alembic_version are skipped). Errors: ApplyFailed / LockRetriesExhausted (exit 1), ReleaseError (exit 2).
     Progress and retries are reported on `stream` (default stderr). `runner`: the project's child in the app's
-    interpreter (made from `config` when not given)."""
+    interpreter (made from `config` when not given). `lock`: the command's CoordinatorLock: checked before every
+    revision, handed to the child for its backfills' batches, and when the watcher finds it lost the child is
+    stopped at once (CoordinatorLost, exit 2)."""
     from migrator.release.ledger import Ledger
     from migrator.runner import ProjectError
 
@@ -529,8 +580,11 @@ def apply_revisions(db_url: str, project_dir, alembic_ini, release, phase: str, 
     if own_runner:
         runner = release_runner(project_dir, ini, db_url, config, stream)
     applier = _Applier(db_url, project_dir, str(alembic_ini), release_id, phase, ledger_schema, settings, stream,
-                       version_table, version_table_schema, runner)
+                       version_table, version_table_schema, runner, lock)
     applied_now: list[str] = []
+    stop_child = runner.close
+    if lock is not None:
+        lock.on_lost(stop_child)
     try:
         try:
             history = runner.history()
@@ -541,12 +595,15 @@ def apply_revisions(db_url: str, project_dir, alembic_ini, release, phase: str, 
                 raise ReleaseError(f"revision {rev} is not in the alembic history of {project_dir}")
         applier.connect()
         ledger = Ledger(applier.pg, ledger_schema)
-        if applier.pg.execute("SELECT to_regclass(%s)", (f"{_quote(ledger_schema)}.applied",)).fetchone()[0] is None:
-            raise ReleaseError(f"no migrator ledger (schema {ledger_schema}) in {safe_url(db_url)}: "
-                               "run `migrator plan` first")
+        for table in ("applied", "checkpoints"):  # no ledger, no resumable backfills: never run without them
+            if applier.pg.execute("SELECT to_regclass(%s)", (ledger.table(table),)).fetchone()[0] is None:
+                raise ReleaseError(f"no migrator ledger (schema {ledger_schema}, table {table}) in "
+                                   f"{safe_url(db_url)}: run `migrator plan` first")
         if ledger.get(release_id) is None:
             raise ReleaseError(f"release {release_id} is not in the ledger: run `migrator plan` first")
-        applier.wait_for_orphans()
+        if lock is not None:
+            lock.register_applier(applier.pg.info.backend_pid)
+        applier.wait_for_orphans(wait)
         in_db = history.ancestors(applier.version_heads())
         in_ledger = set(ledger.applied(release_id))
         pending = []
@@ -574,6 +631,8 @@ def apply_revisions(db_url: str, project_dir, alembic_ini, release, phase: str, 
             applier.apply_one(rev)
             applied_now.append(rev)
     finally:
+        if lock is not None:
+            lock.forget(stop_child)
         applier.close()
         if own_runner:
             runner.close()

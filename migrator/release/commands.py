@@ -16,7 +16,6 @@ import hashlib
 import logging
 import os
 import re
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -61,6 +60,8 @@ class ReleaseContext:
     # filled by resolve()
     config: object | None = field(default=None, repr=False)
     _resolved: bool = field(default=False, repr=False)
+    # filled by session(): the coordinator lock held for this command (migrator.release.coordinator)
+    lock: object | None = field(default=None, repr=False)
 
     def resolve(self, *, need_alembic: bool = True) -> "ReleaseContext":
         """Fill the unset fields from the config. `need_alembic=False`: a command that only reads the ledger
@@ -88,6 +89,9 @@ class ReleaseContext:
             raise ConfigError(f"alembic config {self.alembic_ini} not found in {self.project_dir}")
         if self.force and not (self.reason and self.reason.strip()):
             raise UsageError("--force needs --reason TEXT: the reason goes into the ledger with the forced step")
+        if getattr(self.settings, "no_lock_timeout", False) and not (self.reason and self.reason.strip()):
+            raise UsageError("--no-lock-timeout needs --reason TEXT: DDL then waits for its locks forever, and the "
+                             "reason goes into the ledger")
         if self.wait < 0:
             raise UsageError("--wait must be >= 0 seconds")
         self.database_url = self.database_url or os.environ.get(URL_ENV) or None
@@ -122,51 +126,72 @@ def scrub(text: str, url: str | None) -> str:
     return " ".join(_scrub(str(text), url).split())
 
 
+def scrub_output(text: str, url: str | None) -> str:
+    """A rendered error result with every form of the password hidden, as the stderr line is (results are built
+    password-free; an error's message may quote what a driver said)."""
+    from migrator.db.urls import scrub as _scrub
+
+    return _scrub(text, url) if url else text
+
+
 def _database_url(ctx: ReleaseContext) -> str:
     if not ctx.database_url:
         raise UsageError("no target database: pass --database-url or set MIGRATOR_DATABASE_URL")
     return ctx.database_url
 
 
-def connect(url: str):
+def connect(url: str, *, lock_session: bool = False):
+    """autocommit psycopg connection; `lock_session`: the one that holds the coordinator lock (TCP keepalives both
+    ways, no idle timeout may end it)."""
     import psycopg
 
+    from migrator.release.coordinator import keepalive_options, lock_session_sql
+
     try:
-        return psycopg.connect(libpq_url(url), autocommit=True, application_name=APPLICATION_NAME,
-                               connect_timeout=10)
+        conn = psycopg.connect(libpq_url(url), autocommit=True, application_name=APPLICATION_NAME,
+                               connect_timeout=10, **(keepalive_options() if lock_session else {}))
+        if lock_session:
+            for statement in lock_session_sql(conn.info.server_version):
+                conn.execute(statement)
+        return conn
     except psycopg.Error as exc:
         raise ReleaseError(f"cannot connect to {safe_url(url)}: {scrub(exc, url)}") from None
 
 
 @contextmanager
-def session(ctx: ReleaseContext, *, lock: bool = True, ensure: bool = True):
-    """(conn, ledger) on the target database; with `lock`, the coordinator lock is held throughout.
-    psycopg errors (database down, connection lost) become ReleaseError (exit 2), password-free."""
+def session(ctx: ReleaseContext, *, lock: bool = True, ensure: bool = True, command: str | None = None):
+    """(conn, ledger) on the target database; with `lock`, the coordinator lock is held throughout (ctx.lock) and
+    the ledger is verified under it. psycopg errors (database down, connection lost) become ReleaseError (exit 2),
+    password-free."""
     import psycopg
 
-    from migrator.release.coordinator import coordinator
+    from migrator.release.coordinator import CoordinatorLock
     from migrator.release.ledger import Ledger
 
     url = _database_url(ctx)
-    conn = connect(url)
+    conn = connect(url, lock_session=lock)
     try:
         ledger = Ledger(conn, schema=ctx.schema)
+        ledger.reopen = lambda: connect(url)
         if ensure:
             ledger.ensure()
-            check_ledger(ledger)
         if lock:
-            held = coordinator(conn, wait=ctx.wait)
-            held.__enter__()
+            held = CoordinatorLock(conn, ledger if ensure else None, command=command)
+            held.acquire(wait=ctx.wait)
+            ctx.lock = held
             try:
+                if ensure:
+                    check_ledger(ledger, command)
                 yield conn, ledger
-            except BaseException:
-                try:  # unlocking on a connection that just died must not hide the error that matters
-                    held.__exit__(*sys.exc_info())
-                except BaseException:  # noqa: BLE001
-                    pass
-                raise
-            held.__exit__(None, None, None)
+            finally:
+                ctx.lock = None
+                try:  # unlocking on a connection that just died must not hide what happened
+                    held.release()
+                except Exception as exc:  # noqa: BLE001
+                    log.debug("could not release the coordinator lock: %s", type(exc).__name__)
         else:
+            if ensure:
+                check_ledger(ledger, command)
             yield conn, ledger
     except psycopg.Error as exc:
         raise ReleaseError(f"database error ({safe_url(url)}): {scrub(exc, url)}") from None
@@ -185,16 +210,28 @@ def _quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
 
 
-def check_ledger(ledger) -> None:
-    """The ledger must be one this migrator understands."""
+def check_ledger(ledger, command: str | None = None) -> None:
+    """The ledger must be one this migrator understands, and untampered: its event chain and every release's state
+    verify (LedgerTampered, exit 2). A rollback goes on with a warning: sending traffic back to blue is always
+    allowed, and it is recorded."""
+    from migrator.release.errors import LedgerTampered
     from migrator.release.ledger import LEDGER_VERSION
 
-    rows = ledger.conn.execute(ledger.q("SELECT version FROM {schema}.ledger_meta")).fetchall()
-    versions = sorted({r[0] for r in rows})
+    rows = ledger.conn.execute(ledger.q("SELECT DISTINCT version FROM {schema}.ledger_meta")).fetchall()
+    versions = sorted(r[0] for r in rows)
     if versions != [LEDGER_VERSION]:
         raise ReleaseError(f"the ledger in schema {ledger.schema!r} has version {versions or 'none'}; this migrator "
-                           f"knows version {LEDGER_VERSION}: use the migrator that wrote it, or repair "
-                           f"{ledger.schema}.ledger_meta")
+                           f"knows version {LEDGER_VERSION} (and upgrades version 1): use the migrator that wrote "
+                           f"it, or repair {ledger.schema}.ledger_meta")
+    chain = ledger.verify()
+    if chain.verified:
+        return
+    message = f"the ledger in schema {ledger.schema!r} was changed outside migrator: {chain.problem}"
+    if command == "rollback":
+        log.warning("%s; rolling back anyway (traffic back to blue is always allowed)", message)
+        return
+    raise LedgerTampered(message + "; no command changes a release until it is repaired (`migrator status` shows "
+                                   "where the chain breaks)")
 
 
 def live_fingerprint(conn, ledger_schema: str) -> str:
@@ -274,7 +311,8 @@ def expected_positions(release) -> tuple[list[str | None], dict[str, tuple[int, 
     path = [blue, *expand, *migrate, *contract]
     e, m, c = len(expand), len(migrate), len(contract)
     ranges = {st.PLANNED: (0, e), st.EXPANDED: (e, e + m), st.MIGRATED: (e + m, e + m),
-              st.SWITCHED: (e + m, e + m + c), st.ROLLED_BACK: (e + m, e + m), st.CONTRACTED: (e + m + c, e + m + c)}
+              st.SWITCHING: (e + m, e + m), st.SWITCHED: (e + m, e + m + c), st.ROLLED_BACK: (e + m, e + m),
+              st.CONTRACTED: (e + m + c, e + m + c)}
     return path, ranges
 
 
@@ -332,11 +370,26 @@ def _noop(command: str, release) -> dict:
 
 
 def _event(ledger, release_id: str, command: str, result: str, detail: dict | None = None, **kwargs) -> None:
-    """Record an event; on a connection that just broke, say so on stderr rather than hide the first error."""
+    """Record an event (the outcome of a started step, a refusal, ...). When the command's own connection is gone
+    (its session was terminated: the coordinator lock with it), the event goes through a fresh connection, so a
+    started step still gets its outcome; if that fails too, stderr says so rather than hide the first error."""
     try:
         ledger.event(release_id, command, result, detail, **kwargs)
+        return
     except Exception as exc:  # noqa: BLE001
-        log.warning("could not record the %s event %r in the ledger: %s", command, result, type(exc).__name__)
+        first = exc
+    reopen = getattr(ledger, "reopen", None)
+    if reopen is not None and (ledger.conn.closed or ledger.conn.broken):
+        try:
+            conn = reopen()
+            try:
+                ledger.event(release_id, command, result, detail, conn=conn, **kwargs)
+                return
+            finally:
+                conn.close()
+        except Exception as exc:  # noqa: BLE001
+            first = exc
+    log.warning("could not record the %s event %r in the ledger: %s", command, result, type(first).__name__)
 
 
 def _hook(ctx: ReleaseContext):
@@ -459,7 +512,7 @@ def plan(ctx: ReleaseContext) -> dict:
     if info.sha is None:
         raise UsageError(f"{ctx.project_dir} is not in a git repository: the release needs green's commit "
                          "(use --no-record to only show the plan)")
-    with session(ctx) as (conn, ledger):
+    with session(ctx, command="plan") as (conn, ledger):
         existing = ledger.get(ctx.release_id) if ctx.release_id else None
         in_flight = ledger.in_flight()
         if existing is None and not ctx.release_id:
@@ -501,9 +554,8 @@ def plan(ctx: ReleaseContext) -> dict:
         release = Release(release_id, st.PLANNED, blue_ref=blue_ref, blue_sha=blue_sha, green_ref=info.ref,
                           green_sha=info.sha, revisions=p.ledger_revisions())
         with conn.transaction():
-            release = ledger.create_release(release)
-            ledger.event(release.id, "plan", "succeeded",
-                         {"revisions": p.ledger_revisions(), "risk": p.risk, "green_dirty": info.dirty})
+            release = ledger.create_release(release, {"revisions": p.ledger_revisions(), "risk": p.risk,
+                                                      "green_dirty": info.dirty})
         if info.dirty:
             log.warning("green's working tree has uncommitted changes: the release records commit %s",
                         info.sha[:12])
@@ -520,20 +572,31 @@ def _phases_text(phases: dict) -> str:
 
 
 def _apply(ctx: ReleaseContext, conn, ledger, release, phase: str, *, forced: bool = False) -> list[str]:
+    """The phase's revisions through the applier, between a `started` event and, on failure, a `failed` one. The
+    started event records the lock timeout in force (and a --no-lock-timeout with its reason)."""
     from migrator.release.applier import apply_revisions
+    from migrator.release.errors import CoordinatorLost
 
     revisions = list((release.revisions or {}).get(phase) or [])
-    ledger.event(release.id, phase, "started", {"revisions": revisions}, forced=forced,
-                 reason=ctx.reason if forced else None)
+    detail: dict = {"revisions": revisions, "lock_timeout_ms": ctx.settings.lock_timeout_ms,
+                    "lock_retries": ctx.settings.lock_retries}
+    if ctx.settings.no_lock_timeout:
+        detail["no_lock_timeout"] = True
+        log.warning("%s runs without a lock timeout (--no-lock-timeout: %s): its DDL waits for locks as long as it "
+                    "takes, and application queries queue behind it", phase, ctx.reason)
+    ledger.event(release.id, phase, "started", detail, forced=forced,
+                 reason=ctx.reason if forced or ctx.settings.no_lock_timeout else None)
     if revisions:
         log.info("%s: applying %s", phase, ", ".join(revisions))
     else:
         log.info("%s: no %s revisions in this release", phase, phase)
     try:
         applied = apply_revisions(ctx.database_url, ctx.project_dir, ctx.alembic_ini, release, phase, revisions,
-                                  ctx.schema, ctx.settings, config=ctx.config)
+                                  ctx.schema, ctx.settings, config=ctx.config, lock=ctx.lock,
+                                  wait=ctx.wait)
     except MigratorError as exc:
-        _event(ledger, release.id, phase, "failed", {"error": scrub(exc, ctx.database_url)})
+        _event(ledger, release.id, phase, "failed", {"error": scrub(exc, ctx.database_url),
+                                                     "lost_lock": isinstance(exc, CoordinatorLost)})
         raise
     except Exception as exc:
         import psycopg
@@ -544,12 +607,14 @@ def _apply(ctx: ReleaseContext, conn, ledger, release, phase: str, *, forced: bo
             raise ReleaseError(f"{phase} failed: database error: {message}; re-run `migrator {phase}` when the "
                                "database is back (applied revisions are not applied twice)") from None
         raise
+    if ctx.lock is not None:
+        ctx.lock.check(f"recording {phase} as done")
     return list(applied or [])
 
 
 def _phase_command(ctx: ReleaseContext, command: str) -> dict:
     ctx.resolve()
-    with session(ctx) as (conn, ledger):
+    with session(ctx, command=command) as (conn, ledger):
         release = load_release(ledger, ctx, command)
         if st.done(command, release.state):
             return _noop(command, release)
@@ -560,10 +625,9 @@ def _phase_command(ctx: ReleaseContext, command: str) -> dict:
         applied = _apply(ctx, conn, ledger, release, command)
         target = st.TRANSITIONS[command][1]
         with conn.transaction():
-            ledger.set_state(release.id, target, conn=conn)
-            ledger.event(release.id, command, "succeeded", {"applied": applied,
-                                                            "revisions": release.revisions.get(command) or []},
-                         conn=conn)
+            ledger.transition(release.id, command, "succeeded", target,
+                              detail={"applied": applied, "revisions": release.revisions.get(command) or []},
+                              conn=conn)
         release = ledger.get(release.id)
         return _result(command, release, previous=previous, applied=applied,
                        revisions=release.revisions.get(command) or [],
@@ -575,7 +639,7 @@ def expand(ctx: ReleaseContext) -> dict:
     """After the expand gate (blue's suite passed on the expanded schema, the live schema is still blue's), apply
     the release's expand revisions: blue keeps working."""
     ctx.resolve()
-    with session(ctx) as (conn, ledger):
+    with session(ctx, command="expand") as (conn, ledger):
         release = load_release(ledger, ctx, "expand")
         if st.done("expand", release.state):
             return _noop("expand", release)
@@ -600,10 +664,10 @@ def expand(ctx: ReleaseContext) -> dict:
         previous = release.state
         applied = _apply(ctx, conn, ledger, release, "expand", forced=forced)
         with conn.transaction():
-            ledger.set_state(release.id, st.EXPANDED, evidence=evidence.to_dict() if evidence else None, conn=conn)
-            ledger.event(release.id, "expand", "succeeded",
-                         {"applied": applied, "revisions": revisions, "gate": _gate_dict(gate)}, evidence=record,
-                         forced=forced, reason=ctx.reason if forced else None, conn=conn)
+            ledger.transition(release.id, "expand", "succeeded", st.EXPANDED,
+                              detail={"applied": applied, "revisions": revisions, "gate": _gate_dict(gate)},
+                              evidence=record, release_evidence=evidence.to_dict() if evidence else None,
+                              forced=forced, reason=ctx.reason if forced else None, conn=conn)
         release = ledger.get(release.id)
         return _result("expand", release, previous=previous, applied=applied, revisions=revisions,
                        gate=_gate_dict(gate), forced=forced,
@@ -620,46 +684,99 @@ def contract(ctx: ReleaseContext) -> dict:
     """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak, no
     rollback, no blue sessions): apply the contract revisions. Blue's schema is gone afterwards: no rollback."""
     ctx.resolve()
-    with session(ctx) as (conn, ledger):
+    with session(ctx, command="contract") as (conn, ledger):
         release = load_release(ledger, ctx, "contract")
         if st.done("contract", release.state):
             return _noop("contract", release)
+        hook = _hook(ctx) if release.state == st.SWITCHING else None
+        release = reconcile(ctx, conn, ledger, release, hook, "contract")
         st.require("contract", release.id, release.state)
         check_alembic(conn, release)
         check_checkout(ctx, release, "contract")
         evidence = _read_evidence(ctx)  # None: the evidence the ledger stored at the switch
-        hook = _hook(ctx)
+        hook = hook or _hook(ctx)
         signing = _signing(ctx)
         gate, _ = evaluate_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
+        soak = soak_used(ctx)
         if not gate.passed:
             if not ctx.force:
-                _event(ledger, release.id, "contract", "refused", {"gate": _gate_dict(gate)}, evidence=record)
+                _event(ledger, release.id, "contract", "refused", {"gate": _gate_dict(gate), "soak": soak},
+                       evidence=record)
                 raise GateRefused("contract", list(gate.reasons))
             log.warning("contract gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
         applied = _apply(ctx, conn, ledger, release, "contract", forced=forced)
         with conn.transaction():
-            ledger.set_state(release.id, st.CONTRACTED, evidence=evidence.to_dict() if evidence else None,
-                             conn=conn)
-            ledger.event(release.id, "contract", "succeeded",
-                         {"applied": applied, "gate": _gate_dict(gate)}, evidence=record, forced=forced,
-                         reason=ctx.reason if forced else None, conn=conn)
+            ledger.transition(release.id, "contract", "succeeded", st.CONTRACTED,
+                              detail={"applied": applied, "gate": _gate_dict(gate), "soak": soak}, evidence=record,
+                              release_evidence=evidence.to_dict() if evidence else None, forced=forced,
+                              reason=ctx.reason if forced else None, conn=conn)
         release = ledger.get(release.id)
         return _result("contract", release, previous=previous, applied=applied, gate=_gate_dict(gate),
-                       forced=forced,
+                       forced=forced, soak=soak,
                        message=f"release {release.id} contracted: "
-                               + (f"applied {', '.join(applied)}" if applied else "nothing left to apply"))
+                               + (f"applied {', '.join(applied)}" if applied else "nothing left to apply")
+                               + f" (soak {_human(soak['seconds'])}, from {soak['from']})")
+
+
+def soak_used(ctx: ReleaseContext) -> dict:
+    """The soak the contract gate applied and where it came from: a `--soak 0` is not an ordinary contract."""
+    return {"seconds": float(ctx.settings.soak_seconds),
+            "from": "--soak" if ctx.overrides.get("soak") is not None else "[tool.migrator.release] soak (or default)"}
+
+
+def _human(seconds: float) -> str:
+    from migrator.release.gates import human_seconds
+
+    return human_seconds(seconds)
 
 
 # --- switch / rollback --------------------------------------------------------------------------------------------
 
 
+def _router_colour(hook) -> str | None:
+    """The colour the router says it serves (its `current`), None when it cannot tell."""
+    try:
+        colour = hook.current()
+    except Exception as exc:  # noqa: BLE001 - a router that cannot answer is "unknown", never a colour
+        log.warning("the router hook could not say which colour it serves: %s", exc)
+        return None
+    return colour if colour in ("blue", "green") else None
+
+
+def reconcile(ctx: ReleaseContext, conn, ledger, release, hook, by: str):
+    """A release left 'switching' (a switch or rollback interrupted after the router was asked to move): ask the
+    router where traffic is and record that as the outcome of the interrupted step. Unchanged when the router
+    cannot tell. Returns the release as it is now."""
+    if release.state != st.SWITCHING or hook is None:
+        return release
+    target, before = release.switching_to, release.switching_from or st.MIGRATED
+    step = "rollback" if target == "blue" else "switch"
+    observed = _router_colour(hook)
+    if observed is None:
+        log.warning("release %s is 'switching' (an interrupted %s to %s) and the router cannot say where traffic is",
+                    release.id, step, target)
+        return release
+    if observed == target:
+        state = st.SWITCHED if target == "green" else (st.ROLLED_BACK if before == st.SWITCHED else before)
+    else:
+        state = before
+    log.warning("release %s was left 'switching' by an interrupted %s to %s; the router serves %s: recording it "
+                "as %s", release.id, step, target, observed, state)
+    with conn.transaction():
+        ledger.transition(release.id, step, "reconciled", state, active_color=observed,
+                          detail={"router": observed, "to_color": target, "from_state": before, "by": by}, conn=conn)
+    return ledger.get(release.id)
+
+
 def switch(ctx: ReleaseContext) -> dict:
     """Move traffic to green once the switch gate passes: expand and migrate done, compat evidence whose blue and
-    green cells passed on this schema for these commits, the router's pre-switch check."""
+    green cells passed on this schema for these commits, the router's pre-switch check. The intent is journaled
+    first (state 'switching'); a failure, Ctrl-C or SIGTERM after the router was asked sends traffic back to blue."""
     from migrator.hooks import move_traffic
+    from migrator.release.signals import Stopped, stop_on_signals
 
     if ctx.to_color != "green":
         raise UsageError(f"switch --to {ctx.to_color}: switch moves traffic to green; to send it back to blue "
@@ -667,14 +784,16 @@ def switch(ctx: ReleaseContext) -> dict:
     ctx.resolve()
     if ctx.evidence is None and not ctx.force:
         raise UsageError("switch needs --evidence FILE: the evidence JSON of `migrator compat --evidence FILE`")
-    with session(ctx) as (conn, ledger):
+    with session(ctx, command="switch") as (conn, ledger):
         release = load_release(ledger, ctx, "switch")
+        hook = _hook(ctx) if release.state == st.SWITCHING else None
+        release = reconcile(ctx, conn, ledger, release, hook, "switch")
         if st.done("switch", release.state):
             return _noop("switch", release)
         st.require("switch", release.id, release.state)  # the missing step first, then the evidence file
         evidence = _read_evidence(ctx)
         check_alembic(conn, release)
-        hook = _hook(ctx)
+        hook = hook or _hook(ctx)
         signing = _signing(ctx)
         gate, live = evaluate_gate("switch", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
@@ -687,27 +806,63 @@ def switch(ctx: ReleaseContext) -> dict:
                 raise GateRefused("switch", list(gate.reasons))
             log.warning("switch gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
-        ledger.event(release.id, "switch", "started", {"gate": _gate_dict(gate), "live_fingerprint": live},
-                     evidence=record, forced=forced, reason=ctx.reason if forced else None)
+        before = release.switching_from if release.state == st.SWITCHING else release.state
+        ctx.lock.check("asking the router to move traffic")
+        with conn.transaction():  # the intent first: a crash from here on leaves 'switching', never a silent green
+            ledger.transition(release.id, "switch", "started", st.SWITCHING,
+                              detail={"gate": _gate_dict(gate), "live_fingerprint": live, "to_color": "green",
+                                      "from_state": before},
+                              evidence=record, forced=forced, reason=ctx.reason if forced else None,
+                              switching=("green", before), conn=conn)
         try:
-            response = move_traffic(hook, release.id, "green", "blue", "switch", summary, _hook_deadline(ctx),
-                                    reason=ctx.reason)
+            with stop_on_signals():
+                response = move_traffic(hook, release.id, "green", "blue", "switch", summary, _hook_deadline(ctx),
+                                        reason=ctx.reason)
         except HookFailed as exc:
             detail = {"error": str(exc), "calls": getattr(exc, "calls", [])}
+            if not getattr(exc, "switch_called", False):  # the router was never asked to move
+                with conn.transaction():
+                    ledger.transition(release.id, "switch", "failed", before, detail=detail, conn=conn)
+                raise
             _event(ledger, release.id, "switch", "failed", detail)
-            if getattr(exc, "switch_called", False):
-                _undo_switch(ctx, ledger, release, hook, summary, str(exc))
+            _send_back(ctx, ledger, release, hook, summary, before, f"switch failed: {exc}", "failed switch")
             raise
+        except Stopped as stop:
+            _event(ledger, release.id, "switch", "interrupted", {"signal": stop.name})
+            back = _send_back(ctx, ledger, release, hook, summary, before, f"switch interrupted by {stop.name}",
+                              "interrupted switch")
+            from migrator.release.errors import Interrupted
+
+            raise Interrupted(f"switch interrupted by {stop.name}: " + (
+                f"traffic is back on blue (confirmed by the router hook); release {release.id} stays {before!r}"
+                if back else f"traffic could not be sent back to blue; release {release.id} stays 'switching': run "
+                             "`migrator rollback`"), stop.signum) from None
         with conn.transaction():
             # the whole accepted evidence stays with the release: contract and migrator.startup read it later
-            ledger.set_state(release.id, st.SWITCHED, active_color="green",
-                             evidence=evidence.to_dict() if evidence else None, conn=conn)
-            ledger.event(release.id, "switch", "succeeded", {"hook": response.to_dict(), "gate": _gate_dict(gate)},
-                         evidence=record, forced=forced, reason=ctx.reason if forced else None, conn=conn)
+            ledger.transition(release.id, "switch", "succeeded", st.SWITCHED, active_color="green",
+                              detail={"hook": response.to_dict(), "gate": _gate_dict(gate)}, evidence=record,
+                              release_evidence=evidence.to_dict() if evidence else None, forced=forced,
+                              reason=ctx.reason if forced else None, conn=conn)
         release = ledger.get(release.id)
         return _result("switch", release, previous=previous, gate=_gate_dict(gate), forced=forced,
                        observed=response.observed_color, evidence=record,
+                       next_when=contract_possible(ctx, conn, release),
                        message=f"release {release.id} switched: green serves (confirmed by the router hook)")
+
+
+def contract_possible(ctx: ReleaseContext, conn, release) -> str | None:
+    """When a switched release's contract gate can pass its soak: "in 14m (the 15m soak ends at ...)"."""
+    if release.state != st.SWITCHED or release.switched_at is None:
+        return None
+    soak = float(ctx.settings.soak_seconds)
+    elapsed = float(conn.execute("SELECT extract(epoch FROM clock_timestamp() - %s::timestamptz)",
+                                 (release.switched_at,)).fetchone()[0])
+    if elapsed >= soak:
+        return f"the {_human(soak)} soak has passed: contract once its other checks pass"
+    from datetime import timedelta
+
+    ends = (release.switched_at + timedelta(seconds=soak)).astimezone(timezone.utc)
+    return f"possible in {_human(soak - elapsed)}, when the {_human(soak)} soak ends ({ends:%Y-%m-%d %H:%M:%S} UTC)"
 
 
 def evaluate_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidence, signing, hook=None):
@@ -726,52 +881,86 @@ def evaluate_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidenc
                          evidence=evidence, live_fingerprint=live, signing=signing), live
 
 
-def _undo_switch(ctx: ReleaseContext, ledger, release, hook, summary, why: str) -> None:
-    """A switch that failed after the router was asked to move: send traffic back to blue (fail closed)."""
+def _send_back(ctx: ReleaseContext, ledger, release, hook, summary, before: str, why: str, after: str) -> bool:
+    """The router was asked to move to green and the switch did not finish: send traffic back to blue (signals
+    held meanwhile). Confirmed: the release returns to `before` on blue. Not confirmed: it stays 'switching'."""
     from migrator.hooks import rollback_traffic
+    from migrator.release.signals import signals_held
 
-    log.warning("switch failed after the router was asked to move; sending traffic back to blue")
+    log.warning("%s after the router was asked to move; sending traffic back to blue", why)
     try:
-        response = rollback_traffic(hook, release.id, summary or {}, _hook_deadline(ctx),
-                                    reason=f"switch failed: {why}", failed_phase="switch")
+        with signals_held():
+            response = rollback_traffic(hook, release.id, summary or {}, _hook_deadline(ctx), reason=why,
+                                        failed_phase="switch")
     except HookFailed as exc:
-        _event(ledger, release.id, "rollback", "failed", {"error": str(exc), "after": "failed switch",
+        _event(ledger, release.id, "rollback", "failed", {"error": str(exc), "after": after,
                                                           "calls": getattr(exc, "calls", [])})
-        log.error("could not send traffic back to blue: %s", exc)
-        return
-    _event(ledger, release.id, "rollback", "succeeded", {"after": "failed switch", "hook": response.to_dict()},
-           reason=f"switch failed: {why}"[:500])
+        log.error("could not send traffic back to blue: %s; the release stays 'switching': run `migrator rollback`",
+                  exc)
+        return False
+    try:
+        with ledger.conn.transaction():
+            ledger.transition(release.id, "rollback", "succeeded", before, active_color="blue",
+                              detail={"after": after, "hook": response.to_dict()}, reason=why[:500])
+    except Exception as exc:  # noqa: BLE001 - traffic is back; the next command reconciles the ledger
+        log.warning("traffic is back on blue, but the ledger could not record it (%s): the next command asks the "
+                    "router and records it", type(exc).__name__)
+    return True
 
 
 def rollback(ctx: ReleaseContext) -> dict:
-    """Send traffic back to blue (only before contract; the expand and migrate revisions stay)."""
+    """Send traffic back to blue: from 'switched', from 'switching' (an interrupted switch or rollback), and from
+    any state before contract in which the router serves green (or cannot tell). The expand and migrate revisions
+    stay. Journaled like a switch ('switching' to blue first)."""
     from migrator.hooks import rollback_traffic
+    from migrator.release.errors import Interrupted
+    from migrator.release.signals import Stopped, stop_on_signals
 
     ctx.resolve()
-    with session(ctx) as (conn, ledger):
+    with session(ctx, command="rollback") as (conn, ledger):
         release = load_release(ledger, ctx, "rollback")
-        if st.done("rollback", release.state):
-            return _noop("rollback", release)
-        st.require("rollback", release.id, release.state)
+        if release.state == st.CONTRACTED:
+            st.require("rollback", release.id, release.state)
+        hook = _hook(ctx)
+        release = reconcile(ctx, conn, ledger, release, hook, "rollback")
         started = contract_started(ledger, release)
         if started:
             raise PreconditionFailed(
                 f"cannot roll back: release {release.id}'s contract has started ({started}); blue's schema may "
                 "already be gone, so only a roll-forward is possible", "migrator contract")
-        hook = _hook(ctx)
+        observed = None
+        if release.state not in (st.SWITCHED, st.SWITCHING):
+            observed = _router_colour(hook)
+            if observed == "blue" or (observed is None and release.state == st.ROLLED_BACK):
+                if release.state == st.ROLLED_BACK:
+                    return _noop("rollback", release)
+                raise PreconditionFailed(f"cannot roll back: release {release.id} is {release.state!r} and the "
+                                         "router serves blue: traffic is not on green")
+            log.warning("release %s is %r, but the router %s: sending traffic back to blue", release.id,
+                        release.state, "serves green" if observed else "cannot say which colour it serves")
         previous = release.state
-        ledger.event(release.id, "rollback", "started", {}, reason=ctx.reason)
+        before = release.switching_from if release.state == st.SWITCHING else release.state
+        after = st.ROLLED_BACK if before == st.SWITCHED else before
+        with conn.transaction():
+            ledger.transition(release.id, "rollback", "started", st.SWITCHING,
+                              detail={"to_color": "blue", "from_state": before, "router": observed},
+                              reason=ctx.reason, switching=("blue", before), conn=conn)
         try:
-            response = rollback_traffic(hook, release.id, _hook_summary(release), _hook_deadline(ctx),
-                                        reason=ctx.reason)
+            with stop_on_signals():
+                response = rollback_traffic(hook, release.id, _hook_summary(release), _hook_deadline(ctx),
+                                            reason=ctx.reason)
         except HookFailed as exc:
             _event(ledger, release.id, "rollback", "failed", {"error": str(exc), "calls": getattr(exc, "calls", [])},
                    reason=ctx.reason)
             raise
+        except Stopped as stop:
+            _event(ledger, release.id, "rollback", "interrupted", {"signal": stop.name}, reason=ctx.reason)
+            raise Interrupted(f"rollback interrupted by {stop.name}: the router may serve either colour; release "
+                              f"{release.id} stays 'switching' until a command asks the router: run `migrator "
+                              "rollback` again", stop.signum) from None
         with conn.transaction():
-            ledger.set_state(release.id, st.ROLLED_BACK, active_color="blue", conn=conn)
-            ledger.event(release.id, "rollback", "succeeded", {"hook": response.to_dict()}, reason=ctx.reason,
-                         conn=conn)
+            ledger.transition(release.id, "rollback", "succeeded", after, active_color="blue",
+                              detail={"hook": response.to_dict()}, reason=ctx.reason, conn=conn)
         release = ledger.get(release.id)
         return _result("rollback", release, previous=previous, observed=response.observed_color,
                        message=f"release {release.id} rolled back: blue serves (confirmed by the router hook)")
@@ -784,7 +973,7 @@ def contract_started(ledger, release) -> str | None:
     if done:
         return f"applied {', '.join(done)}"
     for event in reversed(ledger.events(release.id)):
-        if event["command"] == "switch" and event["result"] == "succeeded":
+        if event["command"] == "switch" and event["state"] == st.SWITCHED:
             return None
         if event["command"] == "contract" and event["result"] in ("started", "failed"):
             return "a contract run began after the last switch"
@@ -809,7 +998,10 @@ def status(ctx: ReleaseContext) -> dict:
             return {**base, "release_id": None, "state": None, "active_color": None,
                     "next_command": "migrator plan --blue <ref>", "message": "no ledger yet: no release was planned"}
         ledger = Ledger(conn, schema=ctx.schema)
-        check_ledger(ledger)
+        chain = _status_ledger(ledger)
+        base["ledger"] = chain.to_dict()
+        if not chain.verified:
+            base["exit_code"] = 2  # the ledger cannot be trusted: as an unknown ledger version or drift, exit 2
         if ctx.release_id:
             release = ledger.get(ctx.release_id)
             if release is None:
@@ -833,9 +1025,35 @@ def status(ctx: ReleaseContext) -> dict:
                                         "contracted_at")},
                "drift": alembic_drift(conn, release), "gates": {},
                "events": events[-10:], "next_command": st.NEXT_COMMAND.get(release.state),
-               "message": ""}
+               "next_when": contract_possible(ctx, conn, release), "message": ""}
+        if release.state == st.SWITCHING:  # asked, not recorded: the next command that takes the lock records it
+            out["switching"] = {"to_color": release.switching_to, "from_state": release.switching_from,
+                                "router": _status_router(ctx)}
         out["gates"] = _status_gates(ctx, conn, ledger, release)
+        if not chain.verified:
+            out.update(exit_code=2, message=f"the ledger was changed outside migrator: {chain.problem}")
         return out
+
+
+def _status_router(ctx: ReleaseContext) -> str | None:
+    if not (ctx.hook or ctx.hook_config):
+        return None
+    try:
+        return _router_colour(_hook(ctx))
+    except MigratorError:
+        return None
+
+
+def _status_ledger(ledger):
+    """The ledger's version and chain as status shows them: version 1 is reported (the next command that takes
+    the lock upgrades it), an unknown version is an error, a broken chain is shown (and status exits 2)."""
+    from migrator.release.ledger import KNOWN_VERSIONS
+
+    version = ledger.version()
+    if version not in KNOWN_VERSIONS:
+        raise ReleaseError(f"the ledger in schema {ledger.schema!r} has version {[version] if version else 'none'}; "
+                           f"this migrator knows versions {', '.join(map(str, KNOWN_VERSIONS))}")
+    return ledger.verify()
 
 
 def _status_gates(ctx: ReleaseContext, conn, ledger, release) -> dict:

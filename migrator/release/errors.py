@@ -3,9 +3,12 @@
     MigratorError (migrator.errors)
      +-- ReleaseError            infrastructure / usage: no database, bad ledger (exit 2)
      |    +-- CoordinatorBusy     another migrator command holds the database's coordinator lock (exit 2)
+     |    +-- CoordinatorLost     this command's coordinator lock is gone (its session ended): it stopped (exit 2)
+     |    +-- LedgerTampered      the ledger's event chain or a release's state was changed outside migrator (exit 2)
      +-- PreconditionFailed      the release is not in a state that allows the command (exit 1)
      +-- GateRefused             a gate did not pass (exit 1); .reasons lists each failed gate
      +-- HookFailed              the router hook failed or timed out (exit 1)
+     +-- Interrupted             SIGINT / SIGTERM: what was under way was undone or recorded (exit 130 / 143)
 """
 
 from __future__ import annotations
@@ -18,6 +21,14 @@ class ReleaseError(MigratorError):
 
 
 class CoordinatorBusy(ReleaseError):
+    exit_code = 2
+
+
+class CoordinatorLost(ReleaseError):
+    exit_code = 2
+
+
+class LedgerTampered(ReleaseError):
     exit_code = 2
 
 
@@ -39,3 +50,12 @@ class GateRefused(MigratorError):
 
 class HookFailed(MigratorError):
     exit_code = 1
+
+
+class Interrupted(MigratorError):
+    """A signal stopped the command; exit 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum

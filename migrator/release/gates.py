@@ -240,10 +240,10 @@ def contract_gate(conn, release, ledger, hook, soak_seconds: float, blue_applica
                                      (release.switched_at,)).fetchone()[0])
         soak = float(soak_seconds)
         if elapsed >= soak:
-            checks.append(Check("soak", PASS, f"{_human(elapsed)} on green (soak {_human(soak)})"))
+            checks.append(Check("soak", PASS, f"{human_seconds(elapsed)} on green (soak {human_seconds(soak)})"))
         else:
-            checks.append(Check("soak", PENDING, f"{_human(elapsed)} of {_human(soak)} soak on green elapsed since "
-                                f"the switch; {_human(soak - elapsed)} to go"))
+            checks.append(Check("soak", PENDING, f"{human_seconds(elapsed)} of {human_seconds(soak)} soak on green elapsed since "
+                                f"the switch; {human_seconds(soak - elapsed)} to go"))
 
         rolled_back = release.rolled_back_at is not None and release.rolled_back_at > release.switched_at
         rows = conn.execute(ledger.q(
@@ -305,7 +305,7 @@ def _same_sha(a: str, b: str) -> bool:
     return len(short) >= 7 and long_.startswith(short)
 
 
-def _human(seconds: float) -> str:
+def human_seconds(seconds: float) -> str:
     """0.3s, 42s, 15m, 60m, 1.5h: the soak messages' units."""
     seconds = max(0.0, seconds)
     if seconds < 90:

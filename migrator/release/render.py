@@ -204,8 +204,14 @@ def command_text(result: dict) -> str:
         colour = f", traffic on {result['active_color']}" if result.get("active_color") else ""
         out.append(f"state: {result['state']}{colour}")
     if result.get("next_command"):
-        out.append(f"next: {result['next_command']}")
+        out.append(_next_line(result))
     return "\n".join(out) + "\n"
+
+
+def _next_line(result: dict) -> str:
+    """"next: migrator contract (possible in 14m, when the 15m soak ends ...)"."""
+    when = f" ({result['next_when']})" if result.get("next_when") else ""
+    return f"next: {result['next_command']}{when}"
 
 
 def command_markdown(result: dict) -> str:
@@ -219,7 +225,8 @@ def command_markdown(result: dict) -> str:
     if result.get("state"):
         out.append(f"State: `{result['state']}`, traffic on {result.get('active_color') or '?'}.")
     if result.get("next_command"):
-        out.append(f"Next: `{result['next_command']}`")
+        when = f" ({result['next_when']})" if result.get("next_when") else ""
+        out.append(f"Next: `{result['next_command']}`{when}")
     return "\n".join(out) + "\n"
 
 
@@ -243,10 +250,18 @@ def status_text(result: dict) -> str:
     if not result.get("release_id"):
         out.append(f"no release: {result.get('message')}")
         out.append(f"database: {result.get('database')} at {', '.join(result.get('alembic_heads') or []) or 'base'}")
+        out.extend(_ledger_lines(result.get("ledger")))
         if result.get("next_command"):
             out.append(f"next: {result['next_command']}")
         return "\n".join(out) + "\n"
     out.append(f"release {result['release_id']}: {result['state']}, traffic on {result.get('active_color')}")
+    switching = result.get("switching")
+    if switching:
+        router = switching.get("router")
+        out.append(f"WARNING: a {'rollback' if switching.get('to_color') == 'blue' else 'switch'} to "
+                   f"{switching.get('to_color')} was interrupted (from {switching.get('from_state')}); the router "
+                   + (f"serves {router}" if router else "cannot say which colour it serves")
+                   + ": the next switch, rollback or contract records where traffic is")
     blue, green = result.get("blue") or {}, result.get("green") or {}
     out.append(f"blue {blue.get('ref') or '?'} {_short(blue.get('sha'))}  green {green.get('ref') or '?'} "
                f"{_short(green.get('sha'))}")
@@ -278,16 +293,28 @@ def status_text(result: dict) -> str:
         if not gate.get("checks"):
             for reason in gate.get("reasons") or []:
                 out.append(f"  - {reason}")
+    out.extend(_ledger_lines(result.get("ledger")))
     events = result.get("events") or []
     if events:
         out.append("recent events:")
         for e in events:
             forced = f" FORCED ({e.get('reason')})" if e.get("forced") else (
                 f" ({e['reason']})" if e.get("reason") else "")
-            out.append(f"  {e['at'][:19]}  {e['command']:<9} {e['result']:<9} {e['actor']}{forced}")
+            out.append(f"  {e['at'][:19]}  {e['command']:<9} {e['result']:<10} {e['actor']}{forced}")
     if result.get("next_command"):
-        out.append(f"next: {result['next_command']}")
+        out.append(_next_line(result))
     return "\n".join(out) + "\n"
+
+
+def _ledger_lines(ledger: dict | None) -> list[str]:
+    if not ledger:
+        return []
+    if ledger.get("version", 2) < 2:
+        return [f"ledger: version {ledger.get('version')}, no hash chain yet (the next release command upgrades it)"]
+    if ledger.get("verified"):
+        head = (ledger.get("head") or "-")[:16]
+        return [f"ledger: {ledger.get('events')} events, hash chain verified, head {head}"]
+    return [f"LEDGER TAMPERED: {ledger.get('problem')}"]
 
 
 def status_markdown(result: dict) -> str:
@@ -296,6 +323,9 @@ def status_markdown(result: dict) -> str:
     out = [f"### release `{result['release_id']}`: {result['state']} (traffic on {result.get('active_color')})", ""]
     if result.get("drift"):
         out += [f"> **Warning:** {_md_cell(result['drift'])}", ""]
+    ledger = result.get("ledger") or {}
+    if ledger and not ledger.get("verified", True):
+        out += [f"> **Ledger tampered:** {_md_cell(ledger.get('problem'))}", ""]
     out.append("| phase | revisions |")
     out.append("|---|---|")
     for phase, revs in (result.get("phases") or {}).items():
