@@ -270,3 +270,35 @@ def test_compat_refuses_the_release_target_as_scratch_server(repos, tmp_path):
     last = run.stderr.strip().splitlines()[-1]
     assert "is the release's target server" in last and "prod-pw" not in run.stderr, last
     assert _ours_left(run.pid if hasattr(run, "pid") else 0) == set()
+
+
+def test_an_asyncpg_only_app_is_expanded_through_its_own_driver(repos, tmp_path):
+    """The release's revisions run in the app's interpreter, where asyncpg is the only driver: the applier's
+    connection goes through SQLAlchemy's async engine (run_sync), the ledger row in the revision's transaction."""
+    from tests.test_release_commands import fresh_database, query
+
+    app = repos("asyncpg")
+    release = app.release("nullable-column")
+    proc, report = run_compat(migrator_command(), app, release, tmp_path)
+    check_answer(release, proc, report)
+    blue_dir = app.checkout(release.blue, tmp_path / "blue")
+    green_dir = app.checkout(release.green, tmp_path / "green")
+    venv = Path(app_python("asyncpg")).parents[1]
+    with fresh_database() as (url, _):
+        env = environment(tmp_path) | {"DATABASE_URL": url.replace("+psycopg", "+asyncpg")}
+        done = subprocess.run([str(venv / "bin" / "python"), "-m", "alembic", "upgrade", "head"], cwd=blue_dir,
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+
+        def migrator(*args: str) -> None:
+            run = subprocess.run([*migrator_command(), *args], cwd=green_dir, capture_output=True, text=True,
+                                 timeout=TIMEOUT, env=environment(tmp_path) | {"MIGRATOR_DATABASE_URL": url,
+                                                                              "VIRTUAL_ENV": str(venv)})
+            assert run.returncode == 0, f"{args}: exit {run.returncode}\n{run.stderr[-3000:]}"
+
+        migrator("plan", "--blue", release.blue)
+        migrator("expand", "--evidence", str(tmp_path / "evidence.json"))
+        assert query(url, "SELECT version_num FROM alembic_version") == [(release.expanded,)]
+        assert query(url, "SELECT revision, phase FROM migrator.applied") == [(release.expanded, "expand")]
+        sessions = query(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'migrator apply%%'")
+        assert sessions == [(0,)]
