@@ -134,7 +134,7 @@ def _read_database(conn, version_table: str, ledger_schema: str) -> _Found:
         release = None
         if scalar_rows("SELECT to_regclass(:name) IS NOT NULL", name=f"{_quote(ledger_schema)}.releases")[0][0]:
             rows = scalar_rows(f"SELECT id, state, revisions::text, evidence::text FROM {_quote(ledger_schema)}.releases "
-                               "WHERE state <> 'contracted' ORDER BY created_at DESC LIMIT 1")
+                               "ORDER BY (state <> 'contracted') DESC, created_at DESC LIMIT 1")
             if rows:
                 rid, state, revisions, evidence = rows[0]
                 release = {"id": rid, "state": state, "revisions": json.loads(revisions or "{}"),
@@ -158,6 +158,12 @@ def _decide(found: _Found, app_heads: list[str]) -> str:
                              "(the release's expand) before starting the app")
     shown_db = ", ".join(db)
     release = found.release
+    if release is not None and release["state"] == "contracted":
+        blue = list((release["revisions"] or {}).get("blue_heads") or [])
+        if app == blue:
+            raise SchemaNotReady(f"release {release['id']} is contracted: blue's schema is gone (the database is at "
+                                 f"{shown_db}); this version ({shown_app}) cannot run any more: deploy green")
+        release = None  # a finished release says nothing about this app version
     if release is None:
         raise SchemaNotReady(f"the database is at revision {shown_db}, this app expects {shown_app}, and no migrator "
                              "release is in flight: deploy the app version that matches the database, or run the "

@@ -129,3 +129,12 @@ def test_engine_and_runner_skip(database, scripts, monkeypatch):
         engine.dispose()
     monkeypatch.setenv("MIGRATOR_RUNNER", "1")
     assert "skipped" in check_schema("postgresql://nobody@127.0.0.1:1/none", scripts("0002"))
+
+
+def test_blue_is_told_to_go_once_the_release_is_contracted(database, scripts):
+    url, conn = database
+    at_revision(conn, "0004")
+    release(conn, [cell("blue", "expanded"), cell("green", "contracted")], state="contracted")
+    with pytest.raises(SchemaNotReady, match="release r1 is contracted: blue's schema is gone"):
+        check_schema(url, scripts("0002"))
+    assert "this app's revision" in check_schema(url, scripts("0004"))
