@@ -449,9 +449,12 @@ def plan(ctx: ReleaseContext) -> dict:
             raise UsageError("plan --no-record needs the live database (--database-url) or --blue REF for the "
                              "revisions blue's schema is at")
         from migrator.compat.apply import alembic_heads
+        from migrator.project import project_runner
 
         with git.worktree(info.repo, blue_sha, role="blue", subdir=info.subdir) as blue_dir:
-            heads = alembic_heads(blue_dir, ctx.alembic_ini, role="blue")
+            # blue's history, read in the app's interpreter with the app's settings (sqlmodel, Flask-Migrate...)
+            with project_runner(ctx.alembic_ini, ctx.config, project_dir=blue_dir, role="blue") as blue:
+                heads = alembic_heads(blue_dir, ctx.alembic_ini, role="blue", runner=blue)
         return shown(build(None, heads, blue_sha), message="plan only: nothing recorded; rows not estimated")
 
     if ctx.release_id and not RELEASE_ID.fullmatch(ctx.release_id):
