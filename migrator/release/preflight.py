@@ -72,7 +72,7 @@ class _State:
 
 
 def preflight(conn, statements, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, sample_above: int = DEFAULT_SAMPLE_ABOVE,
-              column_types: dict | None = None) -> list[Preflight]:
+              sample_rows: int = SAMPLE_ROWS) -> list[Preflight]:
     """Count, for each (revision, line, sql) that can fail on existing rows, the rows that make it fail.
     `conn`: a psycopg connection to the live database (autocommit)."""
     state = _State()
@@ -80,7 +80,7 @@ def preflight(conn, statements, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, sample_
     for revision, line, sql in statements:
         for kind, table, what, query in _checks(sql, state, conn):
             found.append(_count(conn, Preflight(revision, line, kind, table, what, query), timeout_ms,
-                                sample_above))
+                                sample_above, sample_rows))
     return found
 
 
@@ -277,7 +277,7 @@ def _narrowing(table: str, column: str, dtype) -> list[tuple[str, str, str, str]
 
 
 # --- counting ----------------------------------------------------------------------------------------------------
-def _count(conn, item: Preflight, timeout_ms: int, sample_above: int) -> Preflight:
+def _count(conn, item: Preflight, timeout_ms: int, sample_above: int, sample_rows: int) -> Preflight:
     import psycopg
 
     started = time.monotonic()
@@ -285,7 +285,7 @@ def _count(conn, item: Preflight, timeout_ms: int, sample_above: int) -> Preflig
     query = item.query
     fraction = None
     if rows is not None and rows > sample_above and item.kind not in ("non-empty",):
-        fraction = max(0.0001, min(100.0, 100.0 * SAMPLE_ROWS / rows))
+        fraction = max(0.0001, min(100.0, 100.0 * sample_rows / rows))
         query = _sampled(query, item.table, fraction)
     try:
         with conn.transaction():
