@@ -18,7 +18,7 @@ from pathlib import Path
 from migrator.config import Config
 
 # what the app sees while migrator reads it offline: nothing listens there, nothing connects
-OFFLINE_URL = "postgresql+psycopg://migrator@localhost:5432/migrator_offline"
+OFFLINE_URL = "postgresql+psycopg://migrator:offline@localhost:5432/migrator_offline"  # settings may require a password
 
 
 def compat_section(config: Config | None) -> dict:

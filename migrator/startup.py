@@ -45,8 +45,10 @@ def check_schema(bind, script_location: str | os.PathLike | None = None, *, alem
     if os.environ.get(RUNNER_ENV) or os.environ.get(CELL_ENV):
         return "schema check skipped: running under migrator"
     app_heads = _app_heads(script_location, alembic_config)
+    if isinstance(bind, str) and "+asyncpg" in bind.split("://", 1)[0]:
+        raise TypeError("check_schema: an asyncpg URL needs check_schema_async (or give a sync driver's URL)")
     with _connection(bind) as conn:
-        return _decide(_read_database(conn, version_table, ledger_schema), app_heads)
+        return _decide(_read_database(conn, version_table, ledger_schema, app_heads), app_heads)
 
 
 async def check_schema_async(bind, script_location: str | os.PathLike | None = None, **kwargs) -> str:
@@ -61,9 +63,9 @@ async def check_schema_async(bind, script_location: str | os.PathLike | None = N
     connect = getattr(bind, "connect", None)
     if connect is not None and not hasattr(bind, "run_sync"):
         async with bind.connect() as conn:
-            found = await conn.run_sync(lambda c: _read_database(c, version_table, ledger_schema))
+            found = await conn.run_sync(lambda c: _read_database(c, version_table, ledger_schema, app_heads))
     else:
-        found = await bind.run_sync(lambda c: _read_database(c, version_table, ledger_schema))
+        found = await bind.run_sync(lambda c: _read_database(c, version_table, ledger_schema, app_heads))
     return _decide(found, app_heads)
 
 
@@ -119,7 +121,7 @@ def _quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
 
 
-def _read_database(conn, version_table: str, ledger_schema: str) -> _Found:
+def _read_database(conn, version_table: str, ledger_schema: str, app_heads: list[str] | None = None) -> _Found:
     from sqlalchemy import text
 
     def scalar_rows(sql, **params):
@@ -132,9 +134,25 @@ def _read_database(conn, version_table: str, ledger_schema: str) -> _Found:
         exists = scalar_rows("SELECT to_regclass(:name) IS NOT NULL", name=version_table)[0][0]
         heads = sorted(r[0] for r in scalar_rows(f"SELECT version_num FROM {_quote(version_table)}")) if exists else []
         release = None
-        if scalar_rows("SELECT to_regclass(:name) IS NOT NULL", name=f"{_quote(ledger_schema)}.releases")[0][0]:
+        if heads == app_heads:
+            return _Found(heads, None)  # at this app's own revision: the ledger has nothing to add
+        usage = scalar_rows("SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = :schema",
+                            schema=ledger_schema)
+        readable = None  # no ledger
+        if usage and not usage[0][0]:
+            readable = False
+        elif usage and scalar_rows("SELECT to_regclass(:name) IS NOT NULL",
+                                   name=f"{_quote(ledger_schema)}.releases")[0][0]:
+            readable = scalar_rows("SELECT has_table_privilege(:table, 'SELECT')",
+                                   table=f"{_quote(ledger_schema)}.releases")[0][0]
+        if readable is False:
+            raise SchemaNotReady(f"the database is at revision {', '.join(heads) or 'base'}, this app expects "
+                                 f"{', '.join(app_heads) or 'base'}, and this role may not read migrator's ledger "
+                                 f"(schema {ledger_schema}): GRANT USAGE ON SCHEMA {ledger_schema} and SELECT ON "
+                                 f"{ledger_schema}.releases to it")
+        if readable:
             rows = scalar_rows(f"SELECT id, state, revisions::text, evidence::text FROM {_quote(ledger_schema)}.releases "
-                               "WHERE state <> 'contracted' ORDER BY created_at DESC LIMIT 1")
+                               "ORDER BY (state <> 'contracted') DESC, created_at DESC LIMIT 1")
             if rows:
                 rid, state, revisions, evidence = rows[0]
                 release = {"id": rid, "state": state, "revisions": json.loads(revisions or "{}"),
@@ -158,6 +176,12 @@ def _decide(found: _Found, app_heads: list[str]) -> str:
                              "(the release's expand) before starting the app")
     shown_db = ", ".join(db)
     release = found.release
+    if release is not None and release["state"] == "contracted":
+        blue = list((release["revisions"] or {}).get("blue_heads") or [])
+        if app == blue:
+            raise SchemaNotReady(f"release {release['id']} is contracted: blue's schema is gone (the database is at "
+                                 f"{shown_db}); this version ({shown_app}) cannot run any more: deploy green")
+        release = None  # a finished release says nothing about this app version
     if release is None:
         raise SchemaNotReady(f"the database is at revision {shown_db}, this app expects {shown_app}, and no migrator "
                              "release is in flight: deploy the app version that matches the database, or run the "

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests._compat import Databases, dbs  # noqa: F401  (fixture)
-from tests.apps import APPS, FixtureApp, VenvBuildError, app_python, build_app
+from tests.apps import APPS, FixtureApp, app_python, build_app
 from tests.apps._builder import git
 from tests.apps._venvs import MIGRATOR_ROOT
 
@@ -245,13 +245,7 @@ def test_app_venv_has_only_what_the_app_pins(app_name):
     assert failed.returncode != 0 and "No module named 'migrator'" in failed.stderr
 
 
-SA14_CONFLICT = pytest.mark.xfail(
-    strict=True, raises=VenvBuildError,
-    reason="migrator's own dependencies (SQLAlchemy>=2.0, alembic>=1.13) conflict with the app's pins "
-           "(SQLAlchemy 1.4, alembic 1.7.7): migrator cannot be installed into this app's venv yet (issue 8, item 1)")
-
-
-@pytest.mark.parametrize("app_name", [pytest.param(a, marks=SA14_CONFLICT) if a == "flask" else a for a in sorted(APPS)])
+@pytest.mark.parametrize("app_name", sorted(APPS))
 def test_venv_with_migrator_keeps_the_apps_pins(app_name):
     python = app_python(app_name, with_migrator=True)
     probe = "import migrator, sqlalchemy, alembic, pytest; print(sqlalchemy.__version__, alembic.__version__, pytest.__version__, migrator.__file__)"

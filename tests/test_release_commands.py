@@ -637,3 +637,33 @@ def test_lock_timeout_zero_is_refused_unless_no_lock_timeout_with_a_reason(demo)
                          "'migrate' AND result = 'started'", (rid,))
     assert started == [({"revisions": ["0004"], "lock_timeout_ms": 0, "lock_retries": 3, "no_lock_timeout": True},
                         "INC-7: the table is only ours tonight", False)]
+
+
+def test_contract_preflight_counts_the_rows_that_would_make_it_fail(demo):
+    """The plan counts, on the live data, the rows that would make a contract statement fail; `contract` re-runs the
+    counts in its gate and refuses with the numbers; once the data is fixed it goes through."""
+    from migrator.release import commands
+    from migrator.release.errors import GateRefused
+
+    needs_applier()
+    repo, config, ops, url, _ = demo
+    commands.plan(ctx_for(repo, config, url, blue="blue"))
+    expand_for(repo, config, url)
+    commands.migrate(ctx_for(repo, config, url))
+    commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "e.json")))
+    # a row written behind the sync trigger's back: the contract's NOT NULL on full_name would fail on it
+    query(url, "ALTER TABLE users DISABLE TRIGGER USER")
+    query(url, "INSERT INTO users (name, email) VALUES ('ghost', 'ghost@example.com')")
+    query(url, "UPDATE users SET full_name = NULL WHERE email = 'ghost@example.com'")
+    query(url, "ALTER TABLE users ENABLE TRIGGER USER")
+    planned = commands.plan(ctx_for(repo, config, url, record=False))
+    counts = [p for rev in planned["plan"]["phases"]["contract"] for s in rev["statements"] for p in s["preflight"]]
+    assert counts and any(p["fails"] and p["count"] == 1 and "users.full_name that is NULL" in p["message"]
+                          for p in counts), counts
+    with pytest.raises(GateRefused, match=r"preflight: contract .*would fail: 1 row in users.full_name that is NULL"):
+        commands.contract(ctx_for(repo, config, url))
+    assert has_column(url, "users", "name")  # nothing of the contract ran
+    query(url, "UPDATE users SET full_name = name WHERE full_name IS NULL")
+    done = commands.contract(ctx_for(repo, config, url))
+    assert done["state"] == "contracted"
+    assert any(c["name"] == "preflight" and c["status"] == "pass" for c in done["gate"]["checks"])

@@ -129,3 +129,36 @@ def test_engine_and_runner_skip(database, scripts, monkeypatch):
         engine.dispose()
     monkeypatch.setenv("MIGRATOR_RUNNER", "1")
     assert "skipped" in check_schema("postgresql://nobody@127.0.0.1:1/none", scripts("0002"))
+
+
+def test_blue_is_told_to_go_once_the_release_is_contracted(database, scripts):
+    url, conn = database
+    at_revision(conn, "0004")
+    release(conn, [cell("blue", "expanded"), cell("green", "contracted")], state="contracted")
+    with pytest.raises(SchemaNotReady, match="release r1 is contracted: blue's schema is gone"):
+        check_schema(url, scripts("0002"))
+    assert "this app's revision" in check_schema(url, scripts("0004"))
+
+
+def test_a_role_that_cannot_read_the_ledger_is_told_what_to_grant(database, scripts):
+    url, conn = database
+    at_revision(conn, "0003")
+    release(conn, [cell("blue", "expanded")])
+    role = f"migrator_startup_app_{uuid.uuid4().hex[:8]}"
+    conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    conn.execute(f'GRANT SELECT ON alembic_version TO "{role}"')
+    try:
+        app_url = url.replace("postgres@", f"{role}@")
+        with pytest.raises(SchemaNotReady, match="may not read migrator's ledger .*GRANT USAGE ON SCHEMA migrator"):
+            check_schema(app_url, scripts("0002"))
+        at_revision(conn, "0002")  # at its own revision the ledger is not even read
+        assert "this app's revision" in check_schema(app_url, scripts("0002"))
+    finally:
+        conn.execute(f'REVOKE ALL ON alembic_version FROM "{role}"')
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_an_async_url_points_at_the_async_check(scripts):
+    with pytest.raises(TypeError, match="check_schema_async"):
+        check_schema("postgresql+asyncpg://u@h/d", scripts("0002"))

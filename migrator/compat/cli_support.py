@@ -96,9 +96,17 @@ def prune_templates_command(database_url: str | None, blue: str | None = None, p
                 from migrator.compat import git
                 from migrator.compat.template import current_user, template_name
 
+                from migrator.compat.options import read_compat_section
+                from migrator.config import load_config
+
                 repo = git.repo_root(Path.cwd())
                 subdir = git.project_subdir(repo, project_dir)
                 sha = git.resolve_ref(repo, blue, role="blue")
+                if alembic_ini is None:  # as compat itself names the template: the app's own config decides
+                    pyproject = repo / subdir / "pyproject.toml"
+                    section = read_compat_section(pyproject)
+                    config = load_config(pyproject) if pyproject.is_file() else None
+                    alembic_ini = section.get("alembic_config") or (config.alembic_config if config else None)
                 names = drop_templates(server, [template_name(sha, subdir, alembic_ini or "alembic.ini",
                                                               current_user(server))])
     except MigratorError as exc:

@@ -368,8 +368,11 @@ class _Check:
         from migrator.compat.suite import run_suite
 
         name = f"{app}/{schema}"
-        log.info("running %s's suite %s on the %s schema%s", app, self.opts.suite, schema,
-                 f" ({len(tests)} failing tests again)" if tests else "")
+        if tests:
+            log.info("running %s's %d failing tests again on %s own schema", app, len(tests),
+                     "blue's" if app == "blue" else "green's fully migrated")
+        else:
+            log.info("running %s's suite %s on the %s schema", app, self.opts.suite, schema)
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE} | self.env_for(db.url, name)
         if self.plugin_path:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), self.plugin_path) if p)
@@ -384,7 +387,10 @@ class _Check:
 
         # a fresh copy of a database whose fingerprint was just taken has that fingerprint
         before, heads_before = known_fingerprint or schema_fingerprint(db.url), _alembic_heads(db.url) or []
-        args = ("--tb=short", *self.plugin_args, *self.opts.pytest_args)
+        # no tracebacks unless the user asks (--pytest-args=--tb=short): pytest's summary names each failure and the
+        # verdict reads the JUnit report
+        tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
+        args = (*tb, *self.plugin_args, *self.opts.pytest_args)
         started = time.monotonic() - self.started
         outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
                             inherit_env=False, scrub=clean, stream=_Prefixed(sys.stderr, f"[{name}] ") if prefixed

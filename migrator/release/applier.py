@@ -646,5 +646,5 @@ def release_runner(project_dir, alembic_ini, db_url: str, config=None, stream=No
     from migrator.project import app_env, project_runner
 
     env = app_env(config, db_url)
-    return project_runner(str(alembic_ini), config, project_dir=project_dir, env=env, role="release",
+    return project_runner(str(alembic_ini), config, project_dir=project_dir, env=env,
                           echo=stream or sys.stderr, secrets=secrets_for(db_url, env))

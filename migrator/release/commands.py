@@ -502,9 +502,12 @@ def plan(ctx: ReleaseContext) -> dict:
             raise UsageError("plan --no-record needs the live database (--database-url) or --blue REF for the "
                              "revisions blue's schema is at")
         from migrator.compat.apply import alembic_heads
+        from migrator.project import project_runner
 
         with git.worktree(info.repo, blue_sha, role="blue", subdir=info.subdir) as blue_dir:
-            heads = alembic_heads(blue_dir, ctx.alembic_ini, role="blue")
+            # blue's history, read in the app's interpreter with the app's settings (sqlmodel, Flask-Migrate...)
+            with project_runner(ctx.alembic_ini, ctx.config, project_dir=blue_dir, role="blue") as blue:
+                heads = alembic_heads(blue_dir, ctx.alembic_ini, role="blue", runner=blue)
         return shown(build(None, heads, blue_sha), message="plan only: nothing recorded; rows not estimated")
 
     if ctx.release_id and not RELEASE_ID.fullmatch(ctx.release_id):
@@ -697,6 +700,7 @@ def contract(ctx: ReleaseContext) -> dict:
         hook = hook or _hook(ctx)
         signing = _signing(ctx)
         gate, _ = evaluate_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
+        gate = _with_preflight(gate, ctx, conn, release)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
         soak = soak_used(ctx)
@@ -731,6 +735,30 @@ def _human(seconds: float) -> str:
     from migrator.release.gates import human_seconds
 
     return human_seconds(seconds)
+
+
+def _with_preflight(gate, ctx: ReleaseContext, conn, release):
+    """The contract gate plus the live-data preflight of the contract revisions: each restrictive statement's
+    failing rows counted now (NULLs before SET NOT NULL, duplicates, orphans, values that do not fit...)."""
+    from migrator.catalog import knowledge_from_catalog
+    from migrator.release.applier import release_runner
+    from migrator.release.gates import FAIL, PASS, Check, GateResult
+    from migrator.release.plan import build_plan, live_heads
+
+    contract_revs = set((release.revisions or {}).get("contract") or [])
+    if not contract_revs:
+        return gate
+    with release_runner(ctx.project_dir, ctx.alembic_ini, ctx.database_url, ctx.config) as runner:
+        plan = build_plan(ctx.project_dir, ctx.alembic_ini, live_heads(conn), ctx.config, ctx.settings, conn=conn,
+                          runner=runner, knowledge=knowledge_from_catalog(conn, (ctx.schema,)))
+    counts = [(r.revision, s.line, p) for r in plan.revisions if r.revision in contract_revs
+              for s in r.statements for p in s.preflight]
+    bad = [f"{rev}:{line} {p['message']}" for rev, line, p in counts if p["fails"] or p["count"] is None]
+    if bad:
+        check = Check("preflight", FAIL, "contract " + "; ".join(bad))
+    else:
+        check = Check("preflight", PASS, f"{len(counts)} count(s) on the live data: no contract statement would fail")
+    return GateResult.of("contract", list(gate.checks) + [check])
 
 
 # --- switch / rollback --------------------------------------------------------------------------------------------

@@ -41,16 +41,19 @@ class StatementPlan:
     risk: str  # low | medium | high
     findings: list[dict] = field(default_factory=list)  # unsuppressed: rule, severity, message, fix
     reviewed: list[dict] = field(default_factory=list)  # suppressed with a reason: rule, severity, reason
+    preflight: list[dict] = field(default_factory=list)  # live-data counts (migrator.release.preflight)
 
     @property
     def shown(self) -> bool:
         """False for statements without schema effect and without findings (BEGIN/COMMIT, SET ...)."""
-        return not (self.phase == "none" and self.lock is None and not self.findings and not self.reviewed)
+        return not (self.phase == "none" and self.lock is None and not self.findings and not self.reviewed
+                    and not self.preflight)
 
     def to_dict(self) -> dict:
         return {"revision": self.revision, "line": self.line, "sql": self.sql, "phase": self.phase,
                 "lock": self.lock, "table": self.table, "rows": self.rows, "rows_source": self.rows_source,
-                "rewrite": self.rewrite, "risk": self.risk, "findings": self.findings, "reviewed": self.reviewed}
+                "rewrite": self.rewrite, "risk": self.risk, "findings": self.findings, "reviewed": self.reviewed,
+                "preflight": self.preflight}
 
 
 @dataclass
@@ -242,6 +245,30 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+def _preflight(conn, plan: ReleasePlan, settings) -> None:
+    """Count, on the live data, the rows that would make each statement fail; a failing count is a high risk."""
+    from migrator.release.preflight import preflight
+
+    statements = [(r.revision, s.line, s.sql) for r in plan.revisions for s in r.statements]
+    by_place = {(r.revision, s.line, s.sql): s for r in plan.revisions for s in r.statements}
+    timeout = getattr(settings, "preflight_timeout_ms", None) or 5000
+    found = preflight(conn, statements, timeout_ms=timeout)
+    for item in found:
+        for (rev, line, sql), st in by_place.items():
+            if rev == item.revision and line == item.line:
+                st.preflight.append(item.to_dict())
+                if item.fails:
+                    st.risk = "high"
+                break
+    for rev in plan.revisions:
+        if any(p["fails"] for s in rev.statements for p in s.preflight):
+            rev.risk = "high"
+    failing = [p for r in plan.revisions for s in r.statements for p in s.preflight if p["fails"]]
+    if failing:
+        plan.notes.append(f"preflight: {len(failing)} statement(s) would fail on the rows the database has now "
+                          "(see `preflight:` under each); fix the data first (a backfill in the migrate phase)")
+
+
 def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str], config=None, settings=None, *,
                conn=None, hook_config: dict | None = None, blue_sha: str | None = None,
                green_sha: str | None = None, runner=None, knowledge=None) -> ReleasePlan:
@@ -292,6 +319,8 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
             item.statements.append(st)
         item.risk = risk
         plan.revisions.append(item)
+    if conn is not None:
+        _preflight(conn, plan, settings)
     if plan.phases["migrate"] and any(plan.phase_of(r.revision) == "migrate" and r.classified == Phase.EXPAND.label
                                       for r in plan.revisions):
         plan.notes.append("expand revisions after the first migrate revision run with `migrator migrate` "

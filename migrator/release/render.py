@@ -105,6 +105,9 @@ def plan_text(result: dict) -> str:
                     out.append(f"      {f['rule']} {f['severity']}: {f['message']}")
                 for f in s.get("reviewed") or []:
                     out.append(f"      {f['rule']} {f['severity']} (reviewed, suppressed): {f['reason']}")
+                for p in s.get("preflight") or []:
+                    out.append(f"      preflight: {phase} {p['message']}"
+                               + (f" ({p['seconds'] * 1000:.0f} ms)" if p.get("count") is not None else ""))
             if hidden:
                 out.append(f"    (+{hidden} statement{'s' if hidden > 1 else ''} without schema effect)")
     out.append("")
@@ -117,7 +120,7 @@ def plan_text(result: dict) -> str:
 
 def _shown(st: dict) -> bool:
     return not (st.get("phase") == "none" and st.get("lock") is None and not st.get("findings")
-                and not st.get("reviewed"))
+                and not st.get("reviewed") and not st.get("preflight"))
 
 
 def _trim(text: str, width: int) -> str:
@@ -168,6 +171,9 @@ def plan_markdown(result: dict) -> str:
                 notes += [(rev["revision"], f) for f in s.get("findings") or []]
                 notes += [(rev["revision"], {**f, "message": f"reviewed, suppressed: {f['reason']}", "fix": None})
                           for f in s.get("reviewed") or []]
+                notes += [(rev["revision"], {"rule": "preflight", "severity": "error" if p["fails"] else "info",
+                                             "message": f"{phase} {p['message']}", "fix": None})
+                          for p in s.get("preflight") or []]
             notes += [(rev["revision"], f) for f in rev.get("findings") or []]
         if notes:
             out.append("")

@@ -257,8 +257,8 @@ def _explain(exc):
     if "application context" in text:
         text += " (env.py needs the app: set [tool.migrator] app = 'package.module:create_app')"
     elif _VALIDATION.match(text.split(": ", 1)[-1]) or type(exc).__name__ in ("ValidationError", "KeyError"):
-        text += (" (the app's settings: give them with --env KEY=VALUE, [tool.migrator.compat.env] or "
-                 "[tool.migrator.compat.env_map])")
+        text += (" (the app's settings: give them in [tool.migrator.compat.env] or [tool.migrator.compat.env_map]; "
+                 "compat also takes --env KEY=VALUE)")
     return text
 
 

@@ -37,11 +37,10 @@ FASTAPI = AppSpec(
                 "INITIALLY DEFERRED and adds the cascading FK NOT VALID, then validates it; the contract revision "
                 "drops the old FK. Green's delete_user relies on the cascade and works on the expanded schema",
                 expanded="a8c1d3e5f7b9", held_back=("c2e4f6a8b0d1",)),
-        Release("fk-cascade-naive", "v4", "v5-naive", "refused",
-                "the same release without the DEFERRABLE step: with the old NO ACTION FK still there, deleting a "
-                "user who has items fails (PostgreSQL fires both FKs' triggers), so green fails on the expanded "
-                "schema and needs the held-back drop: no safe order",
-                expanded="a8c1d3e5f7b9", held_back=("c2e4f6a8b0d1",)),
+        # No release for v5-naive: whether the old NO ACTION key rejects the delete before the cascade runs depends
+        # on the order PostgreSQL fires the two keys' triggers, which is the order of their names
+        # ("RI_ConstraintTrigger_a_<oid>", compared as text): it changes with the server's OID counter. A fixture
+        # whose answer the server picks is no evidence; the tag stays for exploring it by hand.
     ),
 )
 
