@@ -691,10 +691,11 @@ def test_release_switch_fails_closed_when_the_webhook_is_down(demo, refused_port
     assert (command, result) == ("switch", "refused") and "connection refused" in detail
 
     # forced past the gate, the switch itself cannot reach the router: it fails, the ledger says so, and the
-    # rollback that follows (the router may have moved) is recorded as failed too; nothing is switched
+    # rollback that follows (the router may have moved) is recorded as failed too; nothing is switched, and as no
+    # router confirmed where traffic is, the release keeps the switch's intent ('switching') for the next command
     with pytest.raises(HookFailed, match=r"failed at switch: switch: gave up at the deadline .* connection refused"):
         commands.switch(ctx_for(repo, config, url, evidence=evidence, force=True, reason="INC-7"))
-    assert state_of(url, rid) == ("migrated", "blue")
+    assert state_of(url, rid) == ("switching", "blue")
     rows = ledger_rows(url, rid)
     assert [(c, r) for c, r, _ in rows][-3:] == [("switch", "started"), ("switch", "failed"), ("rollback", "failed")]
     failed = json.loads(rows[-2][2])
@@ -744,11 +745,13 @@ def test_release_switch_fails_closed_without_the_secret(demo, server, monkeypatc
     assert "webhook secret missing: set $MIGRATOR_WEBHOOK_SECRET" in detail
     with pytest.raises(HookFailed, match=r"webhook secret missing"):
         commands.switch(ctx_for(repo, config, url, evidence=evidence, force=True, reason="INC-8"))
-    assert state_of(url, rid) == ("migrated", "blue")
+    assert state_of(url, rid) == ("switching", "blue")  # no router confirmed where traffic is
     assert [(c, r) for c, r, _ in ledger_rows(url, rid)][-3:] == [
         ("switch", "started"), ("switch", "failed"), ("rollback", "failed")]
     assert server.requests == []  # not a single unsigned request left migrator
-    # with the secret back, the same release switches
+    # with the secret back, the same release asks the router (blue: the switch did not happen) and switches
     monkeypatch.setenv(ENV, SECRET)
     assert commands.switch(ctx_for(repo, config, url, evidence=evidence))["state"] == "switched"
-    assert all(signed_by(r) for r in server.requests)
+    assert server.actions()[0] == "current" and all(signed_by(r) for r in server.requests)
+    assert [(c, r) for c, r, _ in ledger_rows(url, rid)][-3:] == [
+        ("switch", "reconciled"), ("switch", "started"), ("switch", "succeeded")]

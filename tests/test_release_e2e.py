@@ -67,8 +67,9 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
         # preconditions before expand
         refused("migrate", says=f"cannot migrate: release {rid} is 'planned', it must be 'expanded'; "
                                 "run `migrator expand` first")
-        refused("contract", says="it must be 'switched'; run `migrator switch --to green` first")
-        refused("rollback", says=f"cannot roll back: release {rid} is 'planned', traffic is not on green")
+        refused("contract", says="it must be 'switched'; run `migrator expand` first")  # the next step, not the last
+        refused("rollback", says=f"cannot roll back: release {rid} is 'planned' and the router serves blue: traffic "
+                                 "is not on green")
         # the missing step is named first, before the evidence file is even read
         refused("switch", "--to", "green", "--evidence", str(tmp_path / "missing.json"),
                 says=f"cannot switch: release {rid} is 'planned', it must be 'migrated' or 'rolled_back'")

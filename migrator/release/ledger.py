@@ -398,19 +398,18 @@ class Ledger:
     # -- tamper evidence --------------------------------------------------------------------------
     def verify(self) -> ChainCheck:
         """Recompute the event chain and check each release against its latest state event."""
-        with self.conn.transaction():  # one snapshot: a writer between two reads is not a broken chain
-            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            return self._verify()
-
-    def _verify(self) -> ChainCheck:
         version = self.version() or 0
         check = ChainCheck(version)
         if version < 2:
             return check  # nothing chained yet: the next command that takes the lock upgrades it
+        # the events and the head in one statement (one snapshot): a writer in between is not a broken chain
         rows = self.conn.execute(self.q(
-            "SELECT e.id, e.prev_hash, e.hash, {schema}.event_hash(e) FROM {schema}.events e ORDER BY e.id")).fetchall()
+            "SELECT e.id, e.prev_hash, e.hash, {schema}.event_hash(e), NULL, NULL FROM {schema}.events e "
+            "UNION ALL SELECT NULL, NULL, NULL, NULL, m.head_id, m.head_hash FROM {schema}.ledger_meta m "
+            "ORDER BY 1 NULLS LAST")).fetchall()
+        meta = [(r[4], r[5]) for r in rows if r[0] is None]
         previous: tuple[int, str] | None = None
-        for event_id, prev_hash, stored, computed in rows:
+        for event_id, prev_hash, stored, computed, _, _ in (r for r in rows if r[0] is not None):
             check.events += 1
             if stored != computed:
                 return _broken(check, event_id, f"event {event_id} was changed after it was written (its hash does "
@@ -421,7 +420,6 @@ class Ledger:
                 return _broken(check, event_id, f"the chain breaks at event {event_id}: {where}")
             previous = (event_id, stored)
         check.head = previous[1] if previous else None
-        meta = self.conn.execute(self.q("SELECT head_id, head_hash FROM {schema}.ledger_meta")).fetchall()
         head_id, head_hash = meta[0] if len(meta) == 1 else (None, None)
         if (head_id, head_hash) != ((previous[0], previous[1]) if previous else (None, None)):
             last = previous[0] if previous else "none"
