@@ -464,6 +464,7 @@ class _Applier:
             "lock_retries": settings.lock_retries if retries_left is None else retries_left,
             "lock_timeout_ms": settings.lock_timeout_ms,
             "retry_backoff_base": settings.retry_backoff_base, "retry_backoff_max": settings.retry_backoff_max}}
+        release["retry_budget"] = release["settings"]["lock_retries"]  # what the revision's backfills may use
         if self.lock is not None:
             release["lock"] = self.lock.handoff()
         self.child.apply(
@@ -511,6 +512,15 @@ class _Applier:
                 if exc.extra.get("alone"):
                     raise ApplyFailed(str(exc).split(": ", 1)[-1] if str(exc).startswith(("blue:", "green:"))
                                       else str(exc), rev) from None
+                backfill = exc.extra.get("backfill")  # why a migrator.backfill in the revision stopped, if it did
+                if backfill == "lost_lock":
+                    from migrator.release.errors import CoordinatorLost
+
+                    raise CoordinatorLost(f"lost the coordinator lock: revision {rev} stopped: "
+                                          f"{_scrub(_project_message(exc), self.db_url)}") from None
+                if backfill == "retries":  # the revision's one budget is spent: no retry of the whole revision
+                    raise ApplyFailed(f"revision {rev} failed: {_scrub(_project_message(exc), self.db_url)}; its "
+                                      "transaction was rolled back, earlier revisions stay applied", rev) from None
                 if exc.sqlstate == "55P03":
                     waited = f"lock_timeout {self.settings.lock_timeout_ms}ms"
                     if attempt > retries:
