@@ -55,7 +55,7 @@ class Preflight:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "table": self.table, "what": self.what, "count": self.count,
-                "sampled": self.sampled, "seconds": round(self.seconds, 3), "error": self.error,
+                "sampled": self.sampled, "error": self.error,
                 "fails": self.fails, "message": self.message}
 
 

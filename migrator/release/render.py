@@ -106,8 +106,7 @@ def plan_text(result: dict) -> str:
                 for f in s.get("reviewed") or []:
                     out.append(f"      {f['rule']} {f['severity']} (reviewed, suppressed): {f['reason']}")
                 for p in s.get("preflight") or []:
-                    out.append(f"      preflight: {phase} {p['message']}"
-                               + (f" ({p['seconds'] * 1000:.0f} ms)" if p.get("count") is not None else ""))
+                    out.append(f"      preflight: {phase} {p['message']}")
             if hidden:
                 out.append(f"    (+{hidden} statement{'s' if hidden > 1 else ''} without schema effect)")
     out.append("")
