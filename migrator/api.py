@@ -36,8 +36,8 @@ def classify_paths(paths: list[str], *, config: Config | None = None) -> Report:
     config = config or Config()
     report = Report()
     knowledge = SchemaKnowledge()  # files run in the order given: facts of earlier ones hold for later ones
-    for src in expand_paths(paths):
-        report.migrations.append(classify_source(src.text, src.name, config, knowledge=knowledge))
+    for src in expand_paths(paths, config.max_file_size):
+        report.migrations.append(classify_source(src.read_text(), src.name, config, knowledge=knowledge))
     return report
 
 

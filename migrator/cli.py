@@ -65,9 +65,11 @@ AlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", hel
 RangeOpt = Annotated[Optional[str], typer.Option("--range", help="Revision range BASE:HEAD (alembic only).")]
 ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="pyproject.toml holding [tool.migrator].")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings in text output.")]
+MaxSizeOpt = Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse an input larger than this, e.g. 64MiB [default: max_file_size of [tool.migrator], else 64 MiB].")]
 
 
-def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, lint: bool) -> int:
+def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, max_size,
+                  lint: bool) -> int:
     from pathlib import Path
 
     from migrator import api
@@ -83,6 +85,10 @@ def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_pa
         config = load_config(Path(config_path) if config_path else None)
         if fail_on is not None:
             config.fail_on = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
+        if max_size is not None:
+            from migrator.sources import parse_size
+
+            config.max_file_size = parse_size(max_size, "--max-file-size")
         if alembic_config and paths:
             raise api.UsageError("give SQL paths or --alembic-config, not both")
         if not paths and not alembic_config and config.alembic_config:
@@ -117,9 +123,11 @@ def classify(
     revision_range: RangeOpt = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
+    max_file_size: MaxSizeOpt = None,
 ) -> None:
     """Classify each statement as expand, migrate, contract or none, with lock, rewrite and findings."""
-    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose, lint=False))
+    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
+                                   max_file_size, lint=False))
 
 
 @app.command()
@@ -131,9 +139,11 @@ def lint(
     revision_range: RangeOpt = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
+    max_file_size: MaxSizeOpt = None,
 ) -> None:
     """Pre-merge gate: classify, and fail (exit 1) on mixed migrations or a declared phase that disagrees."""
-    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose, lint=True))
+    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
+                                   max_file_size, lint=True))
 
 
 @app.command()

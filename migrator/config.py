@@ -9,11 +9,12 @@ from pathlib import Path
 from migrator.errors import ConfigError
 from migrator.phases import Severity
 from migrator.rules._base import Settings
+from migrator.sources import MAX_BYTES, parse_size
 
 SUPPORTED_DIALECTS = ("postgres",)
 KNOWN_KEYS = {
     "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
-    "fail_on", "alembic_config",
+    "fail_on", "alembic_config", "max_file_size",
 }
 
 
@@ -25,6 +26,7 @@ class Config:
     disable: set[str] = field(default_factory=set)  # rule ids
     fail_on: Severity | None = Severity.ERROR  # None: never fail on findings
     alembic_config: str | None = None
+    max_file_size: int = MAX_BYTES  # bytes: a larger input is refused before it is read
     source: Path | None = None
     extra: dict = field(default_factory=dict)  # sections other commands read
 
@@ -107,4 +109,6 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
                                   f"got {section['fail_on']!r}") from None
     if "alembic_config" in section:
         cfg.alembic_config = str(section["alembic_config"])
+    if "max_file_size" in section:
+        cfg.max_file_size = parse_size(section["max_file_size"], f"{where}: max_file_size")
     return cfg
