@@ -39,7 +39,9 @@ class FailOn(str, Enum):
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(f"migrator: {message}\n")
+    from migrator.escape import escape_controls
+
+    sys.stderr.write(f"migrator: {escape_controls(message)}\n")
 
 
 def _version(value: bool) -> None:

@@ -9,6 +9,7 @@ and LF become %25, %0D, %0A; in property values `:` and `,` are escaped too (%3A
 
 from __future__ import annotations
 
+from migrator.escape import escape_controls
 from migrator.model import Finding, MigrationReport, Report, StatementReport
 from migrator.phases import Severity
 from migrator.report._paths import end_line, relative_path
@@ -18,7 +19,9 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """@actions/core's escaping, after every other control character was shown as an escape (a CI log is a
+    terminal too)."""
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
@@ -52,5 +55,5 @@ def render_github(report: Report) -> str:
         for s in m.statements:
             out.extend(_annotation(f, m, s) for f in s.findings if f.suppressed is None)
         out.extend(_annotation(f, m, None) for f in m.findings if f.suppressed is None)
-    out.append(f"migrator: {summary_line(report)}")
+    out.append(f"migrator: {escape_controls(summary_line(report))}")
     return "\n".join(out) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from migrator.escape import escape_controls as safe
 from migrator.model import Finding, Report
 from migrator.phases import Phase, Severity
 
@@ -33,8 +34,8 @@ def use_colour(stream=None) -> bool:
 
 
 def _one_line(sql: str, width: int = 100) -> str:
-    flat = " ".join(sql.split())
-    return flat if len(flat) <= width else flat[: width - 3] + "..."
+    flat = " ".join(sql[: width * 8].split())  # a prefix: a statement may be megabytes long
+    return safe(flat if len(flat) <= width else flat[: width - 3] + "...")
 
 
 def _plural(n: int, word: str) -> str:
@@ -52,11 +53,11 @@ def render_text(report: Report, *, verbose: bool = False, colour: bool | None = 
 
     def finding(f: Finding, indent: str) -> None:
         label = paint(f"{f.severity.label} {f.rule}", _SEVERITY_COLOUR[f.severity])
-        out.append(f"{indent}{label} {f.name}: {f.message}")
+        out.append(f"{indent}{label} {f.name}: {safe(f.message)}")
         if f.suppressed is not None:
-            out.append(f"{indent}  {paint('suppressed: ' + f.suppressed, _DIM)}")
+            out.append(f"{indent}  {paint('suppressed: ' + safe(f.suppressed), _DIM)}")
         elif f.fix:
-            out.append(f"{indent}  fix: {f.fix}")
+            out.append(f"{indent}  fix: {safe(f.fix)}")
 
     def shown(findings: list[Finding]) -> list[Finding]:
         if verbose:  # verbose: info findings, and suppressed ones with their reason
@@ -66,21 +67,21 @@ def render_text(report: Report, *, verbose: bool = False, colour: bool | None = 
     out: list[str] = []
     for m in report.migrations:
         head = paint(f"{m.phase.label.upper()}{' (mixed)' if m.mixed else ''}", _BOLD + _PHASE_COLOUR[m.phase])
-        head += f"  {m.source}"
+        head += f"  {safe(m.source)}"
         if m.revision and m.revision not in m.source:
-            head += f"  [{m.revision}]"
+            head += f"  [{safe(m.revision)}]"
         if m.declared_phase is not None:
             head += f"  declared: {m.declared_phase.label}"
         out.append(head)
         if m.error:
-            out.append(f"  {paint('error', _SEVERITY_COLOUR[Severity.ERROR])}: {m.error}")
+            out.append(f"  {paint('error', _SEVERITY_COLOUR[Severity.ERROR])}: {safe(m.error)}")
         for s in m.statements:
             listed = shown(s.findings)
             if not listed and not verbose and s.phase <= Phase.EXPAND:
                 continue
             what = s.lock.label if s.lock else "no lock"
             if s.lock and s.table:
-                what += f" on {s.table}"
+                what += f" on {safe(s.table)}"
             if s.rewrite.value:
                 what += f", {s.rewrite.label}"
             phase = paint(f"{s.phase.label:<8}", _PHASE_COLOUR[s.phase])
