@@ -65,19 +65,24 @@ def find_demo_config() -> Path:
 
 def classify_revisions(alembic_ini: str, revision_range: str | None, config: Config) -> Report:
     """Classify the upgrade() of every revision in the range (default: base to the single head), base first."""
+    return Report(list(iter_revisions(alembic_ini, revision_range, config)))
+
+
+def iter_revisions(alembic_ini: str, revision_range: str | None, config: Config) -> Iterator[MigrationReport]:
+    """classify_revisions() one revision at a time: the configuration is loaded and every revision rendered
+    offline now (their errors raise here); each is classified when the iterator reaches it."""
     cfg = load_alembic_config(alembic_ini)
     script = load_script_directory(cfg, alembic_ini)
     steps, start, dest = upgrade_steps(script, revision_range, alembic_ini)
-    report = Report()
-    if not steps:
-        return report
-    rendered = render_offline(cfg, script, steps, start, dest)
-    bases = len(script.get_bases())
-    knowledge = SchemaKnowledge()  # revisions run in order: facts of earlier ones hold for later ones
-    for item in rendered:
-        report.migrations.append(classify_rendered(item, script, config, multiple_bases=bases > 1,
-                                                   knowledge=knowledge))
-    return report
+    rendered = render_offline(cfg, script, steps, start, dest) if steps else []
+    bases = len(script.get_bases()) if steps else 0
+
+    def classify_each() -> Iterator[MigrationReport]:
+        knowledge = SchemaKnowledge()  # revisions run in order: facts of earlier ones hold for later ones
+        for item in rendered:
+            yield classify_rendered(item, script, config, multiple_bases=bases > 1, knowledge=knowledge)
+
+    return classify_each()
 
 
 # --- loading ---------------------------------------------------------------------------------------------
