@@ -147,7 +147,7 @@ def test_documented_command_hook_fails_when_its_state_cannot_be_written(tmp_path
     state_dir = tmp_path / "state"
     state_dir.mkdir()
     monkeypatch.setenv("ROUTER_STATE", str(state_dir / "live-color"))
-    hook = CommandHook([str(_router_script(tmp_path))], poll_interval=0.05)
+    hook = CommandHook([str(_router_script(tmp_path))], poll_interval=0.05, env=["ROUTER_STATE"])
     state_dir.chmod(0o500)  # read-only: the temp file cannot be created
     try:
         if os.access(state_dir, os.W_OK):
@@ -164,7 +164,7 @@ def test_documented_command_hook_fails_when_its_state_cannot_be_written(tmp_path
 def test_documented_command_hook_fails_when_the_state_folder_is_missing(tmp_path, monkeypatch):
     """`printf ... > "$tmp" && mv ...` under `set -e` went on after the failed write and answered succeeded."""
     monkeypatch.setenv("ROUTER_STATE", str(tmp_path / "no-such-folder" / "live-color"))
-    hook = CommandHook([str(_router_script(tmp_path))], poll_interval=0.05)
+    hook = CommandHook([str(_router_script(tmp_path))], poll_interval=0.05, env=["ROUTER_STATE"])
     response = hook.switch(HookPayload("r-1", "switch", "switch", from_color="blue", to_color="green"))
     assert response.status == "failed", response
     assert "cannot write" in (response.message or "")
@@ -176,6 +176,6 @@ def test_documented_command_hook_fails_when_the_state_path_is_a_directory(tmp_pa
     state = tmp_path / "live-color"
     state.mkdir()  # `mv tmp state` moves the file into it: the colour is not written
     monkeypatch.setenv("ROUTER_STATE", str(state))
-    hook = CommandHook([str(_router_script(tmp_path))], poll_interval=0.05)
+    hook = CommandHook([str(_router_script(tmp_path))], poll_interval=0.05, env=["ROUTER_STATE"])
     response = hook.switch(HookPayload("r-1", "switch", "switch", from_color="blue", to_color="green"))
     assert response.status == "failed", response
