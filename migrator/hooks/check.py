@@ -11,7 +11,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.escape import escape_controls
-from migrator.hooks.base import hook_name
+from migrator.hooks.base import hook_name, why_not
 from migrator.hooks.contract import COLORS, HookResponse, ResponseError
 
 
@@ -23,7 +23,7 @@ def ask(hook) -> tuple[str | None, str]:
         if callable(getattr(hook, "describe_current", None)):
             response = HookResponse.coerce(hook.describe_current())
             color = response.observed_color if response.ok else None
-            return color, response.message or ("" if color else f"{name} did not name a colour")
+            return color, (response.message or "") if color else why_not(response)
         color = hook.current()
     except ResponseError as exc:
         return None, f"{name}: invalid response: {exc}"

@@ -97,10 +97,14 @@ class CommandHook:
 
     def current(self, payload: HookPayload | None = None) -> str | None:
         """Ask the command (action "current") which colour is live; None unless it succeeds and says so."""
+        response = self.describe_current(payload)
+        return response.observed_color if response.ok else None
+
+    def describe_current(self, payload: HookPayload | None = None) -> HookResponse:
+        """The whole answer to action "current" (for `migrator router check`: the reason when there is no colour)."""
         if payload is None:
             payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
-        response = self.run(payload)
-        return response.observed_color if response.ok else None
+        return self.run(payload)
 
     # -- one attempt ------------------------------------------------------------------------------
     def run(self, payload: HookPayload) -> HookResponse:

@@ -7,7 +7,7 @@ import logging
 import time
 from datetime import datetime
 
-from migrator.hooks.base import call, hook_name, record
+from migrator.hooks.base import call, hook_name, record, why_not
 from migrator.hooks.contract import (
     BLUE, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, GREEN, IN_PROGRESS, INCONCLUSIVE, ROLLBACK, SUCCEEDED,
     SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, evidence_summary, iso, utcnow)
@@ -83,10 +83,8 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
         calls.append(record(response, payload, started))
         if response.status == SUCCEEDED:
             break
-        if response.status == FAILED:
-            raise fail("switch", response.message or "the hook reported failure", response)
-        if response.status == INCONCLUSIVE:
-            raise fail("switch", "inconclusive: a human has to decide" + _detail(response), response)
+        if response.status in (FAILED, INCONCLUSIVE):
+            raise fail("switch", why_not(response), response)
         progress(f"{action} attempt {payload.attempt} in progress" + _detail(response))
         wait(response, "switch")
         payload = payload.next_attempt()
@@ -115,10 +113,8 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
                 response.observed = {**response.observed, "active_color": to_color}
             response.calls = calls
             return response
-        if response.status == FAILED:
-            raise fail("verify", response.message or "the hook reported failure", response)
-        if response.status == INCONCLUSIVE:
-            raise fail("verify", "inconclusive: a human has to decide" + _detail(response), response)
+        if response.status in (FAILED, INCONCLUSIVE):
+            raise fail("verify", why_not(response), response)
         if response.status == SUCCEEDED:  # answered, but the router still serves the other colour
             response = HookResponse(IN_PROGRESS, f"router still serves {observed}", response.retry_after_s,
                                     response.observed)
