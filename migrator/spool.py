@@ -1,7 +1,7 @@
 """The statement reports of one migration, kept in order with bounded memory.
 
-Up to `limit` reports stay in memory; beyond that they go to an anonymous temporary file (marshal records)
-and are read back, one at a time, when the migration is rendered. A finding a rule adds after the fact
+Up to `limit` reports stay in memory; beyond that they go to an anonymous temporary file (one marshal batch
+per `limit` reports) and are read back, a batch at a time, when the migration is rendered. A finding a rule adds after the fact
 (`attach`, e.g. E119 at the end of the migration) and the `migrator: ignore` comments (`suppress`) are
 applied as the reports are read back, so nothing has to be rewritten in place.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from migrator.model import Finding, StatementReport
 
-LIMIT = 4096  # reports kept in memory (a few MB); the rest is spooled to disk
+LIMIT = 16384  # reports kept in memory (~20 MB); the rest is spooled to disk
 
 
 class StatementSpool:
@@ -58,11 +58,14 @@ class StatementSpool:
         if self._file is not None:
             self._file.flush()
             self._file.seek(0)
-            for i in range(self._spilled):
-                report = StatementReport.from_record(marshal.load(self._file))
-                if self._sealed:
-                    self._finish(i, report)
-                yield report
+            i = 0
+            while i < self._spilled:
+                for record in marshal.load(self._file):  # one batch: what one spill wrote
+                    report = StatementReport.from_record(record)
+                    if self._sealed:
+                        self._finish(i, report)
+                    i += 1
+                    yield report
             self._file.seek(0, 2)
         yield from self._memory
 
@@ -84,9 +87,7 @@ class StatementSpool:
     def _spill(self) -> None:
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="migrator-spool-")
-        dump = marshal.dump
-        for report in self._memory:
-            dump(report.to_record(), self._file)
+        marshal.dump([report.to_record() for report in self._memory], self._file)  # one batch per spill
         self._spilled += len(self._memory)
         self._memory = []
 

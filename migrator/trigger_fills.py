@@ -17,9 +17,8 @@ from migrator.sql.split import Statement
 from migrator.sql.words import alter_target, command_actions, dotted_name, find, starts_with
 
 # `NEW.col := ...` anywhere; `NEW.col = ...` only where a PL/pgSQL statement starts (elsewhere `=` compares)
-_ASSIGN = re.compile(r'\bNEW\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*:=', re.IGNORECASE)
-_ASSIGN_EQ = re.compile(r'(?:^|;|\bTHEN\b|\bELSE\b|\bBEGIN\b|\bLOOP\b)\s*NEW\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
-                        r"\s*=(?!=)", re.IGNORECASE | re.MULTILINE)
+_ASSIGN = re.compile(r'\bNEW\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*(:=|=(?!=))', re.IGNORECASE)
+_STATEMENT_START = re.compile(r"(?:^|;|\b(?:THEN|ELSE|BEGIN|LOOP))\s*$", re.IGNORECASE)
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
@@ -39,9 +38,13 @@ def transaction(ctx: Context) -> tuple[int, int]:
 
 def assigned_columns(body: str) -> frozenset[str]:
     """The columns of NEW a PL/pgSQL trigger body assigns."""
-    body = _COMMENTS.sub(" ", body)
-    found = {m.group(1) for m in _ASSIGN.finditer(body)} | {m.group(1) for m in _ASSIGN_EQ.finditer(body)}
-    return frozenset(_ident(name) for name in found)
+    if "--" in body or "/*" in body:
+        body = _COMMENTS.sub(" ", body)
+    found = set()
+    for m in _ASSIGN.finditer(body):
+        if m.group(2) == ":=" or _STATEMENT_START.search(body, max(0, m.start() - 200), m.start()):
+            found.add(_ident(m.group(1)))
+    return frozenset(found)
 
 
 def _ident(name: str) -> str:
@@ -54,8 +57,18 @@ def _unquote(word: str) -> str:
     return word.rsplit(".", 1)[-1].strip('"').lower()
 
 
+_ALTER_WORDS = frozenset(("DROP", "DEFAULT", "DISABLE"))  # an ALTER TABLE without any of them changes nothing here
+
+
 def observe_fills(ctx: Context, stmt: Statement) -> None:
     words = stmt.words
+    head = words[0] if words else ""
+    if head not in ("CREATE", "DROP", "ALTER"):  # most statements: nothing to do, cheaply
+        return
+    if head == "ALTER" and _ALTER_WORDS.isdisjoint(words):
+        return
+    if head == "CREATE" and not {"FUNCTION", "PROCEDURE", "TRIGGER"}.intersection(words[1:5]):
+        return
     if starts_with(words, "CREATE"):
         _create(ctx, words)
     elif starts_with(words, "DROP", "TRIGGER"):
