@@ -6,20 +6,22 @@ On the demo repository (migrator.demo.build_demo_repo: tags blue, green), each r
 `migrator compat --blue blue --green green --provider P --format json`, timed from outside:
 
   total    = wall time of the migrator process (interpreter start to exit)
-  suite    = suites[0].duration of its JSON report: pytest's wall time as migrator measures it around
-             the pytest subprocess (interpreter start, collection, the tests, exit)
-  overhead = total - suite: everything migrator adds (worktrees, heads and plan, the database,
-             green's revisions, the fingerprint, cleanup, its own start)
+  suite    = the wall time during which a suite ran, from cells[].started/.duration of its JSON report:
+             pytest's wall time as migrator measures it around each pytest subprocess (interpreter start,
+             collection, the tests, exit); a default check runs two cells (blue and green on the expanded
+             schema), side by side, so this is the union of their intervals, not their sum
+  overhead = total - suite: everything migrator adds (worktrees, the project's children in the app's
+             interpreter, heads and plan, the databases, green's revisions, fingerprints, cleanup, its own start)
 
-(i)  url: the server at --database-url (default $MIGRATOR_DATABASE_URL, else
+(i)  url: the server at --scratch-url (default $MIGRATOR_SCRATCH_URL, else
      postgresql://postgres@127.0.0.1:5432/postgres). One warm-up run first builds blue's template
      (migrator_tpl_<hash>); the timed runs clone it. The template is dropped at the end.
 (ii) embedded: pgserver's binaries, from cold: every run initdb's and starts its own server and stops it.
 
 Targets (median of --runs): overhead <= 1.0 s (url), <= 3.0 s (embedded). Exit 1 when a target fails,
 2 when a run did not pass. --profile adds, per provider, a breakdown of one extra in-process run
-(where the overhead goes: worktrees, heads + plan, server start, template clone, green apply,
-fingerprint, pytest).
+(where the overhead goes: worktrees, project children, plan, server start, template clone, green apply,
+fingerprints, pytest).
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ def run_once(repo: Path, provider: str, url: str | None) -> dict:
     command = [*migrator_command(), "compat", "--blue", "blue", "--green", "green", "--provider", provider,
                "--format", "json"]
     if url and provider == "url":
-        command += ["--database-url", url]
-    env = {k: v for k, v in os.environ.items() if k not in ("MIGRATOR_DEBUG", "FORCE_COLOR")}
+        command += ["--scratch-url", url]
+    env = {k: v for k, v in os.environ.items() if k not in ("MIGRATOR_DEBUG", "FORCE_COLOR", "MIGRATOR_DATABASE_URL")}
     started = time.perf_counter()
     proc = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
                           timeout=300)
@@ -65,9 +67,19 @@ def run_once(repo: Path, provider: str, url: str | None) -> dict:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         print(f"bench: {provider} run failed (exit {proc.returncode}):\n{tail}", file=sys.stderr)
         raise SystemExit(2)
-    suite = sum(s["duration"] for s in report["suites"])
+    suite = _union([(c["started"], c["started"] + c["duration"]) for c in report["cells"]])
     templates = set(_TEMPLATE.findall(proc.stderr))
     return {"total": total, "suite": suite, "overhead": total - suite, "templates": templates}
+
+
+def _union(intervals: list[tuple[float, float]]) -> float:
+    """Wall time during which at least one suite ran (cells may run side by side)."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def drop_templates(url: str, names: set[str]) -> None:
@@ -156,6 +168,7 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
     started = time.perf_counter()
     t = time.perf_counter()
     run = importlib.import_module("migrator.compat.run")
+    from migrator import catalog, runner
     from migrator.compat import apply, fingerprint, git, suite, template
     from migrator.compat.options import CompatOptions
     from migrator.config import Config
@@ -165,10 +178,11 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
     patches = [
         timed(git, "resolve_ref", "git: resolve refs"),
         timed_cm(git, "worktree", "git: worktree add", "git: worktree remove"),
-        timed(apply, "alembic_heads", "blue heads (alembic script dir)"),
-        timed(apply, "plan_green", "green plan (classify: alembic offline + sqlglot)"),
-        timed(template, "blue_database", "blue schema (template clone / build)"),
-        timed(apply, "apply_plan", "green apply (in-process alembic)"),
+        timed(runner.ProjectRunner, "start", "project children: interpreter start"),
+        timed(template, "blue_database", "blue schema (template clone / build, blue heads)"),
+        timed(catalog, "knowledge_from_url", "blue's catalog for the classifier"),
+        timed(apply, "plan_green", "green plan (child: offline render; classify: sqlglot)"),
+        timed(apply, "apply_plan", "green apply (child: alembic online)"),
         timed(fingerprint, "schema_fingerprint", "fingerprint"),
         timed(suite, "run_suite", "pytest subprocess"),
     ]
@@ -176,7 +190,7 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
     patches.append(timed(provider_cls, "start", f"server start ({provider})"))
     # run.py imports these names inside its functions, from the modules: the patches above take effect
     try:
-        opts = CompatOptions(blue="blue", green="green", repo=repo, provider=provider, database_url=url)
+        opts = CompatOptions(blue="blue", green="green", repo=repo, provider=provider, scratch_url=url)
         result = run.compat(opts, Config())
     finally:
         for module, name, original in patches:
@@ -194,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--providers", default="url,embedded")
-    parser.add_argument("--database-url", default=os.environ.get("MIGRATOR_DATABASE_URL") or DEFAULT_URL)
+    parser.add_argument("--scratch-url", "--database-url", dest="database_url",
+                        default=os.environ.get("MIGRATOR_SCRATCH_URL") or DEFAULT_URL)
     parser.add_argument("--profile", action="store_true", help="also break one in-process run down by phase")
     args = parser.parse_args(argv)
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -222,8 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print("overhead = wall time of the `migrator compat` process - suites[].duration of its JSON report")
-    print("(suites[].duration is pytest's wall time as measured by migrator around the pytest subprocess)")
+    print("overhead = wall time of the `migrator compat` process - the wall time during which a suite ran")
+    print("(the union of the cells' [started, started + duration] intervals of its JSON report: pytest's wall")
+    print(" time as measured by migrator around each pytest subprocess; two cells run side by side)")
     print()
     print(f"{'provider':<9} {'runs':>4} {'median total':>13} {'median suite':>13} {'median overhead':>16} "
           f"{'target':>7}  result")

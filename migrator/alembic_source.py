@@ -1,8 +1,8 @@
 """Alembic revisions as migrations: render each upgrade() offline and classify its SQL.
 
-One run of the project's env.py in alembic's offline ("--sql") mode renders every
-revision of the range; the output is cut at each revision, so a revision's
-migration holds exactly the SQL its upgrade() emits. No database is contacted.
+One run of the project's env.py in alembic's offline ("--sql") mode renders every revision of the range;
+the output is cut at each revision, so a revision's migration holds exactly the SQL its upgrade() emits.
+The rendering runs in the app's own interpreter (migrator.runner); no database is contacted.
 
 - alembic's own version-table statements are dropped before classification;
 - a revision whose upgrade() cannot render offline (it reads the database) becomes
@@ -10,28 +10,21 @@ migration holds exactly the SQL its upgrade() emits. No database is contacted.
 - the declared phase comes from a module-level `phase = "expand"` (read with `ast`
   from the file text) or an `expand` / `migrate` / `contract` branch label;
 - `# migrator: ignore <rule> reason: ...` in a revision file covers the whole revision;
-- statement lines are mapped back into the revision file (the SQL text of an
-  `op.execute()` where it appears verbatim, else the `def upgrade` line).
+- each statement points at the line of the `op.*` call in the revision file that wrote it.
 """
 
 from __future__ import annotations
 
 import ast
-import configparser
-import io
-import logging
-import re
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from migrator.config import Config
 from migrator.engine import NO_REASON, classify_sql
 from migrator.rules._base import SchemaKnowledge
-from migrator.errors import ConfigError, InputError, UsageError
+from migrator.errors import ConfigError, InputError
 from migrator.lint import PHASE_NAMES, UNCLASSIFIED, add_finding, declare, parse_phase
 from migrator.model import MigrationReport, Report
 from migrator.phases import Phase
@@ -39,13 +32,7 @@ from migrator.sql.split import Statement
 from migrator.suppress import find_suppressions
 
 if TYPE_CHECKING:  # pragma: no cover
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import Script, ScriptDirectory
-
-#: used when the alembic config sets no sqlalchemy.url: renders PostgreSQL SQL, connects nowhere
-DEFAULT_URL = "postgresql://"
-_RUNNING = re.compile(r"^-- Running upgrade [^\n]*\n\n", re.MULTILINE)
-_TRANSACTION_MARK = re.compile(r"^(BEGIN|COMMIT);$", re.MULTILINE)
+    from migrator.runner import History, ProjectRunner, Rendered
 
 
 def find_demo_config() -> Path:
@@ -63,268 +50,43 @@ def find_demo_config() -> Path:
                       "source checkout)")
 
 
-def classify_revisions(alembic_ini: str, revision_range: str | None, config: Config) -> Report:
-    """Classify the upgrade() of every revision in the range (default: base to the single head), base first."""
-    return Report(list(iter_revisions(alembic_ini, revision_range, config)))
+def classify_revisions(alembic_ini: str, revision_range: str | None, config: Config, *,
+                       runner: "ProjectRunner | None" = None, knowledge: SchemaKnowledge | None = None) -> Report:
+    """Classify the upgrade() of every revision in the range (default: base to the single head), base first.
+
+    `runner`: the project's child (migrator.runner); without one, a child is started for the project the
+    config belongs to. `knowledge`: facts about the schema the range starts from (blue's real catalog).
+    """
+    return Report(list(iter_revisions(alembic_ini, revision_range, config, runner=runner, knowledge=knowledge)))
 
 
-def iter_revisions(alembic_ini: str, revision_range: str | None, config: Config) -> Iterator[MigrationReport]:
-    """classify_revisions() one revision at a time: the configuration is loaded and every revision rendered
-    offline now (their errors raise here); each is classified when the iterator reaches it."""
-    cfg = load_alembic_config(alembic_ini)
-    script = load_script_directory(cfg, alembic_ini)
-    steps, start, dest = upgrade_steps(script, revision_range, alembic_ini)
-    rendered = render_offline(cfg, script, steps, start, dest) if steps else []
-    bases = len(script.get_bases()) if steps else 0
+def iter_revisions(alembic_ini: str, revision_range: str | None, config: Config, *,
+                   runner: "ProjectRunner | None" = None,
+                   knowledge: SchemaKnowledge | None = None) -> Iterator[MigrationReport]:
+    """classify_revisions() one revision at a time: the project's child renders every revision now (its errors
+    raise here, before anything is written), and each revision is classified when the iterator reaches it."""
+    from migrator.runner import ProjectError
+
+    if runner is None:
+        from migrator.project import project_runner
+
+        with project_runner(alembic_ini, config) as child:
+            return iter_revisions(alembic_ini, revision_range, config, runner=child, knowledge=knowledge)
+    try:
+        history = runner.history()
+        rendered = runner.render(revision_range)
+    except ProjectError as exc:
+        from migrator.errors import UsageError
+
+        raise (UsageError if exc.kind == "usage" else ConfigError)(str(exc)) from None
+    knowledge = knowledge or SchemaKnowledge()  # revisions run in order: facts of earlier ones hold for later ones
+    multiple_bases = len(history.bases) > 1
 
     def classify_each() -> Iterator[MigrationReport]:
-        knowledge = SchemaKnowledge()  # revisions run in order: facts of earlier ones hold for later ones
         for item in rendered:
-            yield classify_rendered(item, script, config, multiple_bases=bases > 1, knowledge=knowledge)
+            yield classify_rendered(item, history, config, multiple_bases=multiple_bases, knowledge=knowledge)
 
     return classify_each()
-
-
-# --- loading ---------------------------------------------------------------------------------------------
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines() or [type(exc).__name__])[0].strip()
-
-
-def load_alembic_config(path: str) -> "AlembicConfig":
-    from alembic.config import Config as AlembicConfig
-
-    file = Path(path)
-    if not file.exists():
-        raise ConfigError(f"{path}: alembic config not found")
-    if not file.is_file():
-        raise ConfigError(f"{path}: alembic config is not a file")
-    cfg = AlembicConfig(str(file), stdout=sys.stderr)
-    try:
-        parser = cfg.file_config
-        if not parser.has_section(cfg.config_ini_section):
-            raise ConfigError(f"{path}: no [{cfg.config_ini_section}] section (not an alembic config?)")
-        cfg.get_main_option("script_location")
-        url = cfg.get_main_option("sqlalchemy.url")
-    except configparser.Error as exc:
-        raise ConfigError(f"{path}: invalid alembic config: {_first_line(exc)}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: invalid alembic config: not UTF-8 text") from None
-    if not url:
-        cfg.set_main_option("sqlalchemy.url", DEFAULT_URL)
-    return cfg
-
-
-def load_script_directory(cfg: "AlembicConfig", path: str) -> "ScriptDirectory":
-    """The ScriptDirectory with every revision file loaded; any failure is a ConfigError."""
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    try:
-        script = ScriptDirectory.from_config(cfg)
-    except CommandError as exc:
-        message = _first_line(exc)
-        if "script_location" in message:
-            message = "no script_location in the [alembic] section"
-        raise ConfigError(f"{path}: {message}") from None
-    except (configparser.Error, ValueError) as exc:
-        raise ConfigError(f"{path}: invalid alembic config: {_first_line(exc)}") from None
-    env = Path(script.dir, "env.py")
-    if not env.is_file():
-        raise ConfigError(f"{path}: no env.py in {display_path(script.dir)}")
-    try:
-        with _quiet():
-            script.get_heads()  # loads and links every revision file
-    except Exception as exc:  # a revision that does not import, a missing down_revision, a cycle
-        raise ConfigError(f"{path}: cannot load the revisions in {display_path(script.dir)}: "
-                          f"{_first_line(exc)}") from None
-    return script
-
-
-def upgrade_steps(script: "ScriptDirectory", revision_range: str | None, path: str) -> tuple[list, Any, str]:
-    """The RevisionSteps to render, base first, with the range's start (exclusive) and destination.
-
-    `BASE:HEAD` as in `alembic upgrade BASE:HEAD --sql`; an empty side means base / the head; a
-    single revision selects that revision alone.
-    """
-    from alembic.util import CommandError
-
-    heads = script.get_heads()
-    text = (revision_range or "").strip()
-    try:
-        if not text:
-            start, dest = None, None
-        elif ":" in text:
-            first, _, last = text.partition(":")
-            start, dest = first.strip() or None, last.strip() or None
-            if ":" in last:
-                raise UsageError(f"--range {revision_range!r}: expected BASE:HEAD")
-        else:
-            if text.lower() == "base":
-                raise UsageError(f"--range {revision_range!r} selects no revision (try base:head)")
-            revision = _one_revision(script, text, revision_range)
-            start, dest = revision.down_revision, revision.revision
-        if start is not None and not isinstance(start, (tuple, list)):
-            if start.lower() == "base":
-                start = None
-            else:
-                start = _one_revision(script, start, revision_range).revision
-        if dest is None or dest == "head":
-            if len(heads) > 1:
-                raise ConfigError(f"{path}: multiple heads ({', '.join(sorted(heads))}): give --range BASE:HEAD "
-                                  "naming one of them (or base:heads for all)")
-            if not heads:
-                return [], None, "head"
-            dest = heads[0]
-        elif dest != "heads":
-            if dest.lower() == "base":
-                raise UsageError(f"--range {revision_range!r} ends at base: it selects no revision")
-            dest = _one_revision(script, dest, revision_range).revision
-        steps = script._upgrade_revs(dest, start)
-    except CommandError as exc:
-        raise UsageError(f"--range {revision_range!r}: {_first_line(exc)}") from None
-    if not steps and start is not None and start != dest:
-        raise UsageError(f"--range {revision_range!r}: {dest} does not come after {start}")
-    return steps, start, dest
-
-
-def _one_revision(script: "ScriptDirectory", ident: str, revision_range: str | None) -> "Script":
-    from alembic.script.revision import RevisionError
-    from alembic.util import CommandError
-
-    try:
-        found = script.get_revisions(ident)
-    except (CommandError, RevisionError) as exc:
-        raise UsageError(f"--range {revision_range!r}: {_first_line(exc)}") from None
-    revisions = [r for r in found if r is not None]
-    if len(revisions) != 1:
-        names = ", ".join(r.revision for r in revisions) or "none"
-        raise UsageError(f"--range {revision_range!r}: {ident!r} names {len(revisions)} revisions ({names})")
-    return revisions[0]
-
-
-# --- offline rendering -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Rendered:
-    """What one revision's upgrade() wrote in offline mode."""
-
-    script: Any  # alembic Script
-    spans: list[tuple[int, int]] = field(default_factory=list)
-    sql: str = ""
-    error: str | None = None  # first line of the exception its upgrade() raised
-    in_transaction: bool = False  # alembic wrapped it in BEGIN ... COMMIT (transactional DDL)
-    version_table: str = "alembic_version"
-    version_table_schema: str | None = None
-
-
-class _OfflineBuffer(io.StringIO):
-    """alembic's output buffer. alembic appends `;` to each statement's last line, so a trailing
-    `-- comment` in an op.execute() string would swallow the terminator and merge two statements
-    (online they run apart): such a terminator goes on a line of its own."""
-
-    def write(self, text: str) -> int:
-        if text.endswith(";\n\n"):
-            body = text[:-3]
-            if "--" in body[body.rfind("\n") + 1:]:
-                text = body + "\n;\n\n"
-        return super().write(text)
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Keep stdout for results while alembic and env.py run: prints go to stderr, INFO logs are dropped,
-    and the logging set-up env.py makes (`fileConfig(...)`) is undone afterwards."""
-    previous = logging.root.manager.disable
-    saved = _logging_state()
-    logging.disable(max(previous, logging.INFO))
-    try:
-        with redirect_stdout(sys.stderr):
-            yield
-    finally:
-        logging.disable(previous)
-        _restore_logging(saved)
-
-
-def _logging_state() -> dict:
-    loggers = {name: lg for name, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)}
-    loggers[""] = logging.root
-    return {name: (lg, lg.disabled, lg.level, list(lg.handlers), lg.propagate) for name, lg in loggers.items()}
-
-
-def _restore_logging(saved: dict) -> None:
-    current = {name: lg for name, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)}
-    for name, lg in current.items():
-        if name not in saved:  # created by env.py's logging configuration
-            lg.disabled, lg.level, lg.handlers, lg.propagate = False, logging.NOTSET, [], True
-    for lg, disabled, level, handlers, propagate in saved.values():
-        lg.disabled, lg.level, lg.handlers, lg.propagate = disabled, level, handlers, propagate
-
-
-def render_offline(cfg: "AlembicConfig", script: "ScriptDirectory", steps: list, start: Any, dest: str) -> list[Rendered]:
-    """Run env.py once in offline mode and cut its output at each revision."""
-    from alembic.runtime.environment import EnvironmentContext
-
-    buffer = _OfflineBuffer()
-    cfg.output_buffer = buffer
-    items = [Rendered(step.revision) for step in steps]
-    for step, item in zip(steps, items):
-        step.migration_fn = _guarded(step.migration_fn, item)
-    state = {"current": None, "calls": 0, "preamble": ""}
-
-    def migrations(heads, context) -> Iterator:
-        state["calls"] += 1
-        if state["calls"] == 1:
-            state["preamble"] = buffer.getvalue()
-        marks = _TRANSACTION_MARK.findall(state["preamble"])
-        in_transaction = bool(marks) and marks[-1] == "BEGIN"
-        for step, item in zip(steps, items):
-            item.in_transaction = in_transaction
-            item.version_table = context.version_table
-            item.version_table_schema = context.version_table_schema
-            begin = buffer.tell()
-            state["current"] = item
-            try:
-                yield step
-            finally:
-                item.spans.append((begin, buffer.tell()))
-                state["current"] = None
-
-    env = display_path(Path(script.dir, "env.py"))
-    starting = list(start) if isinstance(start, (tuple, list)) else start
-    try:
-        with _quiet(), EnvironmentContext(cfg, script, fn=migrations, as_sql=True, starting_rev=starting,
-                                          destination_rev=dest):
-            script.run_env()
-    except Exception as exc:
-        current = state["current"]
-        if current is not None:
-            raise ConfigError(f"{env}: alembic failed on revision {current.script.revision}: "
-                              f"{type(exc).__name__}: {_first_line(exc)}") from None
-        raise ConfigError(f"{env}: cannot run env.py in offline mode: {type(exc).__name__}: "
-                          f"{_first_line(exc)}") from None
-    if state["calls"] == 0:
-        raise ConfigError(f"{env}: env.py never called context.run_migrations() in offline mode")
-    text = buffer.getvalue()
-    for item in items:
-        item.sql = "".join(_RUNNING.sub("", text[a:b]) for a, b in item.spans)
-    return items
-
-
-def _guarded(fn: Callable, item: Rendered) -> Callable:
-    """Run a revision's upgrade(); an exception is recorded on the revision instead of stopping alembic."""
-
-    def upgrade(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            item.error = item.error or f"{type(exc).__name__}: {_first_line(exc)}"
-            return None
-
-    return upgrade
 
 
 # --- classification --------------------------------------------------------------------------------------
@@ -391,11 +153,10 @@ def read_module(text: str) -> ModuleFacts:
 
 
 def _phase_labels(revision) -> list[str]:
-    labels = getattr(revision, "_orig_branch_labels", None) or ()
-    return sorted({label.lower() for label in labels if label.lower() in PHASE_NAMES})
+    return sorted({label.lower() for label in revision.branch_labels if label.lower() in PHASE_NAMES})
 
 
-def label_phase(revision, script: "ScriptDirectory", *, multiple_bases: bool) -> tuple[Phase | None, str | None]:
+def label_phase(revision, history: "History", *, multiple_bases: bool) -> tuple[Phase | None, str | None]:
     """The phase an `expand` / `migrate` / `contract` branch label declares for this revision.
 
     Its own label first; else the label of the revision that starts the branch it is on (a base
@@ -411,37 +172,32 @@ def label_phase(revision, script: "ScriptDirectory", *, multiple_bases: bool) ->
     seen = set()
     while node.revision not in seen:
         seen.add(node.revision)
-        down = node.down_revision
-        if isinstance(down, (tuple, list)):
-            if len(down) != 1:
-                return None, None  # a merge: the branches may disagree
-            down = down[0]
-        if down is None:
+        if len(node.down) != 1:
+            return None, None  # a base, or a merge: the branches may disagree
+        parent = history.revisions.get(node.down[0])
+        if parent is None:
             return None, None
-        parent = script.get_revision(down)
         labels = _phase_labels(parent)
         if labels:
-            if len(labels) > 1 or not _starts_branch(parent, script, multiple_bases):
+            if len(labels) > 1 or not _starts_branch(parent, history, multiple_bases):
                 return None, None
             return Phase.parse(labels[0]), None
         node = parent
     return None, None
 
 
-def _starts_branch(revision, script: "ScriptDirectory", multiple_bases: bool) -> bool:
-    down = revision.down_revision
-    if down is None or down == ():
+def _starts_branch(revision, history: "History", multiple_bases: bool) -> bool:
+    if not revision.down:
         return multiple_bases
-    parents = down if isinstance(down, (tuple, list)) else (down,)
-    return any(script.get_revision(p).is_branch_point for p in parents)
+    return any(history.revisions[p].is_branch_point for p in revision.down if p in history.revisions)
 
 
-def declared_phase(revision, facts: ModuleFacts, script: "ScriptDirectory", *,
+def declared_phase(revision, facts: ModuleFacts, history: "History", *,
                    multiple_bases: bool) -> tuple[Phase | None, str | None]:
     """Module `phase = "..."` and branch labels together: (phase, None), (None, error) or (None, None)."""
     if facts.phase_error:
         return None, facts.phase_error
-    labelled, error = label_phase(revision, script, multiple_bases=multiple_bases)
+    labelled, error = label_phase(revision, history, multiple_bases=multiple_bases)
     if error:
         return None, error
     own = _phase_labels(revision)
@@ -460,10 +216,10 @@ def display_path(path: str | Path) -> str:
         return str(resolved)
 
 
-def classify_rendered(item: Rendered, script: "ScriptDirectory", config: Config, *,
+def classify_rendered(item: "Rendered", history: "History", config: Config, *,
                       multiple_bases: bool = False, knowledge: SchemaKnowledge | None = None) -> MigrationReport:
-    revision = item.script
-    path = Path(revision.path)
+    revision = history.revisions[item.revision]
+    path = Path(item.path or revision.path or item.revision)
     source = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -487,30 +243,38 @@ def classify_rendered(item: Rendered, script: "ScriptDirectory", config: Config,
             if sup.reason is None:
                 add_finding(migration, NO_REASON, f"line {sup.line}: `migrator: ignore {', '.join(sup.rules)}` has "
                                                   "no `reason: ...`; the findings stay", config)
-    migration.revision = revision.revision
+    migration.revision = item.revision
 
     if item.error is not None:
         add_finding(migration, UNCLASSIFIED,
-                    f"revision {revision.revision} cannot render in offline mode: {item.error}", config,
+                    f"revision {item.revision} cannot render in offline mode: {item.error}", config,
                     fix="keep upgrade() free of database reads (op.get_bind().execute(...)), or render the SQL "
                         "in offline mode (`if context.is_offline_mode(): ...`); review it and add "
                         "`# migrator: ignore U000 reason: ...`")
         migration.phase = Phase.CONTRACT
 
-    phase, error = declared_phase(revision, facts, script, multiple_bases=multiple_bases)
+    phase, error = declared_phase(revision, facts, history, multiple_bases=multiple_bases)
     declare(migration, phase, error, config)
-    if facts.upgrade_lines is not None:
-        _map_lines(migration, text, facts.upgrade_lines)
+    _map_lines(migration, item, text, facts.upgrade_lines)
     return migration
 
 
-def _map_lines(migration: MigrationReport, text: str, upgrade_lines: tuple[int, int]) -> None:
-    """Point each statement at the revision file: where its first SQL line appears in upgrade(), else `def`."""
+def _map_lines(migration: MigrationReport, item: "Rendered", text: str,
+               upgrade_lines: tuple[int, int] | None) -> None:
+    """Point each statement at the revision file: the line of the op.* call that wrote it; else where its first
+    SQL line appears in upgrade(); else the `def upgrade` line."""
     lines = text.splitlines()
-    first, last = upgrade_lines
+    first, last = upgrade_lines or (1, len(lines))
     cursor = first - 1
     for s in migration.statements:
         head = next((ln.strip() for ln in s.sql.splitlines() if ln.strip()), "")
+        line = item.source_line(s.line)
+        if line is not None and 0 < line <= len(lines):
+            text_line = lines[line - 1]
+            col = text_line.find(head) if len(head) >= 6 else -1
+            s.line = line
+            s.column = col + 1 if col >= 0 else len(text_line) - len(text_line.lstrip()) + 1
+            continue
         found = None
         if len(head) >= 6:
             for i in range(cursor, min(last, len(lines))):

@@ -166,13 +166,14 @@ def demo(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
     provider: Annotated[str, typer.Option("--provider", help="Where the throwaway PostgreSQL comes from: embedded|local|url|docker|auto.")] = "embedded",
-    database_url: Annotated[Optional[str], typer.Option("--database-url", help="Server for --provider url [env: MIGRATOR_DATABASE_URL].")] = None,
+    database_url: Annotated[Optional[str], typer.Option("--scratch-url", "--database-url", help="Server for --provider url [env: MIGRATOR_SCRATCH_URL].")] = None,
     classify_only: Annotated[bool, typer.Option("--classify-only", help="Only classify the demo's revisions.")] = False,
 ) -> None:
     """The whole story on the demo app: classify its release, then prove it with blue's own tests.
 
     1. classifies the demo's alembic revisions (migrations/) and checks each against its declared phase;
-    2. `compat --matrix` on the good green release: blue's suite passes on the expanded schema;
+    2. `compat --full` on the good green release: blue and green pass on the expanded schema, green on the
+       contracted one;
     3. `compat` on a broken green release (demo/broken_green/): blue's suite catches it.
     Exit 0 when the story goes as told.
     """
@@ -191,24 +192,29 @@ def compat(
     blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref (tag, branch, sha) of the running version (required).")] = None,
     green: Annotated[Optional[str], typer.Option("--green", help="Git ref of the new version [default: the working tree].")] = None,
     project_dir: Annotated[str, typer.Option("--project-dir", help="The app's folder in the repository.")] = ".",
-    suite: Annotated[Optional[str], typer.Option("--suite", help="Blue's compat suite [default: compat_tests].")] = None,
-    python: Annotated[Optional[str], typer.Option("--python", help="Interpreter that runs the suite.")] = None,
-    provider: Annotated[Optional[str], typer.Option("--provider", help="auto|url|embedded|local|docker.")] = None,
-    database_url: Annotated[Optional[str], typer.Option("--database-url", help="Server for the url provider [env: MIGRATOR_DATABASE_URL].")] = None,
+    suite: Annotated[Optional[str], typer.Option("--suite", help="The app's test suite, in each version's checkout [default: compat_tests].")] = None,
+    python: Annotated[Optional[str], typer.Option("--python", help="The app's interpreter [default: [tool.migrator] python, $VIRTUAL_ENV, <project>/.venv, migrator's].")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider", help="Where the throwaway PostgreSQL comes from: auto|url|embedded|local|docker.")] = None,
+    scratch_url: Annotated[Optional[str], typer.Option("--scratch-url", "--database-url", help="Server for the url provider, never the release's target [env: MIGRATOR_SCRATCH_URL].")] = None,
     url_var: Annotated[Optional[str], typer.Option("--url-var", help="Variable that carries the URL [default: DATABASE_URL].")] = None,
     url_form: Annotated[Optional[str], typer.Option("--url-form", help="URL scheme, e.g. postgresql+psycopg or postgresql.")] = None,
+    env_map: Annotated[Optional[list[str]], typer.Option("--env-map", help="KEY=TEMPLATE with {host} {port} {user} {password} {database} {url} (repeatable).")] = None,
     env: Annotated[Optional[list[str]], typer.Option("--env", help="KEY=VALUE for the suite and alembic (repeatable).")] = None,
+    pytest_args: Annotated[Optional[list[str]], typer.Option("--pytest-args", help="Extra pytest arguments, e.g. '-k not slow' (repeatable; split like a shell).")] = None,
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="Write the evidence JSON here.")] = None,
-    matrix: Annotated[bool, typer.Option("--matrix", help="Also run green's suite on the expanded and contracted schemas.")] = False,
+    full: Annotated[bool, typer.Option("--full", "--matrix", help="Also run green's suite on the contracted schema (what the contract gate needs).")] = False,
+    no_attribution: Annotated[bool, typer.Option("--no-attribution", help="Do not re-run failing tests on their own schema.")] = False,
+    serial: Annotated[bool, typer.Option("--serial", help="Run the cells one after the other, not side by side.")] = False,
     fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
     alembic_config: AlembicOpt = None,
-    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --database-url server, then exit.")] = False,
+    prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server (with --blue: only that commit's), then exit.")] = False,
 ) -> None:
-    """Run blue's own test suite against the schema green's expand and migrate revisions produce."""
+    """Run each version's own test suite on the schemas the release puts it on (blue and green on the expanded
+    schema; green on the contracted one with --full) in a throwaway PostgreSQL."""
     from migrator.compat.cli_support import prune_templates_command, run_compat_command
 
     if prune_templates:
-        raise typer.Exit(prune_templates_command(database_url))
+        raise typer.Exit(prune_templates_command(scratch_url, blue, project_dir, alembic_config))
     if blue is None:
         _err("compat: --blue REF is required (the git ref of the running version)")
         raise typer.Exit(2)
@@ -217,8 +223,9 @@ def compat(
                                  url_form=url_form, alembic_ini=alembic_config).items() if v is not None}
     raise typer.Exit(run_compat_command(
         given, blue=blue, green=green, project_dir=project_dir, suite=suite, python=python, provider=provider,
-        database_url=database_url, url_var=url_var, url_form=url_form, env=env or [], evidence=evidence,
-        matrix=matrix, fmt=fmt.value, alembic_ini=alembic_config))
+        scratch_url=scratch_url, url_var=url_var, url_form=url_form, env=env or [], env_map=env_map or [],
+        pytest_args=pytest_args or [], evidence=evidence, full=full, attribute=not no_attribution, serial=serial,
+        fmt=fmt.value, alembic_ini=alembic_config))
 
 
 @app.command()
@@ -349,9 +356,35 @@ def _phase_command(command: str):
     return run_phase
 
 
-app.command("expand", rich_help_panel=RELEASE,
-            help="Apply the release's expand revisions (each in its own transaction, lock_timeout + retries).")(
-    _phase_command("expand"))
+EvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")]
+
+
+@app.command(rich_help_panel=RELEASE)
+def expand(
+    evidence: EvidenceOpt = None,
+    force: ForceOpt = False,
+    reason: ReasonOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    wait: WaitOpt = 0.0,
+    fmt: ReleaseFormatOpt = ReleaseFormat.text,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    lock_retries: LockRetriesOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """After the expand gate (blue's suite passed on the expanded schema; the live schema is blue's), apply the
+    release's expand revisions (each in its own transaction, lock_timeout + retries)."""
+    raise typer.Exit(_run_release(
+        "expand", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url,
+        project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release, wait=wait,
+        lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_retries=lock_retries,
+        ledger_schema=ledger_schema))
+
+
 app.command("migrate", rich_help_panel=RELEASE,
             help="Apply the release's migrate revisions (data changes; batched, resumable backfills).")(
     _phase_command("migrate"))
@@ -360,7 +393,7 @@ app.command("migrate", rich_help_panel=RELEASE,
 @app.command(rich_help_panel=RELEASE)
 def switch(
     to: Annotated[str, typer.Option("--to", help="The colour to send traffic to (green; back to blue is `rollback`).")] = "green",
-    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")] = None,
+    evidence: EvidenceOpt = None,
     force: ForceOpt = False,
     reason: ReasonOpt = None,
     database_url: DatabaseUrlOpt = None,
@@ -400,6 +433,7 @@ def rollback(
 
 @app.command(rich_help_panel=RELEASE)
 def contract(
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --full` [default: the evidence recorded at the switch].")] = None,
     force: ForceOpt = False,
     reason: ReasonOpt = None,
     database_url: DatabaseUrlOpt = None,
@@ -416,10 +450,10 @@ def contract(
     blue_application_name: BlueAppOpt = None,
     ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
-    """After the contract gate (traffic on green, soak time, no rollback, no blue sessions), apply the contract
-    revisions: blue's schema goes, and rollback with it."""
+    """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak time, no
+    rollback, no blue sessions), apply the contract revisions: blue's schema goes, and rollback with it."""
     raise typer.Exit(_run_release(
-        "contract", fmt, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
+        "contract", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
         alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
         statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
         blue_application_name=blue_application_name, ledger_schema=ledger_schema))
@@ -427,7 +461,7 @@ def contract(
 
 @app.command(rich_help_panel=RELEASE)
 def status(
-    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Also evaluate the switch gate with this evidence file.")] = None,
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Also evaluate the next gate (expand, switch or contract) with this evidence file.")] = None,
     database_url: DatabaseUrlOpt = None,
     project_dir: ProjectDirOpt = ".",
     alembic_config: ReleaseAlembicOpt = None,

@@ -14,7 +14,7 @@ from migrator.sources import MAX_BYTES, parse_size
 SUPPORTED_DIALECTS = ("postgres",)
 KNOWN_KEYS = {
     "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
-    "fail_on", "alembic_config", "max_file_size",
+    "fail_on", "alembic_config", "python", "app", "script_location", "max_file_size",
 }
 
 
@@ -26,9 +26,18 @@ class Config:
     disable: set[str] = field(default_factory=set)  # rule ids
     fail_on: Severity | None = Severity.ERROR  # None: never fail on findings
     alembic_config: str | None = None
-    max_file_size: int = MAX_BYTES  # bytes: a larger input is refused before it is read
+    # how migrator runs the app's code (migrator.runner): its interpreter, app factory, alembic folder
+    python: str | None = None
+    app: str | None = None  # "package.module:create_app" or "package.module:create_app(arg=...)"
+    script_location: str | None = None  # when alembic.ini leaves it to a front-end (Flask-Migrate)
+    max_file_size: int = MAX_BYTES  # bytes: a larger SQL input is refused before it is read
     source: Path | None = None
     extra: dict = field(default_factory=dict)  # sections other commands read
+
+    @property
+    def project_dir(self) -> Path:
+        """The app's folder: where its pyproject.toml is, else the current directory."""
+        return self.source.parent if self.source is not None else Path.cwd()
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -107,8 +116,12 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
             except ValueError:
                 raise ConfigError(f"{where}: fail_on must be error, warning, info or never, "
                                   f"got {section['fail_on']!r}") from None
-    if "alembic_config" in section:
-        cfg.alembic_config = str(section["alembic_config"])
+    for key in ("alembic_config", "python", "app", "script_location"):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
+            setattr(cfg, key, value.strip())
     if "max_file_size" in section:
         cfg.max_file_size = parse_size(section["max_file_size"], f"{where}: max_file_size")
     return cfg

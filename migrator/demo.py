@@ -78,27 +78,38 @@ def build_demo_repo(dest: Path, root: Path | None = None) -> Path:
     return dest
 
 
+def story_steps(provider: str = "embedded", database_url: str | None = None, config=None, workdir: Path | None = None):
+    """The compat steps of the story, one at a time: (name, heading, run) where run() returns its CompatResult.
+    The demo repository lives in a temporary folder until the last step has run."""
+    import tempfile
+
+    from migrator.compat.options import CompatOptions
+    from migrator.compat.run import compat
+    from migrator.config import Config
+
+    config = config or Config()
+    with tempfile.TemporaryDirectory(prefix="migrator-demo-", dir=workdir) as tmp:
+        repo = build_demo_repo(Path(tmp) / "app")
+        steps = (("green", "the good release (blue and green on the expanded schema, green on the contracted one; "
+                           "--full)", True),
+                 ("green-broken", "the broken release (its expand trigger rejects blue's rows)", False))
+        for green, heading, full in steps:
+            opts = CompatOptions(blue="blue", green=green, repo=repo, provider=provider, scratch_url=database_url,
+                                 full=full)
+            yield green, heading, (lambda opts=opts: compat(opts, config))
+
+
 def run_story(provider: str = "embedded", database_url: str | None = None, workdir: Path | None = None):
     """Classify the release, then run compat on the good green and on the broken one.
 
     Returns (classification report, good CompatResult, broken CompatResult).
     """
-    import tempfile
-
     from migrator import api
-    from migrator.compat.options import CompatOptions
-    from migrator.compat.run import compat
     from migrator.config import Config
 
     config = Config()
     report = api.demo(config=config)
-    with tempfile.TemporaryDirectory(prefix="migrator-demo-", dir=workdir) as tmp:
-        repo = build_demo_repo(Path(tmp) / "app")
-        results = []
-        for green, matrix in (("green", True), ("green-broken", False)):
-            opts = CompatOptions(blue="blue", green=green, repo=repo, provider=provider, database_url=database_url,
-                                 matrix=matrix)
-            results.append(compat(opts, config))
+    results = [run() for _, _, run in story_steps(provider, database_url, config, workdir)]
     return report, results[0], results[1]
 
 
@@ -108,5 +119,5 @@ def story_exit_code(report, good, broken) -> int:
 
     if api.demo_exit_code(report) != 0:
         return api.demo_exit_code(report)
-    caught = broken.result == "fail" and any(s.failures for s in broken.suites)
+    caught = broken.result == "fail" and any(c.failures for c in broken.cells)
     return 0 if good.result == "pass" and caught else 1

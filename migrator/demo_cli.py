@@ -10,45 +10,54 @@ from pathlib import Path
 
 def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider: str, database_url: str | None,
                      classify_only: bool) -> int:
+    """Each step's heading and result reach stdout (flushed) before the next step's output reaches stderr, so a
+    CI log that merges the two reads in order."""
     from migrator import api
     from migrator.compat.cli_support import _log_to_stderr
     from migrator.compat.render import render_compat
     from migrator.config import load_config
-    from migrator.demo import run_story, story_exit_code
+    from migrator.demo import story_exit_code, story_steps
     from migrator.errors import MigratorError
     from migrator.report import render
 
+    def say(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
     try:
         cfg = load_config(Path(config_path) if config_path else None)
-        if classify_only:
-            report, good, broken = api.demo(config=cfg), None, None
-        else:
+        report = api.demo(config=cfg)
+        summary = api.phase_summary(report)
+        if fmt == "text":
+            say(render(report, fmt, verbose=verbose) + "\n" + "".join(line + "\n" for line in summary))
+        elif fmt != "json":
+            say(render(report, fmt, verbose=verbose))
+        results = {}
+        if not classify_only:
             _log_to_stderr()
-            report, good, broken = run_story(provider, database_url or os.environ.get("MIGRATOR_DATABASE_URL"))
+            for name, heading, run in story_steps(provider, database_url or os.environ.get("MIGRATOR_SCRATCH_URL"),
+                                                  cfg):
+                if fmt == "text":
+                    say(f"\n== compat: {heading}\n")
+                results[name] = run()
+                if fmt == "text":
+                    say(render_compat(results[name], "text"))
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")
         return getattr(exc, "exit_code", 2)
-    summary = api.phase_summary(report)
+    good, broken = results.get("green"), results.get("green-broken")
     if fmt == "json":
         data = report.to_dict()
         if good is not None:
             data = {"classification": data, "compat": {"green": good.to_dict(), "green-broken": broken.to_dict()}}
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        say(json.dumps(data, indent=2) + "\n")
         sys.stderr.write("".join(line + "\n" for line in summary))
-    elif fmt == "text":
-        sys.stdout.write(render(report, fmt, verbose=verbose))
-        sys.stdout.write("\n" + "".join(line + "\n" for line in summary))
-        if good is not None:
-            sys.stdout.write("\n== compat: the good release (blue's suite on the expanded schema; --matrix)\n")
-            sys.stdout.write(render_compat(good, "text"))
-            sys.stdout.write("\n== compat: the broken release (its expand trigger rejects blue's rows)\n")
-            sys.stdout.write(render_compat(broken, "text"))
-            caught = [f["test"] for s in broken.suites for f in s.failures]
-            verdict = ("the good release passed and the broken one was caught by "
-                       f"{caught[0] if caught else 'no test'}" + (f" and {len(caught) - 1} more" if len(caught) > 1 else ""))
-            sys.stdout.write(f"\ndemo: {verdict}\n")
-    else:
-        sys.stdout.write(render(report, fmt, verbose=verbose))
+    elif fmt == "text" and good is not None:
+        blue_cell = broken.cell("blue", "expanded")
+        caught = [f["test"] for f in (blue_cell.failures if blue_cell else [])]
+        verdict = ("the good release passed and the broken one was caught by "
+                   f"{caught[0] if caught else 'no test'}" + (f" and {len(caught) - 1} more" if len(caught) > 1 else ""))
+        say(f"\ndemo: {verdict}\n")
     for m in report.migrations:
         if m.error:
             sys.stderr.write(f"migrator: {m.error}\n")

@@ -16,19 +16,26 @@ Fixtures:
   each other's schema but never each other's rows (so do not call commit(); for a statement expected to
   fail use `with db_connection.begin_nested():`, a savepoint).
 
+Marker: `@pytest.mark.migrator_contracted` marks a test that checks the contracted schema itself (a
+constraint only the contract revision adds): under `migrator compat` it runs in the green/contracted cell
+alone and is deselected in the others; outside migrator it runs as usual.
+
 Defining a fixture of the same name in a conftest.py overrides these. Importing this module costs nothing:
 SQLAlchemy is imported by the fixtures, when a test asks for them.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 
 import pytest
 
 URL_VAR_ENV = "MIGRATOR_URL_VAR"
 DEFAULT_URL_VAR = "DATABASE_URL"
+CELL_ENV = "MIGRATOR_CELL"  # "blue/expanded", "green/contracted", ... (set by migrator compat)
+CELL_REPORT_ENV = "MIGRATOR_CELL_REPORT"  # where to write what was deselected
+CONTRACTED_MARKER = "migrator_contracted"
 
 
 def url_var() -> str:
@@ -37,7 +44,37 @@ def url_var() -> str:
 
 
 def _safe(url: str) -> str:
-    return re.sub(r"(://[^/@\s:]*:)[^/@\s]+@", r"\1***@", url)
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - never show what could not be read
+        return "<database url>"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{CONTRACTED_MARKER}: checks the contracted schema itself; under migrator "
+                                       "compat it runs only in the green/contracted cell")
+
+
+def pytest_collection_modifyitems(config, items):
+    cell = os.environ.get(CELL_ENV)
+    if not cell:
+        return
+    keep, drop = [], []
+    for item in items:
+        contracted_only = item.get_closest_marker(CONTRACTED_MARKER) is not None
+        (drop if contracted_only and cell != "green/contracted" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    report = os.environ.get(CELL_REPORT_ENV)
+    if report:
+        try:
+            with open(report, "w", encoding="utf-8") as out:
+                json.dump({"cell": cell, "deselected": len(drop)}, out)
+        except OSError:
+            pass
 
 
 def pytest_report_header(config):

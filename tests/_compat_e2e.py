@@ -52,7 +52,7 @@ def _commit_on(repo: Path, base: str, tag: str, files: dict[str, Path], message:
 
 def build_e2e_repo(dest: Path) -> Path:
     """The demo repository (tags blue, green, green-broken) plus:
-    blue-faults (blue + faults/<suite>/test_*.py), green-contract-first, green-mislabelled, green-fails,
+    blue-faults and green-faults (blue / green + faults/<suite>/test_*.py), green-contract-first, green-mislabelled, green-fails,
     green-two-heads, blue-fails (blue + a revision of its own that fails to apply)."""
     from migrator.demo import build_demo_repo
 
@@ -60,6 +60,7 @@ def build_e2e_repo(dest: Path) -> Path:
     suites = {f"faults/{d.name}/{f.name.replace('case_', 'test_', 1)}": f
               for d in sorted((DATA / "suites").iterdir()) for f in d.glob("case_*.py")}
     _commit_on(repo, "blue", "blue-faults", suites, "blue + fault suites")
+    _commit_on(repo, "green", "green-faults", suites, "green + fault suites")  # green's cell runs them too
     for variant, tag in (("contract_first", "green-contract-first"), ("mislabelled", "green-mislabelled"),
                          ("fails", "green-fails"), ("two_heads", "green-two-heads"), ("blue_fails", "blue-fails")):
         files = {f"migrations/versions/{f.name}": f for f in (DATA / "revisions" / variant).glob("*.py")}
@@ -161,7 +162,7 @@ class Run:
 
 def cli_env(tmpdir: Path, extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("FORCE_COLOR", "MIGRATOR_DEBUG", "MIGRATOR_DATABASE_URL", "DATABASE_URL")}
+           if k not in ("FORCE_COLOR", "MIGRATOR_DEBUG", "MIGRATOR_DATABASE_URL", "MIGRATOR_SCRATCH_URL", "DATABASE_URL")}
     env.update(NO_COLOR="1", TMPDIR=str(tmpdir), PYTHONDONTWRITEBYTECODE="1")
     env.update(extra or {})
     return env

@@ -132,8 +132,9 @@ def test_demo_statement_lines_point_into_the_revision_file(in_root):
     lines = Path(m.source).read_text().splitlines()
     drop_trigger = m.statements[8]
     assert lines[drop_trigger.line - 1][drop_trigger.column - 1:].startswith("DROP TRIGGER IF EXISTS users_sync_full_name")
-    # op.create_check_constraint() has no SQL text in the file: the statement points at `def upgrade`
-    assert lines[m.statements[2].line - 1].startswith("def upgrade(")
+    # op.create_check_constraint() has no SQL text in the file: the statement points at the op call
+    assert lines[m.statements[2].line - 1].strip().startswith("op.create_check_constraint(")
+    assert m.statements[2].column == lines[m.statements[2].line - 1].index("op.") + 1
 
 
 def test_demo_ini_holds_no_password_and_env_reads_database_url(in_root, monkeypatch):
@@ -200,12 +201,13 @@ def test_demo_runs_online_blue_and_green_side_by_side(scratch_database, monkeypa
     from alembic.config import Config as AlembicConfig
     from sqlalchemy import create_engine, text
 
-    from migrator.alembic_source import _logging_state, _restore_logging
+    import logging
 
     monkeypatch.setenv("DATABASE_URL", scratch_database)
     cfg = AlembicConfig(str(DEMO))
     engine = create_engine(scratch_database)
-    logging_state = _logging_state()  # the demo's env.py configures logging (fileConfig)
+    loggers = dict(logging.root.manager.loggerDict)  # the demo's env.py configures logging (fileConfig)
+    root_handlers, root_level = list(logging.root.handlers), logging.root.level
     try:
         command.upgrade(cfg, "0002")  # blue v1
         with engine.begin() as c:
@@ -231,7 +233,11 @@ def test_demo_runs_online_blue_and_green_side_by_side(scratch_database, monkeypa
         command.downgrade(cfg, "base")
     finally:
         engine.dispose()
-        _restore_logging(logging_state)
+        logging.root.handlers[:] = root_handlers
+        logging.root.setLevel(root_level)
+        for name, lg in logging.root.manager.loggerDict.items():
+            if isinstance(lg, logging.Logger) and name in loggers:
+                lg.disabled = False
 
 
 @pytest.mark.postgres
@@ -242,12 +248,13 @@ def test_demo_contract_keeps_green_inserts_working_between_its_transactions(scra
     from alembic.config import Config as AlembicConfig
     from sqlalchemy import create_engine, text
 
-    from migrator.alembic_source import _logging_state, _restore_logging
+    import logging
 
     monkeypatch.setenv("DATABASE_URL", scratch_database)
     cfg = AlembicConfig(str(DEMO))
     engine = create_engine(scratch_database)
-    logging_state = _logging_state()
+    loggers = dict(logging.root.manager.loggerDict)  # the demo's env.py configures logging (fileConfig)
+    root_handlers, root_level = list(logging.root.handlers), logging.root.level
     try:
         command.upgrade(cfg, "0004")
         statements = sqls(by_revision(api.classify_alembic(str(DEMO), "0004:0005"))["0005"])
@@ -264,7 +271,11 @@ def test_demo_contract_keeps_green_inserts_working_between_its_transactions(scra
             c.execute(text("INSERT INTO users (full_name, email) VALUES ('After', 'after@example.com')"))
     finally:
         engine.dispose()
-        _restore_logging(logging_state)
+        logging.root.handlers[:] = root_handlers
+        logging.root.setLevel(root_level)
+        for name, lg in logging.root.manager.loggerDict.items():
+            if isinstance(lg, logging.Logger) and name in loggers:
+                lg.disabled = False
 
 
 def test_demo_release_has_no_trigger_dropped_before_its_column(in_root):

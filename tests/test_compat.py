@@ -16,7 +16,7 @@ import pytest
 from migrator.compat.errors import CompatError
 from migrator.compat.options import CompatOptions
 from migrator.compat.render import render_compat
-from migrator.compat.result import read_evidence
+from migrator.evidence import load_evidence
 from migrator.compat.run import compat
 from migrator.provision import EmbeddedProvider, LocalProvider
 from tests._cli import migrator_command
@@ -76,6 +76,11 @@ def assert_report_only(out: str, verdict: str) -> None:
     assert "migrator:" not in out and " passed in " not in out and "short test summary" not in out, out
 
 
+def read_evidence(path) -> dict:
+    """The evidence file, validated as the gates read it (every field, version 2)."""
+    return load_evidence(path).to_dict()
+
+
 # --- 1. the good release ----------------------------------------------------------------------------
 
 
@@ -83,7 +88,9 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     # through the API as postgres first: blue's template is then built (or already there) for postgres
     first = compat(options(e2e_repo, "green"))
     assert first.result == "pass" and first.exit_code == 0, first.reason
-    assert [(s.app, s.schema, s.result, s.total) for s in first.suites] == [("blue", "expanded", "pass", 7)]
+    assert [(c.app, c.schema, c.result, c.total) for c in first.cells] == [("blue", "expanded", "pass", 7),
+                                                                            ("green", "expanded", "pass", 7)]
+    assert first.required_cells == ["blue/expanded", "green/expanded"]
     leftovers.check()
 
     # then through the CLI as a role with a password: never shown, and it gets a template of its own
@@ -110,11 +117,17 @@ def test_good_release_passes_with_evidence_and_no_password(e2e_repo, leftovers, 
     assert (revs["expand"], revs["migrate"], revs["held_back"]) == (["0003"], ["0004"], ["0005"])
     assert "contract" not in revs  # contract revisions are never applied
     # the same schema, the same fingerprint: across runs, roles and database names
-    assert HEX64.fullmatch(data["schema_fingerprint"]) and data["schema_fingerprint"] == first.fingerprint
-    [suite] = data["suites"]
+    assert HEX64.fullmatch(data["schemas"]["expanded"]) and data["schemas"]["expanded"] == first.fingerprint
+    assert HEX64.fullmatch(data["schemas"]["blue"]) and data["schemas"]["blue"] != first.fingerprint
+    assert data["version"] == 2 and data["signature"] is None
+    assert data["required_cells"] == ["blue/expanded", "green/expanded"]
+    suite, green_cell = data["cells"]
     assert (suite["app"], suite["schema"], suite["result"]) == ("blue", "expanded", "pass")
+    assert (green_cell["app"], green_cell["schema"], green_cell["result"]) == ("green", "expanded", "pass")
     assert (suite["passed"], suite["failed"], suite["errors"], suite["skipped"], suite["total"]) == (7, 0, 0, 0, 7)
     assert suite["failures"] == []
+    # the proof checks itself: the suite ran on the schema under test from its first test to its last
+    assert suite["fingerprint_before"] == suite["fingerprint_after"] == data["schemas"]["expanded"]
     assert 0 < data["duration_seconds"] < 60 and suite["duration"] > 0
     stamp = datetime.fromisoformat(data["timestamp"])
     assert stamp.tzinfo is not None and abs((datetime.now(stamp.tzinfo) - stamp).total_seconds()) < 120
@@ -128,21 +141,23 @@ def test_broken_release_fails_naming_the_test(e2e_repo, leftovers, tmp_path):
     evidence = tmp_path / "evidence.json"
     run = run_cli(e2e_repo, "--blue", "blue", "--green", "green-broken", *URL_ARGS, "--format", "json",
                   "--evidence", str(evidence), tmpdir=leftovers.tmpdir)
-    line = assert_clean_error(run, 1, "compat fail", "blue suite on the expanded schema")
-    assert "6 of 7 tests failed" in line
+    line = assert_clean_error(run, 1, "compat fail", "blue's suite fails on the expanded schema")
+    assert "6 of 7 tests pass on blue's own schema and fail here" in line
     leftovers.check(run.pid)
     report = json.loads(run.out)  # stdout is the JSON report alone
     data = read_evidence(evidence)
     for doc in (report, data):
         assert doc["result"] == "fail"
-        [suite] = doc["suites"]
-        assert (suite["result"], suite["passed"], suite["failed"], suite["total"]) == ("fail", 1, 6, 7)
+        suite = doc["cells"][0]
+        assert (suite["app"], suite["result"], suite["passed"], suite["failed"], suite["total"]) == \
+            ("blue", "fail", 1, 6, 7)
+        assert {f["attribution"] for f in suite["failures"]} == {"incompatible"}
         failures = {f["test"]: f["error"] for f in suite["failures"]}
         assert BROKEN_ERROR in failures[FAILING_TEST]
         assert all("\n" not in error for error in failures.values())
         assert doc["revisions"]["expand"] == ["0003"]
     good = compat(options(e2e_repo, "green")).fingerprint
-    assert HEX64.fullmatch(data["schema_fingerprint"]) and data["schema_fingerprint"] != good
+    assert HEX64.fullmatch(data["schemas"]["expanded"]) and data["schemas"]["expanded"] != good
 
     text = run_cli(e2e_repo, "--blue", "blue", "--green", "green-broken", *URL_ARGS, tmpdir=leftovers.tmpdir)
     assert_clean_error(text, 1, "compat fail")
@@ -152,19 +167,22 @@ def test_broken_release_fails_naming_the_test(e2e_repo, leftovers, tmp_path):
     leftovers.check()
 
 
-# --- 3. --matrix ------------------------------------------------------------------------------------
+# --- 3. --full --------------------------------------------------------------------------------------
 
 
-def test_matrix_runs_both_suites_on_both_schemas(e2e_repo, leftovers, tmp_path):
-    evidence = tmp_path / "matrix.json"
-    run = run_cli(e2e_repo, "--blue", "blue", "--green", "green", "--matrix", *URL_ARGS, "--evidence", str(evidence),
+def test_full_runs_green_on_the_contracted_schema_too(e2e_repo, leftovers, tmp_path):
+    evidence = tmp_path / "full.json"
+    run = run_cli(e2e_repo, "--blue", "blue", "--green", "green", "--full", *URL_ARGS, "--evidence", str(evidence),
                   tmpdir=leftovers.tmpdir)
     assert run.code == 0, run.err[-3000:]
     assert_report_only(run.out, "PASS")
     rows = re.findall(r"^  (blue|green)\s+(expanded|contracted)\s+(\w+)\s+(\d+)", run.out, re.M)
     assert [r[:3] for r in rows] == [("blue", "expanded", "pass"), ("green", "expanded", "pass"),
                                      ("green", "contracted", "pass")]
-    suites = read_evidence(evidence)["suites"]
+    data = read_evidence(evidence)
+    suites = data["cells"]
+    assert data["required_cells"] == ["blue/expanded", "green/expanded", "green/contracted"]
+    assert data["schemas"]["contracted"] not in (None, data["schemas"]["expanded"])
     assert [(s["app"], s["schema"], s["result"]) for s in suites] == [r[:3] for r in rows]
     assert all(s["total"] > 0 and s["failed"] == s["errors"] == 0 for s in suites)
     leftovers.check(run.pid)
@@ -185,13 +203,13 @@ def test_contract_in_the_way_is_refused(e2e_repo, leftovers, tmp_path, green, re
     assert_report_only(run.out, "REFUSED")
     assert words in run.out
     data = read_evidence(evidence)
-    assert data["result"] == "refused" and words in data["reason"] and data["suites"] == []
+    assert data["result"] == "refused" and words in data["reason"] and data["cells"] == []
     leftovers.check(run.pid)
 
     result = compat(options(e2e_repo, green))
     assert (result.result, result.exit_code) == ("refused", 1)
     assert words in result.reason and revision in result.reason
-    assert result.suites == [] and result.fingerprint is None
+    assert result.cells == [] and result.fingerprint is None
     leftovers.check()
 
 
@@ -241,7 +259,7 @@ def test_failed_blue_build_never_publishes_a_template(e2e_repo, leftovers):
 
 @pytest.mark.skipif(bool(EmbeddedProvider().unavailable()), reason=str(EmbeddedProvider().unavailable()))
 def test_migrator_demo_on_the_embedded_provider(e2e_repo, leftovers):
-    """The README's main job: `migrator demo` classifies, passes the good release (--matrix), catches the
+    """The README's main job: `migrator demo` classifies, passes the good release (--full), catches the
     broken one, on a PostgreSQL of its own that is gone afterwards."""
     proc = subprocess.run([*migrator_command(), "demo", "--provider", "embedded"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env=cli_env(leftovers.tmpdir))
@@ -264,27 +282,27 @@ def test_migrator_demo_on_the_embedded_provider(e2e_repo, leftovers):
 def test_local_provider_catches_the_broken_release(e2e_repo, leftovers):
     result = compat(options(e2e_repo, "green-broken", provider="local", database_url=None))
     assert (result.result, result.exit_code, result.provider) == ("fail", 1, "local")
-    failures = {f["test"]: f["error"] for s in result.suites for f in s.failures}
+    failures = {f["test"]: f["error"] for s in result.cells for f in s.failures}
     assert BROKEN_ERROR in failures[FAILING_TEST]
     assert FAILING_TEST in render_compat(result, "text")
     leftovers.check()
 
 
-def test_prune_templates_drops_the_cached_blue_schemas(tmp_path):
-    import psycopg
-
-    name = "migrator_tpl_prunetest0000000000"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name} IS_TEMPLATE true ALLOW_CONNECTIONS false")
-    run = subprocess.run([*migrator_command(), "compat", "--prune-templates", "--database-url",
-                          "postgresql://postgres@127.0.0.1:5432/postgres"], capture_output=True, text=True, timeout=60)
+def test_prune_templates_drops_the_cached_blue_schemas(e2e_repo, leftovers):
+    """--prune-templates --blue REF drops that commit's template only (others' runs share the server); a template
+    another run dropped first is no error."""
+    template = template_for(sha(e2e_repo, "blue-faults"))
+    assert compat(options(e2e_repo, "green-faults", blue="blue-faults")).result == "pass"
+    assert databases(template) == {template}
+    command = [*migrator_command(), "compat", "--prune-templates", "--blue", "blue-faults", "--scratch-url", URL]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=e2e_repo)
     assert run.returncode == 0, run.stderr
-    assert f"dropped {name}" in run.stdout
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
-        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'migrator\\_tpl\\_%'").fetchone()[0]
-    assert left == 0
+    assert run.stdout == f"dropped {template}\n"
+    assert databases(template) == set()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=e2e_repo)
+    assert (again.returncode, again.stdout) == (0, "no cached templates\n"), again.stderr
+    leftovers.check()
     missing = subprocess.run([*migrator_command(), "compat", "--prune-templates"], capture_output=True, text=True,
                              timeout=60, env={k: v for k, v in __import__("os").environ.items()
-                                              if k != "MIGRATOR_DATABASE_URL"})
-    assert missing.returncode == 2 and "needs --database-url" in missing.stderr
+                                              if k not in ("MIGRATOR_DATABASE_URL", "MIGRATOR_SCRATCH_URL")})
+    assert missing.returncode == 2 and "needs --scratch-url" in missing.stderr

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.postgres
 DATA = Path(__file__).parent / "data" / "compat_layouts"
 REVISIONS = DATA / "revisions"
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-URL_ENV = "MIGRATOR_DATABASE_URL"
+URL_ENV = "MIGRATOR_SCRATCH_URL"
 TIMEOUT = 180
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
@@ -115,13 +115,14 @@ class Run:
         brief = ""
         if self.data:
             brief = f"result {self.data['result']}: {self.data['reason']}\n" + "".join(
-                f"  {f['test']}: {f['error']}\n" for s in self.data["suites"] for f in s["failures"])
+                f"  {f['test']}: {f['error']}\n" for s in self.data["cells"] for f in s["failures"])
         return f"exit {self.code}\n{brief}--- stderr\n{self.err[-4000:]}"
 
-    def suite(self) -> dict:
+    def suite(self, app: str = "blue") -> dict:
+        """The cell of `app` on the expanded schema."""
         assert self.data is not None, self.why
-        (suite,) = self.data["suites"]
-        return suite
+        (cell,) = [c for c in self.data["cells"] if (c["app"], c["schema"]) == (app, "expanded")]
+        return cell
 
 
 def compat(repo: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -180,6 +181,7 @@ def assert_pass(run: Run, total: int) -> dict:
     assert run.code == 0, run.why
     suite = run.suite()
     assert (run.data["result"], suite["result"], suite["total"], suite["passed"]) == ("pass", "pass", total, total), run.why
+    assert [(c["app"], c["result"]) for c in run.data["cells"]] == [("blue", "pass"), ("green", "pass")], run.why
     assert run.data["revisions"]["expand"] == ["0002"] and run.data["revisions"]["held_back"] == ["0003"], run.why
     assert run.evidence == run.data, run  # the evidence file is the JSON report
     return suite
@@ -247,10 +249,10 @@ def test_every_test_skipped_is_no_evidence(tmp_path, clean):
     clean.append(repo)
     run = compat(repo, "--blue", "blue", "--green", "green", "--project-dir", "backend", "--url-var", "",
                  unset=("DATABASE_URL",))
-    assert run.code == 1, run.why
+    assert run.code == 2, run.why  # nothing proven either way
     suite = run.suite()
-    assert (suite["total"], suite["skipped"], suite["result"]) == (4, 4, "fail"), run.why
-    assert "all 4 were skipped" in run.data["reason"], run.why
+    assert (suite["total"], suite["skipped"], suite["result"]) == (4, 4, "inconclusive"), run.why
+    assert run.data["result"] == "inconclusive" and "all 4 were skipped" in run.data["reason"], run.why
 
 
 def test_alembic_config_of_tool_migrator_is_used(tmp_path, clean):
@@ -320,14 +322,18 @@ def test_suite_in_its_own_venv(tmp_path, clean):
 
 
 def test_suite_under_another_interpreter_is_noticed(tmp_path, clean):
-    """The same suite run with the default interpreter fails its sys.prefix test: the check is real."""
+    """The same suite run with the default interpreter fails its sys.prefix test: the check is real. The test
+    fails on blue's own schema too, so it is the environment's problem, not the release's (exit 2)."""
     repo = make_app(tmp_path / "repo", "venv_app")
     clean.append(repo)
     venv = tmp_path / "appvenv"
     make_venv(venv)
     run = compat(repo, "--blue", "blue", "--green", "green", "--env", f"EXPECTED_PREFIX={venv}")
-    assert run.code == 1, run.why
-    assert [f["test"] for f in run.suite()["failures"]] == ["compat_tests/test_items.py::test_runs_in_the_apps_venv"]
+    assert run.code == 2, run.why
+    failures = run.suite()["failures"]
+    assert [f["test"] for f in failures] == ["compat_tests/test_items.py::test_runs_in_the_apps_venv"]
+    assert failures[0]["attribution"] == "own-schema", run.why
+    assert "fail on blue's own schema too" in run.data["reason"], run.why
 
 
 def test_python_relative_to_the_app_in_config(tmp_path, clean):
@@ -412,7 +418,7 @@ def test_failure_quoting_the_password_is_scrubbed(tmp_path, clean, password_url)
     clean.append(repo)
     run = compat(repo, "--blue", "blue", "--green", "green", "--database-url", password_url,
                  "--env", "LAYOUT_LEAK=1", "--env", f"APP_SECRET_KEY={APP_SECRET}")
-    assert run.code == 1, run.why
+    assert run.code == 2, run.why  # it fails on blue's own schema too: not the release's fault
     (failure,) = run.suite()["failures"]
     assert "cannot log in as migrator_layouts_pw with password ***" in failure["error"], run.why
     assert _leaks(run.out) == [] and _leaks(json.dumps(run.evidence)) == [], run.why
@@ -422,7 +428,7 @@ def test_suite_output_on_stderr_is_scrubbed(tmp_path, clean, password_url):
     repo = make_app(tmp_path / "repo", "vars_app")
     clean.append(repo)
     run = compat(repo, "--blue", "blue", "--green", "green", "--database-url", password_url, "--env", "LAYOUT_LEAK=1")
-    assert run.code == 1, run.why
+    assert run.code == 2, run.why
     assert _leaks(run.err) == []
 
 

@@ -99,7 +99,7 @@ def test_compat_render_escapes_test_names_and_reasons():
     from migrator.compat.result import CompatResult, SuiteRun
 
     result = CompatResult(result="fail", reason=f"blue's suite failed{ESC}", blue_ref="v1", blue_sha="a" * 40,
-                          green_sha="b" * 40, suites=[SuiteRun("blue", "expanded", "fail", failed=1, total=1, failures=[
+                          green_sha="b" * 40, cells=[SuiteRun("blue", "expanded", "fail", failed=1, total=1, failures=[
                               {"test": f"test_users.py::test_{ESC}", "error": "AssertionError: \x00\x1b[31m"}])])
     out = render_compat(result, "text")
     assert_clean(out)

@@ -192,14 +192,14 @@ def test_switch_then_verify(tmp_path):
     # idempotent: the same switch again sets the same state
     assert move_traffic(hook, "r-42", "green", "blue", "switch", None, 30).ok
     assert (tmp_path / "color").read_text() == "green"
-    # a whole compat evidence file reaches the hook as its summary: no paths, no suite details
-    full = {"version": 1, "kind": "migrator.compat", "result": "pass", "project_dir": "/home/ci/shop",
-            "blue": {"ref": "main", "sha": "b1" * 20}, "green": {"ref": None, "sha": "9e" * 20, "dirty": False},
-            "schema_fingerprint": "5c0d", "revisions": {"expand": ["0002"]}, "suites": [{"failures": []}]}
-    move_traffic(hook, "r-42", "green", "blue", "switch", full, 30)
-    assert json.loads((tmp_path / "last-switch.json").read_text())["evidence"] == {
-        "result": "pass", "schema_fingerprint": "5c0d", "blue_sha": "b1" * 20, "green_sha": "9e" * 20,
-        "revisions": {"expand": ["0002"]}}
+    # a compat evidence file reaches the hook as its one summary: no paths, no failure details
+    from tests._evidence import evidence
+
+    summary = evidence(project_dir="home/ci/shop").summary()
+    move_traffic(hook, "r-42", "green", "blue", "switch", summary, 30)
+    sent = json.loads((tmp_path / "last-switch.json").read_text())["evidence"]
+    assert sent == summary and sent["blue_sha"] == "b1" * 20 and sent["cells"][0]["passed"] == 7
+    assert "home/ci/shop" not in json.dumps(sent) and "failures" not in sent
 
 
 def test_in_progress_then_succeeded_polls_with_the_same_key(tmp_path):

@@ -257,7 +257,7 @@ def test_router_check_command(bed, tmp_path):
 
 # -- the release flow with nginx as the router ---------------------------------------------------------------------
 from tests.test_release_commands import (  # noqa: E402  (fixtures and helpers of the release tests)
-    demo, demo_template, ctx_for, evidence_for, needs_applier, query, state_of)
+    demo, demo_template, ctx_for, evidence_for, expand_for, needs_applier, query, state_of)
 
 
 def _events(url: str, release_id: str) -> list[tuple]:
@@ -278,7 +278,7 @@ def test_release_flow_faults_fail_closed_and_blue_keeps_serving(demo, tmp_path):
                           'lock_timeout = "500ms"\nlock_retries = 3\n\n'
                           + bed.config_toml(confirm_timeout="1500ms", **FAST))
         rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-        commands.expand(ctx_for(repo, config, url))
+        expand_for(repo, config, url)
         commands.migrate(ctx_for(repo, config, url))
         evidence = evidence_for(url, repo, ops / "evidence.json")
         original = bed.upstream_file.read_bytes()

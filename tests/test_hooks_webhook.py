@@ -609,7 +609,7 @@ def test_the_documented_receiver(secret, monkeypatch):
 # --- the release flow -------------------------------------------------------------------------------------------
 
 from tests.test_release_commands import (  # noqa: E402,F401 - fixtures and helpers of the release tests
-    ctx_for, demo, demo_template, evidence_for, needs_applier, query, state_of)
+    ctx_for, demo, demo_template, evidence_for, expand_for, needs_applier, query, state_of)
 
 
 def webhook_config(folder: Path, url: str, *, deadline: str = "1.5s") -> Path:
@@ -644,7 +644,7 @@ def ready_to_switch(repo, config, url) -> str:
     from migrator.release import commands
 
     rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
     return rid
 

@@ -156,7 +156,7 @@ def test_unreachable_url_is_a_clear_one_line_error_without_the_password():
         UrlProvider(url).start()
     message = str(info.value)
     assert isinstance(info.value, MigratorError) and "\n" not in message
-    assert message.startswith(f"url: cannot connect to postgresql+psycopg://alice:***@127.0.0.1:{port}/postgres")
+    assert message.startswith(f"url: cannot connect to postgresql://alice:***@127.0.0.1:{port}/postgres")
     assert "refused" in message.lower()
     for text in (message, repr(info.value)):
         assert "s3cr3t" not in text
@@ -171,8 +171,8 @@ def test_bad_urls_are_rejected_without_echoing_them(url):
 
 
 def test_url_provider_without_url_says_how_to_give_one(monkeypatch):
-    monkeypatch.delenv("MIGRATOR_DATABASE_URL", raising=False)
-    with pytest.raises(ProvisionError, match="MIGRATOR_DATABASE_URL"):
+    monkeypatch.delenv("MIGRATOR_SCRATCH_URL", raising=False)
+    with pytest.raises(ProvisionError, match="MIGRATOR_SCRATCH_URL"):
         get_provider("url").start()
     with pytest.raises(ProvisionError, match="unknown provider 'nope'"):
         get_provider("nope")
@@ -268,7 +268,7 @@ def test_docker_provider(prefix):
 
 @needs_server
 def test_auto_uses_the_url_when_one_is_given(monkeypatch, prefix):
-    monkeypatch.setenv("MIGRATOR_DATABASE_URL", SERVER_URL)
+    monkeypatch.setenv("MIGRATOR_SCRATCH_URL", SERVER_URL)
     with AutoProvider().start() as server:
         assert server.provider == "url"
         assert server.skipped == {"embedded": "a URL was given", "local": "a URL was given", "docker": "a URL was given"}
@@ -279,11 +279,11 @@ def test_auto_uses_the_url_when_one_is_given(monkeypatch, prefix):
 @pytest.mark.skipif(bool(EmbeddedProvider().unavailable() and LocalProvider().unavailable()),
                     reason="no embedded or local PostgreSQL")
 def test_auto_without_url_starts_a_throwaway_server(monkeypatch, prefix):
-    monkeypatch.delenv("MIGRATOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MIGRATOR_SCRATCH_URL", raising=False)
     with get_provider("auto").start() as server:
         expected = "embedded" if not EmbeddedProvider().unavailable() else "local"
         assert server.provider == expected
-        assert "url" in server.skipped and "MIGRATOR_DATABASE_URL" in server.skipped["url"]
+        assert "url" in server.skipped and "MIGRATOR_SCRATCH_URL" in server.skipped["url"]
         tmp = server.tmpdir
         db = server.create_database(prefix)
         assert query(db.libpq_url, "SELECT 1") == [(1,)]

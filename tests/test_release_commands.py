@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._evidence import ALL_CELLS, cell, document, write
+
 pytestmark = pytest.mark.postgres
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -125,7 +127,7 @@ def to_blue(repo: Path, url: str, users: int = 25) -> None:
     """Bring the database to blue's schema (0001, 0002) and give it some rows."""
     from migrator.compat.apply import upgrade
 
-    upgrade(repo, "alembic.ini", url, "0002", {"DATABASE_URL": url}, in_process=True)
+    upgrade(repo, "alembic.ini", url, "0002", {"DATABASE_URL": url})
     query(url, "INSERT INTO users (name, email) SELECT 'user ' || i, 'u' || i || '@example.com' "
                "FROM generate_series(1, %s) i", (users,))
 
@@ -163,8 +165,10 @@ def git_sha(repo: Path, ref: str) -> str:
 
 
 def evidence_for(url: str, repo: Path, path: Path, *, result: str = "pass", blue: str = "blue", green: str = "HEAD",
-                 fingerprint: str | None = None) -> Path:
-    """A compat evidence file as `migrator compat` writes it, for the live schema (unless told otherwise)."""
+                 fingerprint: str | None = None, cells=ALL_CELLS, key: bytes | None = None) -> Path:
+    """A compat evidence file (version 2) as `migrator compat --full` writes it, with blue's schema and the expanded
+    schema both equal to the live schema now (unless told otherwise), so that it opens the gate in front of the
+    release's next step: expand compares schemas.blue, switch and contract schemas.expanded."""
     import psycopg
 
     from migrator.release.commands import libpq_url, live_fingerprint
@@ -172,14 +176,20 @@ def evidence_for(url: str, repo: Path, path: Path, *, result: str = "pass", blue
     if fingerprint is None:
         with psycopg.connect(libpq_url(url), autocommit=True) as conn:
             fingerprint = live_fingerprint(conn, "migrator")
-    data = {"version": 1, "kind": "migrator.compat", "result": result, "reason": None,
-            "blue": {"ref": blue, "sha": git_sha(repo, blue)},
-            "green": {"ref": None, "sha": git_sha(repo, green), "dirty": False},
-            "project_dir": ".", "revisions": {}, "schema_fingerprint": fingerprint,
-            "suites": [{"app": "blue", "schema": "expanded", "result": result, "passed": 7, "failed": 0}],
-            "timestamp": "2026-01-01T00:00:00+00:00"}
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
+    if result != "pass":
+        cells = [cell("blue/expanded", "fail", passed=4, failed=3), *cells[1:]]
+    doc = document(blue_sha=git_sha(repo, blue), green_sha=git_sha(repo, green), blue=fingerprint,
+                   expanded=fingerprint, cells=cells, result=result,
+                   reason=None if result == "pass" else "blue suite on the expanded schema: 3 of 7 tests failed")
+    return write(path, doc, key=key)
+
+
+def expand_for(repo: Path, config: Path, url: str, **kwargs) -> dict:
+    """`migrator expand` with evidence made for the live (blue's) schema now."""
+    from migrator.release import commands
+
+    path = Path(config).parent / f"expand-{secrets.token_hex(3)}.json"
+    return commands.expand(ctx_for(repo, config, url, evidence=evidence_for(url, repo, path), **kwargs))
 
 
 def events(url: str, release_id: str) -> list[tuple]:
@@ -220,7 +230,7 @@ def test_release_flow_states_events_and_noops(demo):
     planned = commands.plan(ctx_for(repo, config, url, blue="blue"))
     rid = planned["release_id"]
     assert planned["result"] == "ok" and planned["state"] == "planned"
-    assert planned["next_command"] == "migrator expand"
+    assert planned["next_command"] == "migrator expand --evidence <compat evidence>"
 
     # preconditions name the missing step and the command that does it
     with pytest.raises(PreconditionFailed, match=r"must be 'expanded'.*run `migrator expand` first"):
@@ -230,10 +240,10 @@ def test_release_flow_states_events_and_noops(demo):
     with pytest.raises(PreconditionFailed, match=r"cannot contract.*run `migrator switch --to green` first"):
         commands.contract(ctx_for(repo, config, url))
 
-    done = commands.expand(ctx_for(repo, config, url))
+    done = expand_for(repo, config, url)
     assert done["state"] == "expanded" and done["applied"] == ["0003"]
     assert has_column(url, "users", "full_name") and alembic_version(url) == ["0003"]
-    assert commands.expand(ctx_for(repo, config, url))["result"] == "noop"
+    assert commands.expand(ctx_for(repo, config, url))["result"] == "noop"  # no evidence needed for a no-op
 
     with pytest.raises(PreconditionFailed, match=r"cannot switch.*run `migrator migrate` first"):
         commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "early.json")))
@@ -287,7 +297,7 @@ def test_force_needs_a_reason_and_is_recorded(demo):
     needs_applier()
     repo, config, ops, url, _ = demo
     rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
     wrong = evidence_for(url, repo, ops / "wrong.json", fingerprint="0" * 64)
     with pytest.raises(UsageError, match="--force needs --reason"):
@@ -309,7 +319,7 @@ def test_switch_refuses_evidence_of_another_release_or_a_failed_check(demo):
     needs_applier()
     repo, config, ops, url, _ = demo
     commands.plan(ctx_for(repo, config, url, blue="blue"))
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
     other = evidence_for(url, repo, ops / "other.json", blue="green-broken")
     with pytest.raises(GateRefused, match=r"release: evidence blue is .* \(evidence for another release\?\)"):
@@ -328,7 +338,7 @@ def test_contract_gate_waits_for_the_soak_time(demo):
     repo, config, ops, url, _ = demo
     config = write_release_config(ops, soak="1h")
     commands.plan(ctx_for(repo, config, url, blue="blue"))
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
     commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "e.json")))
     with pytest.raises(GateRefused, match=r"contract gate refused: soak: .* of (1h|60m|1.0h) soak on green"):
@@ -348,7 +358,7 @@ def test_a_failed_switch_sends_traffic_back_to_blue(demo):
     needs_applier()
     repo, config, ops, url, _ = demo
     rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
     (ops / "fail-verify").write_text("once")
     with pytest.raises(HookFailed, match="failed at verify"):
@@ -366,7 +376,7 @@ def test_rollback_is_refused_once_the_contract_started(demo):
     needs_applier()
     repo, config, ops, url, _ = demo
     rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     commands.migrate(ctx_for(repo, config, url))
     commands.switch(ctx_for(repo, config, url, evidence=evidence_for(url, repo, ops / "e.json")))
     # a contract run that died half-way (SIGKILL after its first event)
@@ -420,7 +430,7 @@ def test_drift_between_ledger_and_alembic_is_an_error(demo):
     needs_applier()
     repo, config, ops, url, _ = demo
     commands.plan(ctx_for(repo, config, url, blue="blue"))
-    commands.expand(ctx_for(repo, config, url))
+    expand_for(repo, config, url)
     query(url, "UPDATE alembic_version SET version_num = '0001'")  # somebody ran `alembic downgrade`
     with pytest.raises(ReleaseError, match=r"database is at alembic revision 0001, but release .* is 'expanded' "
                                            r"and expects one of 0003, 0004"):
@@ -456,7 +466,7 @@ def test_no_release_planned(demo):
 
     repo, config, ops, url, _ = demo
     with pytest.raises(PreconditionFailed, match=r"no release is planned; run `migrator plan --blue <ref>` first"):
-        commands.expand(ctx_for(repo, config, url))
+        commands.expand(ctx_for(repo, config, url))  # the missing step first, before any evidence
     status = commands.status(ctx_for(repo, config, url))
     assert status["state"] is None and status["next_command"].startswith("migrator plan")
 
@@ -481,7 +491,7 @@ def test_killed_between_applying_and_recording_the_state(demo):
     finally:
         conn.close()
     assert apply_revisions(url, repo, "alembic.ini", release, "expand", ["0003"], "migrator", ctx.settings) == ["0003"]
-    done = commands.expand(ctx_for(repo, config, url))
+    done = expand_for(repo, config, url)
     assert done["state"] == "expanded" and done["applied"] == []
     assert query(url, "SELECT revision FROM migrator.applied WHERE release_id = %s", (rid,)) == [("0003",)]
 
@@ -504,7 +514,7 @@ def test_sigkill_during_the_migrate_backfill_then_rerun(tmp_path, demo_template)
     with fresh_database() as (url, _):
         to_blue(repo, url, users=400_000)
         rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-        commands.expand(ctx_for(repo, config, url))
+        expand_for(repo, config, url)
         env = {**os.environ, "MIGRATOR_DATABASE_URL": url}
         proc = subprocess.Popen([*migrator_command(), "migrate", "--config", str(config)], cwd=repo, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -552,7 +562,7 @@ def test_database_connections_dropped_mid_migrate_then_rerun(tmp_path, demo_temp
     with fresh_database(password=True) as (url, name):
         to_blue(repo, url, users=400_000)
         rid = commands.plan(ctx_for(repo, config, url, blue="blue"))["release_id"]
-        commands.expand(ctx_for(repo, config, url))
+        expand_for(repo, config, url)
         env = {**os.environ, "MIGRATOR_DATABASE_URL": url}
         proc = subprocess.Popen([*migrator_command(), "migrate", "--config", str(config)], cwd=repo, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,7 +1,7 @@
 """The whole release of the demo app through the `migrator` CLI against a real database, with the real compat
 check and a command router hook that keeps the live colour in a file:
 
-    plan -> expand -> compat evidence -> migrate -> switch -> rollback -> switch -> contract (soak 0)
+    plan -> compat evidence (--full) -> expand -> migrate -> switch -> rollback -> switch -> contract (soak 0)
 
 with every precondition failure on the way (exit 1, naming the missing step and the command that does it),
 usage errors (exit 2), a busy coordinator (exit 2 at once, or --wait), gate refusals for evidence of another
@@ -74,17 +74,26 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
                 says=f"cannot switch: release {rid} is 'planned', it must be 'migrated' or 'rolled_back'")
         refused("switch", "--to", "green", says="switch needs --evidence FILE", code=2)
 
-        out = migrator("expand").out
-        assert "expanded: applied 0003" in out and "next: migrator migrate" in out
-        assert "nothing to do" in migrator("expand").out
-
-        # blue's suite against green's expanded schema, on a throwaway database of the same server
+        # blue's and green's suites against green's expanded schema (and green's on the contracted one), on a
+        # throwaway database of the same server: one evidence file for expand, switch and contract
         evidence = tmp_path / "evidence.json"
         result = compat(CompatOptions(blue="blue", repo=repo, provider="url", database_url=SERVER,
-                                      template_cache=False, evidence=evidence))
+                                      template_cache=False, evidence=evidence, full=True))
         assert result.result == "pass", result.reason
         data = json.loads(evidence.read_text())
         assert data["green"]["dirty"] is False and data["revisions"]["held_back"] == ["0005"]
+        assert [c["app"] + "/" + c["schema"] for c in data["cells"]] == [
+            "blue/expanded", "green/expanded", "green/contracted"]
+
+        refused("expand", says="expand needs --evidence FILE", code=2)
+        not_blue = tmp_path / "not-blue.json"
+        not_blue.write_text(json.dumps({**data, "schemas": {**data["schemas"], "blue": "a" * 64}}))
+        refused("expand", "--evidence", str(not_blue),
+                says="expand gate refused: fingerprint: the evidence built blue's schema as aaaaaaaaaaaa")
+        out = migrator("expand", "--evidence", str(evidence)).out
+        assert "expanded: applied 0003" in out and "next: migrator migrate" in out
+        assert "pass    fingerprint: evidence blue schema" in out
+        assert "nothing to do" in migrator("expand").out
 
         refused("switch", "--to", "green", "--evidence", str(evidence),
                 says=f"cannot switch: release {rid} is 'expanded', it must be 'migrated' or 'rolled_back'; "
@@ -105,7 +114,7 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
 
         # evidence for another schema / another release is refused
         other_schema = tmp_path / "other-schema.json"
-        other_schema.write_text(json.dumps({**data, "schema_fingerprint": "f" * 64}))
+        other_schema.write_text(json.dumps({**data, "schemas": {**data["schemas"], "expanded": "f" * 64}}))
         refused("switch", "--to", "green", "--evidence", str(other_schema),
                 says="switch gate refused: fingerprint: the evidence was made against schema ffffffffffff")
         other_release = tmp_path / "other-release.json"
@@ -144,6 +153,7 @@ def test_release_of_the_demo_app_end_to_end(tmp_path):
                             "ORDER BY id", (rid,))
         assert [(c, r) for c, r, _, _ in events] == [
             ("plan", "succeeded"),
+            ("expand", "refused"),
             ("expand", "started"), ("expand", "succeeded"),
             ("migrate", "started"), ("migrate", "succeeded"),
             ("switch", "refused"), ("switch", "refused"),

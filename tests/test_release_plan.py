@@ -49,8 +49,8 @@ def test_release_id_and_urls():
 
     moment = datetime(2026, 3, 1, 12, 30, 5, tzinfo=timezone.utc)
     assert new_release_id("0123456789abcdef", moment) == "r-20260301-123005-01234567"
-    assert libpq_url("postgresql+psycopg://u:p@h/db") == "postgresql://u:p@h/db"
-    assert libpq_url("postgres+psycopg2://h/db") == "postgresql://h/db"
+    assert libpq_url("postgresql+psycopg://u:p@h/db") == "user=u password=p dbname=db host=h"
+    assert libpq_url("postgres+psycopg2://h/db") == "dbname=db host=h"
     assert PASSWORD not in safe_url(f"postgresql+psycopg://u:{PASSWORD}@h:5432/db")
 
 
@@ -119,7 +119,7 @@ def test_a_second_release_while_one_is_in_flight_is_refused(demo):
     repo, config, ops, url, _ = demo
     first = commands.plan(ctx_for(repo, config, url, blue="blue"))
     with pytest.raises(PreconditionFailed, match=rf"release {first['release_id']} is in flight .*'planned'.*"
-                                                 r"run `migrator expand` first"):
+                                                 r"run `migrator expand --evidence <compat evidence>` first"):
         commands.plan(ctx_for(repo, config, url, blue="blue", release_id="r-other"))
 
 

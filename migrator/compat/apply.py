@@ -1,128 +1,33 @@
 """Alembic for `migrator compat`: heads, green's plan, and `alembic upgrade` on the throwaway database.
 
-    blue_head = alembic_head(blue_dir, "alembic.ini", "blue")          # offline, no database
-    upgrade(blue_dir, "alembic.ini", db.url, blue_head or "heads", env, role="blue")
-    plan = plan_green(green_dir, "alembic.ini", [blue_head], config)   # CompatRefused (exit 1) when stopped
-    apply_plan(green_dir, "alembic.ini", db.url, plan, env)            # expand + migrate, contract held back
+    with open_runner(blue_dir, "alembic.ini", env, role="blue") as blue:      # the app's interpreter
+        heads = alembic_heads(blue_dir, runner=blue)                         # offline, no database
+        upgrade(blue_dir, "alembic.ini", db.url, "heads", runner=blue)       # ONLINE through env.py
+    plan = plan_green(green_dir, "alembic.ini", heads, config, runner=green, knowledge=blue_catalog)
+    apply_plan(green_dir, "alembic.ini", db.url, plan, runner=green)         # expand + migrate, contract held back
 
-`upgrade` runs alembic ONLINE in a fresh interpreter (`python -P .../_alembic_main.py`, cwd = the
-project folder): the URL and target travel in the environment, never on the command line, and the
-URL is set as `sqlalchemy.url` (besides whatever `env` sets, e.g. DATABASE_URL). A revision that
-raises is RevisionFailed(revision, first error line) (exit 1); anything else that stops alembic is
-CompatError (exit 2). `in_process=True` runs the same code in this interpreter (saves ~0.3 s of
-python start + alembic/SQLAlchemy import) inside `isolated(project_dir)`, which gives env.py the
-project folder as cwd and takes back the modules, sys.path entries, environment and logging set-up
-it made, so blue's and green's app modules never meet.
+All project code runs in a migrator.runner child in the app's own interpreter (`--python`, `[tool.migrator]
+python`, $VIRTUAL_ENV, <project>/.venv, else migrator's). The child's environment (`env`: the database
+rendered for the app by migrator.compat.dbenv) is fixed when it starts, because apps read their settings at
+import: a runner serves the database its environment names. Without `runner=`, each call starts its own.
 
-Everything that reads a project in this process (heads, the classifier's offline run) goes through
-`isolated` too.
+A revision that raises is RevisionFailed(revision, first error line) (exit 1); anything else that stops
+alembic (env.py, the app factory, an unreachable database, a timeout) is CompatError (exit 2).
 """
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from migrator.compat import _alembic_main as runner
 from migrator.compat.errors import CompatError, CompatRefused, RevisionFailed
 from migrator.config import Config
 from migrator.errors import MigratorError
 from migrator.model import MigrationReport, Report
 from migrator.phases import Phase
-from migrator.provision._procs import kill_group
-
-RUNNER = Path(runner.__file__).resolve()
-ADMIN_URL_ENV = "MIGRATOR_DATABASE_URL"  # migrator.provision.URL_ENV (not imported: keep this module light)
-
-
-# --- isolation -------------------------------------------------------------------------------------------
-
-
-def _within(file: str | None, roots: Sequence[Path]) -> bool:
-    if not file:
-        return False
-    try:
-        path = Path(file).resolve()
-    except (OSError, ValueError):
-        return False
-    return any(path == r or r in path.parents for r in roots)
-
-
-def _installed_roots() -> list[Path]:
-    """Folders whose modules are never unloaded: the interpreter's, site-packages, migrator itself (a project
-    folder may hold the virtualenv, e.g. the demo app in migrator's own checkout)."""
-    import site
-
-    roots = {sys.prefix, sys.exec_prefix, sys.base_prefix, *site.getsitepackages(), site.getusersitepackages()}
-    found = [Path(r).resolve() for r in roots if r]
-    found.append(Path(__file__).resolve().parents[1])  # the migrator package
-    return found
-
-
-def _drop_relative_finders() -> None:
-    """FileFinder for '' / '.' is bound to the cwd it was created in: forget it when cwd changes."""
-    for key in [k for k in sys.path_importer_cache if not os.path.isabs(k or "")]:
-        sys.path_importer_cache.pop(key, None)
-
-
-@contextmanager
-def isolated(project_dir: str | Path, env: Mapping[str, str] | None = None, *, capture: io.StringIO | None = None
-             ) -> Iterator[Path]:
-    """Run project code (env.py, revision files, the app modules they import) in this process and take
-    its traces back afterwards: cwd, sys.path, modules imported from the project (or from sys.path
-    entries it added), import caches, os.environ (`env` is added for the duration), logging set-up;
-    stdout and stderr go to `capture` (default: discarded)."""
-    from migrator.alembic_source import _logging_state, _restore_logging
-
-    folder = Path(project_dir).resolve()
-    saved_cwd = os.getcwd()
-    saved_path = list(sys.path)
-    saved_modules = set(sys.modules)
-    saved_cache = set(sys.path_importer_cache)
-    saved_environ = dict(os.environ)
-    saved_logging = _logging_state()
-    saved_disable = logging.root.manager.disable
-    sink = capture if capture is not None else io.StringIO()
-    os.chdir(folder)
-    _drop_relative_finders()
-    try:
-        if env:
-            os.environ.update(env)
-        with redirect_stdout(sink), redirect_stderr(sink):
-            yield folder
-    finally:
-        os.chdir(saved_cwd)
-        added_paths = [Path(p if os.path.isabs(p) else os.path.join(folder, p)).resolve()
-                       for p in sys.path if p not in saved_path]
-        roots = [folder, *added_paths]
-        keep = _installed_roots()
-        for name in [n for n in sys.modules if n not in saved_modules]:
-            module = sys.modules.get(name)
-            file = getattr(module, "__file__", None) if module is not None else None
-            # a virtualenv inside the project folder is not project code: unloading half of SQLAlchemy breaks it
-            if module is not None and _within(file, roots) and not _within(file, keep):
-                del sys.modules[name]
-        sys.path[:] = saved_path
-        for key in [k for k in sys.path_importer_cache if k not in saved_cache]:
-            sys.path_importer_cache.pop(key, None)
-        _drop_relative_finders()
-        if dict(os.environ) != saved_environ:
-            os.environ.clear()
-            os.environ.update(saved_environ)
-        logging.disable(saved_disable)
-        _restore_logging(saved_logging)
+from migrator.runner import ProjectError, ProjectRunner
 
 
 def _ini_path(project_dir: str | Path, alembic_ini: str | Path, role: str | None) -> Path:
@@ -136,23 +41,57 @@ def _ini_path(project_dir: str | Path, alembic_ini: str | Path, role: str | None
 
 
 def _prefixed(role: str | None, exc: MigratorError) -> CompatError:
-    return CompatError(f"{role}: {exc}" if role else str(exc))
+    text = str(exc)
+    if role and not text.startswith(f"{role}: "):
+        text = f"{role}: {text}"
+    return CompatError(text)
+
+
+def open_runner(project_dir: str | Path, alembic_ini: str | Path = "alembic.ini", env: Mapping[str, str] | None = None,
+                *, role: str | None = None, **options) -> ProjectRunner:
+    """A (not yet started) runner for the project; `options`: python, app, script_location, echo, secrets, timeout."""
+    ini = _ini_path(project_dir, alembic_ini, role)
+    return ProjectRunner(project_dir, alembic_ini=str(ini), env=env, role=role, **options)
+
+
+def secrets_for(url: str | None, env: Mapping[str, str] | None = None) -> list[str]:
+    """What must never be shown: the URL's password and the renderings holding it, and secret variables."""
+    from migrator.compat.dbenv import secret_names
+    from migrator.db.urls import DatabaseURL
+
+    found: set[str] = set()
+    if url:
+        try:
+            found.update(DatabaseURL.parse(url).secret_strings())
+        except MigratorError:
+            found.add(url)
+    env = dict(env or {})
+    for key in secret_names(env, url):
+        value = env[key]
+        if len(value) >= 4:
+            found.add(value)
+    return sorted(found, key=len, reverse=True)
+
+
+@contextmanager
+def _using(runner: ProjectRunner | None, project_dir, alembic_ini, env=None, role=None, url=None
+           ) -> Iterator[ProjectRunner]:
+    if runner is not None:
+        yield runner
+        return
+    with open_runner(project_dir, alembic_ini, env, role=role, secrets=secrets_for(url, env)) as made:
+        yield made
 
 
 # --- heads -----------------------------------------------------------------------------------------------
 
 
-def alembic_heads(project_dir: str | Path, alembic_ini: str | Path = "alembic.ini", *, role: str | None = None
-                  ) -> list[str]:
+def alembic_heads(project_dir: str | Path, alembic_ini: str | Path = "alembic.ini", *, role: str | None = None,
+                  runner: ProjectRunner | None = None) -> list[str]:
     """The head revision(s) of the project's alembic history, sorted; read from the files, no database."""
-    from migrator.alembic_source import load_alembic_config, load_script_directory
-
-    ini = _ini_path(project_dir, alembic_ini, role)
     try:
-        with isolated(project_dir):
-            cfg = load_alembic_config(str(ini))
-            script = load_script_directory(cfg, str(alembic_ini))
-            return sorted(script.get_heads())
+        with _using(runner, project_dir, alembic_ini, role=role) as child:
+            return sorted(child.history().heads)
     except CompatError:
         raise
     except MigratorError as exc:
@@ -181,30 +120,9 @@ class Applied:
     targets: list[str]
     applied: list[str] = field(default_factory=list)  # revisions whose upgrade() ran, in order
     duration: float = 0.0
-    output: str = ""  # alembic's and env.py's output, password-free
 
     def to_dict(self) -> dict:
         return {"targets": self.targets, "applied": self.applied, "duration": round(self.duration, 3)}
-
-
-def secrets_of(url: str | None) -> list[str]:
-    """The strings that must never be shown: the URL itself and its password (raw and decoded)."""
-    if not url:
-        return []
-    found = [url]
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    if password:
-        found += [password, unquote(password)]
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
-def scrub(text: str, url: str | None) -> str:
-    for secret in secrets_of(url):
-        text = text.replace(secret, "***")
-    return text
 
 
 def _targets(target: str | Sequence[str]) -> list[str]:
@@ -214,110 +132,47 @@ def _targets(target: str | Sequence[str]) -> list[str]:
     return items
 
 
-def _failure(result: dict | None, returncode: int, output: str, role: str | None, url: str) -> CompatError:
+def _failure(exc: ProjectError, role: str | None) -> CompatError:
     who = f"{role} " if role else ""
-    if result is not None and result.get("revision"):
-        return RevisionFailed(str(result["revision"]), scrub(str(result.get("error") or "failed"), url), role=role,
-                              statement=scrub(result["statement"], url) if result.get("statement") else None)
-    if result is not None:
-        return CompatError(f"alembic upgrade of the {who}revisions failed before any revision ran: "
-                           f"{scrub(str(result.get('error')), url)}")
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return CompatError(f"alembic upgrade of the {who}revisions was killed by {name}")
-    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    last = scrub(lines[-1], url) if lines else f"exit status {returncode}"
-    return CompatError(f"alembic upgrade of the {who}revisions failed: {last}")
+    message = str(exc)
+    if role and message.startswith(f"{role}: "):
+        message = message[len(role) + 2:]
+    if exc.kind == "revision" and exc.revision:
+        return RevisionFailed(exc.revision, message, role=role, statement=exc.statement)
+    if exc.kind == "before":
+        return CompatError(f"alembic upgrade of the {who}revisions failed before any revision ran: {message}")
+    if exc.kind == "timeout":
+        return CompatError(f"alembic upgrade of the {who}revisions timed out after {exc.extra.get('timeout'):g}s")
+    return CompatError(f"alembic upgrade of the {who}revisions failed: {message}")
 
 
 def upgrade(project_dir: str | Path, alembic_ini: str | Path, db_url: str, target: str | Sequence[str] = "heads",
             env: Mapping[str, str] | None = None, *, role: str | None = None, timeout: float | None = None,
-            in_process: bool = False) -> Applied:
-    """`alembic upgrade <target>` ONLINE against `db_url`, with cwd = project_dir.
+            runner: ProjectRunner | None = None) -> Applied:
+    """`alembic upgrade <target>` ONLINE against `db_url` through the project's env.py, in the app's interpreter.
 
-    `target`: a revision id, `heads`, or several ids (upgraded one after the other). `env`: variables
-    for env.py (e.g. DATABASE_URL rendered by migrator.compat.dbenv); None means {"DATABASE_URL": db_url}
-    so that an env.py reading DATABASE_URL never falls back to one inherited from the caller.
+    `target`: a revision id, `heads`, or several ids (upgraded one after the other). `env`: variables for env.py
+    (e.g. DATABASE_URL rendered by migrator.compat.dbenv); None means {"DATABASE_URL": db_url}, so that an env.py
+    reading DATABASE_URL never falls back to one inherited from the caller. With `runner`, its environment must
+    already name `db_url`.
     """
+    import time
+
     targets = _targets(target)
-    ini = _ini_path(project_dir, alembic_ini, role)
+    if runner is None:
+        _ini_path(project_dir, alembic_ini, role)
     extra = dict(env) if env is not None else {"DATABASE_URL": db_url}
-    if in_process:
-        return _upgrade_in_process(Path(project_dir), ini, db_url, targets, extra, role)
-    # the child needs neither migrator's private variables nor the server's admin URL
-    child_env = {k: v for k, v in os.environ.items() if k not in runner.PRIVATE and k != ADMIN_URL_ENV}
-    child_env.update(extra)
-    fd, result_path = tempfile.mkstemp(prefix="migrator-alembic-", suffix=".json")
-    os.close(fd)
-    child_env.update({runner.INI: str(ini), runner.TARGET: " ".join(targets), runner.URL: db_url,
-                      runner.RESULT: result_path})
     started = time.perf_counter()
     try:
-        output, returncode = _run_child([sys.executable, "-P", str(RUNNER)], Path(project_dir), child_env,
-                                        timeout, role)
-        result = _read_result(result_path)
-    finally:
-        try:
-            os.unlink(result_path)
-        except OSError:
-            pass
-    output = scrub(output, db_url)
-    if returncode != 0 or result is None or not result.get("ok"):
-        raise _failure(result, returncode, output, role, db_url)
-    return Applied(targets, list(result.get("applied") or []), time.perf_counter() - started, output)
-
-
-def _run_child(command: list[str], cwd: Path, env: dict, timeout: float | None, role: str | None) -> tuple[str, int]:
-    """Run in its own session (Ctrl-C reaches us, not it); kill its whole group when we stop waiting."""
-    try:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    except OSError as exc:
-        raise CompatError(f"cannot start {command[0]}: {exc.strerror or exc}") from None
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(proc)
-        who = f"{role} " if role else ""
-        raise CompatError(f"alembic upgrade of the {who}revisions timed out after {timeout:g}s") from None
-    except BaseException:
-        kill_group(proc)
-        raise
-    return out.decode("utf-8", "replace"), proc.returncode
-
-
-def _read_result(path: str) -> dict | None:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        return None
-    if not text.strip():
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _upgrade_in_process(project_dir: Path, ini: Path, db_url: str, targets: list[str], env: dict,
-                        role: str | None) -> Applied:
-    state: dict = {"revision": None, "applied": []}
-    capture = io.StringIO()
-    started = time.perf_counter()
-    try:
-        with isolated(project_dir, env, capture=capture):
-            runner.run_upgrade(str(ini), targets, db_url, state)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - KeyboardInterrupt and signals propagate
-        if isinstance(exc, SystemExit) and getattr(exc, "signum", None) is not None:
-            raise  # migrator.provision.SignalExit: SIGTERM arrived, clean up and go
-        result = {"ok": False, "revision": state["revision"], "error": runner.first_line(exc),
-                  "statement": runner.failed_statement(exc)}
-        raise _failure(result, 1, scrub(capture.getvalue(), db_url), role, db_url) from None
-    return Applied(targets, state["applied"], time.perf_counter() - started, scrub(capture.getvalue(), db_url))
+        with _using(runner, project_dir, alembic_ini, extra, role, db_url) as child:
+            if timeout is not None and child.timeout is None:
+                child.timeout = timeout
+            applied = child.upgrade(db_url, targets)
+    except ProjectError as exc:
+        raise _failure(exc, role) from None
+    except MigratorError as exc:
+        raise _prefixed(role, exc) from None
+    return Applied(targets, applied, time.perf_counter() - started)
 
 
 # --- green's plan ----------------------------------------------------------------------------------------
@@ -378,45 +233,48 @@ class GreenPlan:
 
 
 def plan_green(green_dir: str | Path, alembic_ini: str | Path, blue_heads: Sequence[str] | str | None,
-               config: Config | None = None, *, strict: bool = True, trust_reviewed: bool = False) -> GreenPlan:
+               config: Config | None = None, *, strict: bool = True, trust_reviewed: bool = True,
+               runner: ProjectRunner | None = None, knowledge=None) -> GreenPlan:
     """Classify green's revisions after blue's head and decide which to apply.
 
     Applied in order: expand, migrate and none revisions. The first contract revision and all after it
     are held back. The check stops at a contract revision followed by an expand/migrate one, and at a
     revision declared expand/migrate that classifies contract (also mixed, or U000), named with its
     worst finding: CompatRefused (exit 1; `exc.plan` is the plan) unless `strict=False`, which returns
-    the plan with `plan.stop` set (`plan.check()` raises then). `trust_reviewed`: apply such a revision
-    anyway when its P507 (declared phase mismatch) is suppressed with a reason.
+    the plan with `plan.stop` set (`plan.check()` raises then). `trust_reviewed` (default): apply such a
+    revision anyway when its P507 (declared phase mismatch) is suppressed with a reason: the team reviewed
+    it, and the compat check is what proves it (blue's suite runs on the schema with it applied).
 
+    `knowledge`: what is known of blue's schema (migrator.catalog.knowledge_from_catalog on blue's real
+    database), so that e.g. a widening of a column an older revision created is known to be a widening.
     Blue's head missing from green's history, or several heads on either side: CompatError (exit 2).
     """
-    from migrator.api import classify_alembic
-    from migrator.alembic_source import load_alembic_config, load_script_directory
+    from migrator.alembic_source import classify_revisions
 
     config = config or Config()
     if isinstance(blue_heads, str):
         blue_heads = [blue_heads]
     blue_head = single_head(list(blue_heads or []), "blue")
-    ini = _ini_path(green_dir, alembic_ini, "green")
+    if runner is None:
+        _ini_path(green_dir, alembic_ini, "green")
     try:
-        with isolated(green_dir):
-            cfg = load_alembic_config(str(ini))
-            script = load_script_directory(cfg, str(alembic_ini))
-            green_head = single_head(sorted(script.get_heads()), "green")
+        with _using(runner, green_dir, alembic_ini, role="green") as child:
+            history = child.history()
+            green_head = single_head(sorted(history.heads), "green")
             if blue_head is not None:
-                blue_head = _check_descends(script, blue_head, green_head)
+                blue_head = _check_descends(history, blue_head, green_head)
             plan = GreenPlan(blue_head, green_head)
             if green_head is None or green_head == blue_head:
                 return plan
-            report = classify_alembic(str(ini), f"{blue_head or 'base'}:{green_head}", config=config)
-            parents = {rev.revision: _parents(rev) for rev in script.walk_revisions()}
+            report = classify_revisions(str(alembic_ini), f"{blue_head or 'base'}:{green_head}", config,
+                                        runner=child, knowledge=knowledge)
     except CompatError:
         raise
     except MigratorError as exc:
         raise _prefixed("green", exc) from None
     plan.report = report
     _decide(plan, report, config, trust_reviewed)
-    plan.targets = _leaves([rev for rev, _ in plan.apply], parents)
+    plan.targets = history.leaves([rev for rev, _ in plan.apply])
     if strict and plan.stop is not None:
         refused = CompatRefused(*plan.stop)
         refused.plan = plan
@@ -424,30 +282,24 @@ def plan_green(green_dir: str | Path, alembic_ini: str | Path, blue_heads: Seque
     return plan
 
 
-def _parents(rev) -> tuple[str, ...]:
-    down = rev.down_revision
-    if down is None:
-        return ()
-    return tuple(down) if isinstance(down, (tuple, list)) else (down,)
+def resolve_revision(history, ident: str) -> str | None:
+    """The full id of `ident` in the history (an exact id, or a unique prefix of one)."""
+    if ident in history.revisions:
+        return ident
+    found = [rev for rev in history.revisions if rev.startswith(ident)]
+    return found[0] if len(found) == 1 else None
 
 
-def _check_descends(script, blue_head: str, green_head: str | None) -> str:
+def _check_descends(history, blue_head: str, green_head: str | None) -> str:
     """Blue's head as green's history spells it; CompatError when green's head does not descend from it."""
-    from alembic.script.revision import RevisionError
-    from alembic.util import CommandError
-
-    try:
-        found = script.get_revision(blue_head)
-    except (CommandError, RevisionError, KeyError):
-        found = None
+    found = resolve_revision(history, blue_head)
     if found is None or green_head is None:
         raise CompatError(f"green does not descend from blue's head {blue_head}: green's alembic history has no "
                           f"revision {blue_head}")
-    ancestors = {r.revision for r in script.iterate_revisions(green_head, "base")}
-    if found.revision not in ancestors:
+    if found not in history.ancestors([green_head]):
         raise CompatError(f"green does not descend from blue's head {blue_head}: it is not an ancestor of "
                           f"green's head {green_head}")
-    return found.revision
+    return found
 
 
 def _decide(plan: GreenPlan, report: Report, config: Config, trust_reviewed: bool) -> None:
@@ -527,20 +379,6 @@ def _worst(m: MigrationReport) -> str:
     return "classified contract"
 
 
-def _leaves(revisions: list[str], parents: dict[str, tuple[str, ...]]) -> list[str]:
-    """The revisions of the list no other one of the list descends from (one for a linear history)."""
-    covered: set[str] = set()
-    for rev in revisions:
-        stack = list(parents.get(rev, ()))
-        while stack:
-            node = stack.pop()
-            if node in covered:
-                continue
-            covered.add(node)
-            stack.extend(parents.get(node, ()))
-    return [rev for rev in revisions if rev not in covered]
-
-
 def apply_plan(project_dir: str | Path, alembic_ini: str | Path, db_url: str, plan: GreenPlan,
                env: Mapping[str, str] | None = None, **kwargs) -> Applied:
     """Upgrade the database (at blue's head) by the plan's applied revisions; refuses a stopped plan."""
@@ -557,14 +395,11 @@ def apply_plan(project_dir: str | Path, alembic_ini: str | Path, db_url: str, pl
 
 
 def apply_revisions(project_dir: str | Path, alembic_ini: str | Path, db_url: str, revisions: Sequence[str],
-                    env: Mapping[str, str] | None = None, **kwargs) -> Applied:
-    """Upgrade to the last of `revisions` (to each leaf of them in a branched history), one subprocess."""
+                    env: Mapping[str, str] | None = None, *, runner: ProjectRunner | None = None, **kwargs) -> Applied:
+    """Upgrade to the last of `revisions` (to each leaf of them in a branched history)."""
     if not revisions:
         return Applied([], [])
-    from migrator.alembic_source import load_alembic_config, load_script_directory
-
-    ini = _ini_path(project_dir, alembic_ini, kwargs.get("role"))
-    with isolated(project_dir):
-        script = load_script_directory(load_alembic_config(str(ini)), str(alembic_ini))
-        parents = {rev.revision: _parents(rev) for rev in script.walk_revisions()}
-    return upgrade(project_dir, alembic_ini, db_url, _leaves(list(revisions), parents), env, **kwargs)
+    with _using(runner, project_dir, alembic_ini, env if env is not None else {"DATABASE_URL": db_url},
+                kwargs.get("role"), db_url) as child:
+        leaves = child.history().leaves(list(revisions))
+        return upgrade(project_dir, alembic_ini, db_url, leaves, env, runner=child, **kwargs)

@@ -31,13 +31,12 @@ _formatter = string.Formatter()
 
 
 def _parse_url(db_url):
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from migrator.db.urls import DatabaseURL, DatabaseURLError
 
     try:
-        return make_url(db_url)
-    except (ArgumentError, ValueError, TypeError):
-        raise CompatError("not a valid database URL (expected postgresql://user:password@host:port/dbname)") from None
+        return DatabaseURL.parse(db_url)
+    except DatabaseURLError as exc:
+        raise CompatError(str(exc)) from None
 
 
 def check_name(name: str, what: str = "environment variable") -> str:
@@ -52,16 +51,14 @@ def url_parts(db_url, url_form: str = "postgresql+psycopg") -> dict[str, str]:
         raise CompatError(f"unknown URL form {url_form!r} (expected postgresql+psycopg, postgresql, postgres, "
                           "postgresql+<driver>)")
     url = _parse_url(db_url)
-    host = url.host or url.query.get("host") or ""
-    if isinstance(host, tuple):  # ?host=a&host=b
-        host = host[0]
+    scheme, _, driver = url_form.partition("+")
     return {
-        "host": host,
-        "port": str(url.port or 5432),
-        "user": url.username or "",
-        "password": "" if url.password is None else str(url.password),
+        "host": (url.host or "").split(",")[0],  # several hosts: the first
+        "port": str(url.port),
+        "user": url.user or "",
+        "password": url.password or "",
         "database": url.database or "",
-        "url": url.set(drivername=url_form).render_as_string(hide_password=False),
+        "url": url.url(driver or None, scheme=scheme),
     }
 
 
@@ -99,18 +96,18 @@ def render_env(db_url, url_var: str | None = "DATABASE_URL", url_form: str = "po
     return env
 
 
-def parse_env_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
+def parse_env_pairs(pairs: Iterable[str] | None, option: str = "--env") -> dict[str, str]:
     """["KEY=VALUE", ...] (repeatable --env) -> {KEY: VALUE}; the value may hold "=" and be empty; later wins."""
     env: dict[str, str] = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise CompatError(f"--env expects KEY=VALUE, got {pair!r}")
+        if not sep:  # never echo the value: it may be a secret
+            raise CompatError(f"{option} expects KEY=VALUE, got an argument without '='")
         key = key.strip()
         if not key:
-            raise CompatError("--env expects KEY=VALUE, got an empty KEY")
-        if not _NAME.fullmatch(key):  # never echo the value: it may be a secret
-            raise CompatError(f"--env expects KEY=VALUE with KEY made of letters, digits and _, got KEY {key!r}")
+            raise CompatError(f"{option} expects KEY=VALUE, got an empty KEY")
+        if not _NAME.fullmatch(key):
+            raise CompatError(f"{option} expects KEY=VALUE with KEY made of letters, digits and _, got KEY {key!r}")
         env[key] = value
     return env
 

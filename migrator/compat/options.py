@@ -10,7 +10,9 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 
-URL_ENV = "MIGRATOR_DATABASE_URL"
+SCRATCH_ENV = "MIGRATOR_SCRATCH_URL"  # the server compat makes its throwaway databases on
+TARGET_ENV = "MIGRATOR_DATABASE_URL"  # the release's target: never used by compat, only compared against
+URL_ENV = SCRATCH_ENV
 PROVIDERS = ("auto", "url", "embedded", "local", "docker")
 
 
@@ -22,27 +24,42 @@ class CompatOptions:
     project_dir: str = "."  # the app's folder, relative to the repository root
     alembic_ini: str = "alembic.ini"
     suite: str = "compat_tests"
-    python: str = field(default_factory=lambda: sys.executable)
+    python: str | None = None  # None: migrator.runner.find_python (config, $VIRTUAL_ENV, <project>/.venv, ...)
     provider: str = "auto"
-    database_url: str | None = None
+    scratch_url: str | None = None  # the url provider's server; never the release's target
     url_var: str = "DATABASE_URL"
     url_form: str = "postgresql+psycopg"
     env_map: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     evidence: Path | None = None
-    matrix: bool = False
+    evidence_key_env: str | None = None  # None: $MIGRATOR_EVIDENCE_KEY signs the evidence when it is set
+    full: bool = False  # also green on the contracted schema (what the contract gate needs)
     timeout: float = 1800.0
     template_cache: bool = True  # url provider: keep blue's schema as a template database between checks
+    pytest_args: list[str] = field(default_factory=list)
+    accept_schema_changes: bool = False  # a suite that changes the schema is inconclusive unless accepted
+    attribute: bool = True  # re-run failing tests on their own version's schema before calling them incompatible
+    parallel: bool = True  # run the cells side by side (each on its own database and checkout)
+    app: str | None = None  # [tool.migrator] app: the factory entered before env.py runs
+    script_location: str | None = None
+    # deprecated spellings
+    matrix: bool = False
+    database_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
             raise ConfigError(f"unknown provider {self.provider!r} (expected one of {', '.join(PROVIDERS)})")
+        if self.matrix:
+            self.full = True
+        if self.database_url and not self.scratch_url:
+            self.scratch_url = self.database_url
 
 
 # keys of [tool.migrator.compat] and the option each sets
 _KEYS = {
     "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
-    "timeout": float, "template_cache": bool, "env_map": dict, "env": dict,
+    "timeout": float, "template_cache": bool, "env_map": dict, "env": dict, "pytest_args": list,
+    "accept_schema_changes": bool, "full": bool, "evidence_key_env": str, "parallel": bool,
 }
 
 
@@ -67,6 +84,12 @@ def read_compat_section(pyproject: Path) -> dict:
             raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a {kind.__name__}")
         if kind is dict and not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
+        if kind is list and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a list of strings")
+        if key == "evidence_key_env":
+            from migrator.evidence import check_key_env_name
+
+            check_key_env_name(value, f"{pyproject}: [tool.migrator.compat]")
     return section
 
 
@@ -85,7 +108,7 @@ def apply_section(opts: CompatOptions, section: dict, explicit: set[str], base: 
             setattr(opts, name, merged)
         elif name not in explicit:
             setattr(opts, name, value)
-    if opts.database_url is None:
-        opts.database_url = os.environ.get(URL_ENV) or None
+    if opts.scratch_url is None:
+        opts.scratch_url = os.environ.get(SCRATCH_ENV) or None
     CompatOptions.__post_init__(opts)
     return opts

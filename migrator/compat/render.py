@@ -7,7 +7,8 @@ import json
 from migrator.compat.result import CompatResult
 from migrator.escape import escape_controls
 
-_VERDICT = {"pass": "PASS", "fail": "FAIL", "refused": "REFUSED", "error": "ERROR"}
+_VERDICT = {"pass": "PASS", "fail": "FAIL", "refused": "REFUSED", "error": "ERROR", "inconclusive": "INCONCLUSIVE"}
+MAX_FAILURES = 20
 
 
 def render_compat(result: CompatResult, fmt: str) -> str:
@@ -16,8 +17,8 @@ def render_compat(result: CompatResult, fmt: str) -> str:
     out = [f"compat {_VERDICT.get(result.result, result.result)}: blue {result.blue_ref} ({result.blue_sha[:8]}) "
            f"on green {result.green_ref or 'working tree'} ({result.green_sha[:8]}"
            f"{', dirty' if result.green_dirty else ''})"]
-    if result.reason:
-        out.append(f"  {result.reason}")
+    for reason in getattr(result, "reasons", None) or ([result.reason] if result.reason else []):
+        out.append(f"  - {reason}" if len(getattr(result, "reasons", []) or []) > 1 else f"  {reason}")
     revs = result.revisions
     if revs:
         applied = ", ".join(f"{r} ({p})" for p in ("expand", "migrate", "none") for r in revs.get(p, []))
@@ -25,16 +26,26 @@ def render_compat(result: CompatResult, fmt: str) -> str:
                    f"held back: {', '.join(revs.get('held_back', [])) or 'nothing'}")
     if result.fingerprint:
         out.append(f"  schema fingerprint: {result.fingerprint}")
-    if result.suites:
+    if result.cells:
         out.append("")
-        out.append(f"  {'app':<6} {'schema':<11} {'result':<6} {'passed':>6} {'failed':>6} {'errors':>6} {'skipped':>7} "
-                   f"{'time':>7}")
-        for s in result.suites:
-            out.append(f"  {s.app:<6} {s.schema:<11} {s.result:<6} {s.passed:>6} {s.failed:>6} {s.errors:>6} "
+        out.append(f"  {'app':<6} {'schema':<11} {'result':<12} {'passed':>6} {'failed':>6} {'errors':>6} "
+                   f"{'skipped':>7} {'time':>7}")
+        for s in result.cells:
+            out.append(f"  {s.app:<6} {s.schema:<11} {s.result:<12} {s.passed:>6} {s.failed:>6} {s.errors:>6} "
                        f"{s.skipped:>7} {s.duration:>6.2f}s")
-        for s in result.suites:
+        shown = 0
+        for s in result.cells:
             for f in s.failures:
-                out.append(f"  FAILED [{s.app}/{s.schema}] {f['test']}: {f['error']}")
+                if shown == MAX_FAILURES:
+                    more = sum(len(c.failures) for c in result.cells) - shown
+                    out.append(f"  ... and {more} more failing tests (--format json lists them all)")
+                    break
+                why = {"own-schema": " (fails on its own schema too)"}.get(f.get("attribution") or "", "")
+                out.append(f"  FAILED [{s.app}/{s.schema}] {f['test']}: {f['error']}{why}")
+                shown += 1
+            else:
+                continue
+            break
     if result.provider:
         out.append(f"  database: PostgreSQL {result.postgres_version // 10000 if result.postgres_version else '?'} "
                    f"from the {result.provider} provider; {result.duration:.2f}s in all")

@@ -1,39 +1,22 @@
-"""The outcome of `migrator compat`, and the evidence file the switch gate trusts."""
+"""The outcome of `migrator compat`, and the evidence file (migrator.evidence, version 2) it writes."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EVIDENCE_VERSION = 1
+from migrator.evidence import (
+    CELL_RESULTS, EVIDENCE_VERSION, REVISION_KEYS, Cell, Evidence, GreenRef, Ref, Schemas, Signature, signing_key)
+from migrator.evidence import write_evidence as _write
 
+__all__ = ["CELL_RESULTS", "EVIDENCE_VERSION", "Cell", "CompatResult", "SuiteRun", "write_evidence"]
 
-@dataclass
-class SuiteRun:
-    app: str  # blue | green
-    schema: str  # expanded | contracted
-    result: str  # pass | fail | error
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    total: int = 0
-    duration: float = 0.0
-    failures: list[dict] = field(default_factory=list)  # {"test": nodeid, "error": first line}
-    reason: str | None = None
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "app", "schema", "result", "passed", "failed", "errors", "skipped", "total", "duration", "failures",
-            "reason")}
+SuiteRun = Cell  # the name before cells
 
 
 @dataclass
 class CompatResult:
-    result: str = "error"  # pass | fail | refused | error
+    result: str = "error"  # pass | fail | refused | inconclusive | error (error: no evidence is written)
     reason: str | None = None
     blue_ref: str = ""
     blue_sha: str = ""
@@ -42,63 +25,57 @@ class CompatResult:
     green_dirty: bool = False
     project_dir: str = "."
     revisions: dict = field(default_factory=dict)
-    fingerprint: str | None = None
-    suites: list[SuiteRun] = field(default_factory=list)
+    schemas: dict = field(default_factory=lambda: {"blue": None, "expanded": None, "contracted": None})
+    cells: list[Cell] = field(default_factory=list)
+    required_cells: list[str] = field(default_factory=list)
     provider: str | None = None
     postgres_version: int | None = None
     duration: float = 0.0
     timestamp: str = ""
+    advice: list[str] = field(default_factory=list)  # what to do about it (text output only)
+    signature: Signature | None = None  # set when the evidence written was signed
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The expanded schema's fingerprint: the one the switch gate compares with the live database."""
+        return self.schemas.get("expanded")
+
+    @fingerprint.setter
+    def fingerprint(self, value: str | None) -> None:
+        self.schemas["expanded"] = value
+
+    @property
+    def suites(self) -> list[Cell]:
+        return self.cells
+
+    def cell(self, app: str, schema: str) -> Cell | None:
+        return next((c for c in self.cells if (c.app, c.schema) == (app, schema)), None)
 
     @property
     def exit_code(self) -> int:
         return {"pass": 0, "fail": 1, "refused": 1}.get(self.result, 2)
 
-    def to_dict(self) -> dict:
+    def to_evidence(self) -> Evidence:
         from migrator import __version__
 
-        return {
-            "version": EVIDENCE_VERSION,
-            "kind": "migrator.compat",
-            "result": self.result,
-            "reason": self.reason,
-            "blue": {"ref": self.blue_ref, "sha": self.blue_sha},
-            "green": {"ref": self.green_ref, "sha": self.green_sha, "dirty": self.green_dirty},
-            "project_dir": self.project_dir,
-            "revisions": self.revisions,
-            "schema_fingerprint": self.fingerprint,
-            "suites": [s.to_dict() for s in self.suites],
-            "provider": self.provider,
-            "postgres_version": self.postgres_version,
-            "duration_seconds": round(self.duration, 3),
-            "timestamp": self.timestamp,
-            "migrator_version": __version__,
-        }
+        return Evidence(
+            result=self.result, reason=self.reason,
+            blue=Ref(self.blue_ref, self.blue_sha),
+            green=GreenRef(self.green_ref, self.green_sha, self.green_dirty),
+            project_dir=str(self.project_dir),
+            revisions={k: list(self.revisions.get(k) or []) for k in REVISION_KEYS},
+            schemas=Schemas(self.schemas.get("blue"), self.schemas.get("expanded"), self.schemas.get("contracted")),
+            cells=list(self.cells), required_cells=list(self.required_cells),
+            provider=self.provider, postgres_version=self.postgres_version,
+            duration_seconds=round(self.duration, 3), timestamp=self.timestamp, migrator_version=__version__,
+            signature=self.signature)
+
+    def to_dict(self) -> dict:
+        """The JSON report (`--format json`): the evidence document, also for results no evidence is written for."""
+        return self.to_evidence().to_dict()
 
 
-def write_evidence(result: CompatResult, path: Path) -> None:
-    """Write atomically: a reader never sees half a file, and a failed write keeps the old one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(result.to_dict(), indent=2, sort_keys=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".evidence-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read_evidence(path: Path) -> dict:
-    from migrator.errors import InputError
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("evidence file not found", str(path)) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"unreadable evidence file: {exc}", str(path)) from None
-    if not isinstance(data, dict) or data.get("kind") != "migrator.compat" or data.get("version") != EVIDENCE_VERSION:
-        raise InputError("not a migrator compat evidence file (version 1)", str(path))
-    return data
+def write_evidence(result: CompatResult, path: Path, key_env: str | None = None) -> None:
+    """Write the evidence atomically, signed with the key of $MIGRATOR_EVIDENCE_KEY (or of `key_env`) when set."""
+    result.signature = None
+    result.signature = _write(result.to_evidence(), path, key=signing_key(key_env)).signature

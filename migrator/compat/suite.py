@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,19 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NO_PYTEST = re.compile(r"No module named pytest\b|No module named '?pytest'?$", re.M)
 
 
+_LIVE: set[subprocess.Popen] = set()  # pytest processes running now, in any thread
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all(grace: float = 2.0) -> None:
+    """Kill every suite still running (their whole process groups): for the main thread when it is interrupted
+    while suites run in other threads."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        kill_group(proc, grace)
+
+
 class Failure(NamedTuple):
     nodeid: str  # path/to/test_file.py::Class::test_name[param]
     line: str  # the first meaningful line of the failure or error
@@ -49,6 +63,7 @@ class SuiteResult:
     skipped: int = 0
     total: int = 0  # tests run (passed + failed + errors + skipped); 0 when none was collected
     failures: list[Failure] = field(default_factory=list)  # failed and errored tests, in run order
+    logs: dict[str, str] = field(default_factory=dict)  # node id -> what a failing test printed and logged
     exit_code: int | None = None  # pytest's (negative: killed by that signal)
     duration: float = 0.0  # wall time of the pytest process
     killed: bool = False  # pytest did not finish: timeout, or a signal from outside
@@ -106,7 +121,8 @@ def run_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_tests"
     else:
         junit = Path(junit_path).resolve()
         junit.unlink(missing_ok=True)
-    command = [resolved, "-m", "pytest", *suites, "-p", "no:cacheprovider", f"--junitxml={junit}", "-q", *args]
+    command = [resolved, "-m", "pytest", *suites, "-p", "no:cacheprovider", f"--junitxml={junit}",
+               "-o", "junit_logging=all", "-q", *args]
     if stream is not None and _isatty(stream):
         command.append("--color=yes")
     full_env = {**os.environ, **(env or {})} if inherit_env else dict(env or {})
@@ -140,6 +156,8 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
                                 stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as exc:
         raise SuiteError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from None
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
     try:
         if not _pump(proc, tail, stream, deadline, scrub):
             _time_out(proc, result, timeout)
@@ -151,6 +169,8 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
         raise
     finally:
         proc.stdout.close()
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
     result.duration = time.monotonic() - started
     kill_group(proc)  # whatever the tests left running in the background
     result.exit_code = proc.returncode
@@ -250,7 +270,9 @@ def _read_junit(result: SuiteResult, junit: Path, workdir: Path) -> None:
             outcomes[nodeid] = outcome
         bad = failure if failure is not None else error
         if bad is not None and previous not in ("failed", "errors"):
+            captured = "\n".join((part.text or "") for tag in ("system-out", "system-err") for part in case.iter(tag))
             result.failures.append(Failure(nodeid, _first_line(bad)))
+            result.logs[nodeid] = captured[-20000:]
     for outcome in outcomes.values():
         setattr(result, outcome, getattr(result, outcome) + 1)
     result.total = len(outcomes)

@@ -43,6 +43,26 @@ def blue_database(server, key_parts: tuple[str, ...], build: Callable[[str], Non
     return server.create_database(prefix=CHECK_PREFIX, template=name), True
 
 
+def blue_source(server, key_parts: tuple[str, ...], build: Callable[[str], None], *, cache: bool) -> tuple[str, bool]:
+    """The name of a database at blue's schema to clone checks from, and whether it was built just now.
+
+    url provider with `cache`: the template of blue's commit (built once, under a staging name); else a
+    database of this run that `build(url)` brings to blue's schema (dropped with the server's cleanup)."""
+    if not (cache and server.provider == "url"):
+        db = server.create_database(prefix=CHECK_PREFIX)
+        build(db.url)
+        return db.name, True
+    name = template_name(*key_parts, current_user(server))
+    if _exists(server, name):
+        log.info("cloning blue's schema from template %s", name)
+        return name, False
+    log.info("building blue's schema into template %s (once per blue commit)", name)
+    staging = server.create_database(prefix=BUILD_PREFIX)
+    build(staging.url)  # a failure leaves the staging database to the server's cleanup
+    _publish(server, staging, name)
+    return name, True
+
+
 def current_user(server) -> str:
     return server._exec("cannot read the current role", "SELECT current_user")[0][0]
 
@@ -70,14 +90,25 @@ def _publish(server, staging, name: str) -> None:
                  sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
 
 
-def drop_templates(server) -> list[str]:
-    """Remove every cached blue template on the server (`migrator compat --prune-templates`)."""
+def drop_templates(server, names: list[str] | None = None) -> list[str]:
+    """Remove cached blue templates on the server (`migrator compat --prune-templates`): every one, or `names`.
+    A template another run dropped meanwhile is simply gone; the names this call dropped are returned."""
+    import psycopg
     from psycopg import sql
 
-    names = [r[0] for r in server.connect().execute(
-        "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEMPLATE_PREFIX.replace("_", r"\_") + r"\_%",))]
+    if names is None:
+        names = [r[0] for r in server.connect().execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname",
+            (TEMPLATE_PREFIX.replace("_", r"\_") + r"\_%",))]
+    dropped = []
     for name in names:
         ident = sql.Identifier(name)
-        server.connect().execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
-        server.connect().execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
-    return names
+        try:
+            server.connect().execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
+            server.connect().execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        except psycopg.errors.InvalidCatalogName:
+            continue  # dropped by another run between our list and our drop
+        except psycopg.Error as exc:
+            raise server._error(f"cannot drop template {name}", exc) from None
+        dropped.append(name)
+    return dropped

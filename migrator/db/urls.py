@@ -7,9 +7,10 @@
     url.sqlalchemy()      # postgresql+psycopg://app:s3cret@db:5432/shop?sslmode=require
     url.scrub(text)       # text with the password (raw, URL-quoted) and the address itself hidden
 
-URLs (`postgresql://`, `postgres://`, `postgresql+<driver>://`, `?password=` in the query) are read with
-SQLAlchemy's `make_url`; libpq `key=value` strings with libpq's own parser (psycopg's `conninfo_to_dict`).
-A scheme that is not PostgreSQL's is refused: "unsupported database URL scheme 'mysql'".
+Parsing is libpq's own (psycopg's `conninfo_to_dict`), for URLs (`postgresql://`, `postgres://`, `?password=`
+in the query) and `key=value` strings alike; a SQLAlchemy `+driver` is taken off first, and a URL libpq
+refuses (a SQLAlchemy-only query option) is read with SQLAlchemy's `make_url`, which migrator's own process
+otherwise never imports. A scheme that is not PostgreSQL's is refused: "unsupported database URL scheme 'mysql'".
 """
 
 from __future__ import annotations
@@ -63,13 +64,29 @@ class DatabaseURL:
 
     @classmethod
     def _from_url(cls, text: str, scheme: str) -> "DatabaseURL":
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
 
         backend, _, driver = scheme.partition("+")
         if backend.lower() not in _POSTGRES:
             raise DatabaseURLError(f"unsupported database URL scheme {backend.lower()!r} (migrator works with "
                                    "PostgreSQL: postgresql://...)")
+        plain = "postgresql://" + text[len(scheme) + 3:]
+        try:
+            raw = conninfo_to_dict(plain)
+        except psycopg.ProgrammingError:
+            return cls._from_sqlalchemy(text, driver)
+        params = {k: str(v) for k, v in raw.items() if v is not None}
+        passwords = _url_passwords(text)
+        if "password" in params:
+            passwords.append(params["password"])
+        return cls(params, driver or None, _secret_forms(passwords, text))
+
+    @classmethod
+    def _from_sqlalchemy(cls, text: str, driver: str) -> "DatabaseURL":
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(text)
         except (ArgumentError, ValueError, TypeError):
@@ -150,9 +167,9 @@ class DatabaseURL:
 
         return make_conninfo(**self.params)
 
-    def url(self, driver: str | None = None, *, hide_password: bool = False) -> str:
+    def url(self, driver: str | None = None, *, hide_password: bool = False, scheme: str = "postgresql") -> str:
         """postgresql[+driver]://user:password@host:port/dbname?rest (driver None: none)."""
-        scheme = f"postgresql+{driver}" if driver else "postgresql"
+        scheme = f"{scheme}+{driver}" if driver else scheme
         p = self.params
         user = quote(p["user"], safe="") if p.get("user") else ""
         if "password" in p:
@@ -198,6 +215,17 @@ class DatabaseURL:
             except Exception:  # noqa: BLE001 - rendering is best effort here
                 pass
         return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def _url_passwords(text: str) -> list[str]:
+    """The user-info password of a URL as written (raw and decoded): libpq keeps only the last one it reads."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(text).password
+    except ValueError:
+        return []
+    return [p for p in {password, unquote(password)} if p] if password else []
 
 
 def _secret_forms(passwords: list[str], text: str) -> tuple[str, ...]:

@@ -63,22 +63,6 @@ def worse(a: str, b: str) -> str:
     return a if STATUSES.index(a) >= STATUSES.index(b) else b
 
 
-def evidence_summary(evidence: dict | None) -> dict:
-    """What a hook sees of a compat evidence file: result, fingerprint, shas, revisions (never paths or URLs).
-    A dict that is not a compat evidence file is passed through as it is."""
-    if not isinstance(evidence, dict):
-        return {}
-    if evidence.get("kind") != "migrator.compat" and not isinstance(evidence.get(BLUE), dict):
-        return dict(evidence)
-    out = {"result": evidence.get("result"), "schema_fingerprint": evidence.get("schema_fingerprint")}
-    for color in COLORS:
-        if isinstance(evidence.get(color), dict):
-            out[f"{color}_sha"] = evidence[color].get("sha")
-    if isinstance(evidence.get("revisions"), dict):
-        out["revisions"] = evidence["revisions"]
-    return out
-
-
 @dataclass(frozen=True)
 class HookPayload:
     """One call to a router hook. `to_dict()` is the JSON document a hook receives."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from migrator.hooks.base import call, hook_name, record, why_not
 from migrator.hooks.contract import (
     BLUE, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, GREEN, IN_PROGRESS, INCONCLUSIVE, ROLLBACK, SUCCEEDED,
-    SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, evidence_summary, iso, utcnow)
+    SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, iso, utcnow)
 from migrator.release.errors import HookFailed
 
 log = logging.getLogger("migrator.hooks.traffic")
@@ -57,7 +57,7 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
     name = hook_name(hook)
     calls: list[dict] = []
     base = dict(release_id=release_id, phase=phase, from_color=from_color, to_color=to_color, deadline=end,
-                dry_run=dry_run, reason=reason, evidence=evidence_summary(evidence), metadata=dict(metadata or {}),
+                dry_run=dry_run, reason=reason, evidence=dict(evidence or {}), metadata=dict(metadata or {}),
                 targets=dict(getattr(hook, "targets", None) or {}))
     what = f"{action} {from_color} -> {to_color}"
 

@@ -58,7 +58,7 @@ class DockerProvider(Provider):
         container = PostgresContainer(self.image, driver="psycopg")
         try:
             container.start()
-            url = _urls.parse(container.get_connection_url(), self.name).set(database="postgres")
+            url = _urls.parse(container.get_connection_url(), self.name).with_database("postgres")
             server = DockerServer(url, container)
         except BaseException as exc:
             try:

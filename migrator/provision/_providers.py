@@ -15,7 +15,7 @@ from ._provider import Provider
 from ._server import Server
 from .errors import ProvisionError
 
-URL_ENV = "MIGRATOR_DATABASE_URL"
+URL_ENV = "MIGRATOR_SCRATCH_URL"  # where throwaway databases go: never the release target (MIGRATOR_DATABASE_URL)
 BINDIR_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin",
                 "/usr/local/opt/postgresql*/bin", "/opt/homebrew/opt/postgresql*/bin")
 
@@ -37,7 +37,7 @@ class UrlProvider(Provider):
 
         started = time.monotonic()
         url = _urls.parse(self.url, self.name)
-        server = Server(url if url.database else url.set(database="postgres"), self.name)
+        server = Server(url if url.database else url.with_database("postgres"), self.name)
         try:
             server.connect()
         except BaseException:
@@ -147,7 +147,7 @@ PROVIDERS: dict[str, type[Provider]] = {
 
 
 def get_provider(name: str = "auto", url=None) -> Provider:
-    """The provider called `name`; `url` is used by "url" and "auto" (default: $MIGRATOR_DATABASE_URL)."""
+    """The provider called `name`; `url` is used by "url" and "auto" (default: $MIGRATOR_SCRATCH_URL)."""
     try:
         cls = PROVIDERS[name]
     except KeyError:

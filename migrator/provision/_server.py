@@ -138,11 +138,20 @@ class Server:
         return [r[0] for r in rows]
 
     # -- databases ----------------------------------------------------------------------------
-    def create_database(self, prefix: str = "migrator", template: "Database | str | None" = None) -> Database:
-        """A new empty database (from template1), or a clone of `template` (CREATE DATABASE ... TEMPLATE)."""
+    def new_name(self, prefix: str = "migrator") -> str:
+        """A name for a database that does not exist yet (to hand out its URL before creating it)."""
+        return _unique_name(prefix)
+
+    def url_of(self, name: str) -> str:
+        return _urls.render(_urls.with_database(self._admin, name))
+
+    def create_database(self, prefix: str = "migrator", template: "Database | str | None" = None, *,
+                        name: str | None = None) -> Database:
+        """A new empty database (from template1), or a clone of `template` (CREATE DATABASE ... TEMPLATE);
+        `name`: one from new_name()."""
         from psycopg import sql
 
-        db = self._track(Database(self, _unique_name(prefix)))
+        db = self._track(Database(self, name or _unique_name(prefix)))
         try:
             if template is None:
                 self._exec(f"cannot create database {db.name}", sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
@@ -152,6 +161,39 @@ class Server:
             self._databases.remove(db)
             raise
         return db
+
+    def clone_many(self, template: str, names: list[str]) -> list[Database]:
+        """Copies of `template` under `names`, made side by side, each on a connection of its own (CREATE
+        DATABASE waits on the disk: two copies take little longer than one)."""
+        import psycopg
+        from concurrent.futures import ThreadPoolExecutor
+        from psycopg import sql
+
+        if len(names) <= 1:
+            return [self.create_database(template=template, name=n) for n in names]
+        self._terminate(template)
+        dbs = [self._track(Database(self, name)) for name in names]
+
+        def clone(db: Database) -> None:
+            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(db.name), sql.Identifier(template))
+            for attempt in range(_RETRIES):
+                try:
+                    with psycopg.connect(_urls.render(self._admin, "postgresql"), autocommit=True,
+                                         connect_timeout=10) as conn:
+                        conn.execute(query)
+                    return
+                except psycopg.errors.ObjectInUse as exc:
+                    if attempt == _RETRIES - 1:
+                        raise self._error(f"cannot clone {template} into {db.name}", exc) from None
+                    time.sleep(0.02)
+                except psycopg.Error as exc:
+                    raise self._error(f"cannot clone {template} into {db.name}", exc) from None
+
+        with ThreadPoolExecutor(max_workers=len(dbs)) as pool:
+            futures = [pool.submit(clone, db) for db in dbs]
+        for future in futures:
+            future.result()  # the first failure; every database stays tracked, so cleanup drops what exists
+        return dbs
 
     def _track(self, db: Database) -> Database:
         """Tracked before CREATE DATABASE is sent: if a signal interrupts it, stop() still drops it (IF EXISTS)."""
@@ -230,6 +272,41 @@ class Server:
         if db in self._databases:
             self._databases.remove(db)
 
+    def _drop_all(self, databases: list[Database]) -> list[str]:
+        """Drop them side by side (each DROP DATABASE waits on the server's disk); the errors, one line each."""
+        if len(databases) <= 1 or self.version < 130000:
+            errors = []
+            for db in databases:
+                try:
+                    db.drop()
+                except ProvisionError as exc:
+                    errors.append(str(exc))
+            return errors
+        import psycopg
+        from concurrent.futures import ThreadPoolExecutor
+        from psycopg import sql
+
+        def drop(db: Database) -> str | None:
+            ident = sql.Identifier(db.name)
+            try:
+                with psycopg.connect(_urls.render(self._admin, "postgresql"), autocommit=True,
+                                     connect_timeout=10) as conn:
+                    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone():
+                        conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false ALLOW_CONNECTIONS false")
+                                     .format(ident))
+                        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+            except psycopg.Error as exc:
+                return str(self._error(f"cannot drop {db.name}", exc))
+            db.dropped = True
+            return None
+
+        with ThreadPoolExecutor(max_workers=min(8, len(databases))) as pool:
+            results = list(pool.map(drop, databases))
+        for db in databases:
+            if db.dropped and db in self._databases:
+                self._databases.remove(db)
+        return [r for r in results if r]
+
     # -- lifecycle ----------------------------------------------------------------------------
     def _discard_busy_connection(self) -> None:
         """A signal may have interrupted a query: clean up on a fresh connection then."""
@@ -251,11 +328,7 @@ class Server:
             with _signals.deferred():
                 self._discard_busy_connection()
                 if not self.owned:
-                    for db in reversed(list(self._databases)):
-                        try:
-                            db.drop()
-                        except ProvisionError as exc:
-                            errors.append(str(exc))
+                    errors += self._drop_all(list(reversed(self._databases)))
                 self._stopped = True
                 for db in self._databases:
                     db.dropped = True

@@ -1,11 +1,13 @@
-"""Apply a release phase's alembic revisions to the live database: online, in-process, one transaction each.
+"""Apply a release phase's alembic revisions to the live database: online, one transaction each.
 
     applied = apply_revisions(db_url, project_dir, "alembic.ini", release, "expand", ["0003"], "migrator", settings)
 
-The user's env.py is NOT run: alembic's EnvironmentContext / MigrationContext is configured on our own
-SQLAlchemy (postgresql+psycopg) connection with `transaction_per_migration=True`, and `on_version_apply`
-writes the ledger's `applied` row in the revision's own transaction (the same one that moves
-alembic_version), so a revision is applied and recorded, or neither.
+The revisions run in the app's own interpreter (migrator.runner: the project's code never enters migrator's
+process), and the user's env.py is NOT run: alembic's EnvironmentContext is configured there on a connection
+of migrator's own (with whichever PostgreSQL driver the app has) with `transaction_per_migration=True`, and
+`on_version_apply` writes the ledger's `applied` row in the revision's own transaction (the same one that
+moves alembic_version), so a revision is applied and recorded, or neither. migrator's own psycopg connection
+reads the ledger, waits for orphans and cleans up interrupted index builds.
 
 - alembic_version is the truth: revisions it already contains (as heads or their ancestors) are skipped;
   one missing from the ledger is recorded there (it was applied outside migrator); one the ledger lists
@@ -32,18 +34,17 @@ such a revision must be re-runnable (IF NOT EXISTS, ...) to survive a crash in i
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.compat.apply import _installed_roots, _within  # one definition of "project code"
+from migrator.db.urls import DatabaseURL
+from migrator.db.urls import safe as safe_url
+from migrator.db.urls import scrub as _scrub_url
 from migrator.errors import MigratorError
 from migrator.release.errors import ReleaseError
 from migrator.release.settings import ReleaseSettings
@@ -69,38 +70,16 @@ class LockRetriesExhausted(ApplyFailed):
 # --- URLs ------------------------------------------------------------------------------------------------
 
 
-def sqlalchemy_url(db_url: str) -> str:
-    """The URL with the psycopg (3) driver, as SQLAlchemy wants it."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    if url.get_backend_name() not in ("postgresql", "postgres"):
-        raise ReleaseError(f"not a PostgreSQL URL: {safe_url(db_url)}")
-    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
 def libpq_url(db_url: str) -> str:
-    """The URL as libpq / psycopg.connect wants it (no "+driver" in the scheme)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def safe_url(db_url: str) -> str:
+    """The address as libpq / psycopg.connect wants it."""
     try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(db_url).render_as_string(hide_password=True)
-    except Exception:
-        return "<database url>"
+        return DatabaseURL.parse(db_url).libpq()
+    except MigratorError as exc:
+        raise ReleaseError(str(exc)) from None
 
 
 def _scrub(text: str, db_url: str) -> str:
-    from migrator.compat.apply import scrub
-
-    for url in {db_url, libpq_url(db_url), sqlalchemy_url(db_url)}:
-        text = scrub(text, url)
-    return text
+    return _scrub_url(text, db_url)
 
 
 # --- errors ----------------------------------------------------------------------------------------------
@@ -128,20 +107,6 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 def is_lock_timeout(exc: BaseException) -> bool:
     return _sqlstate(exc) == "55P03"
-
-
-def _is_disconnect(exc: BaseException, sa_conn=None, pg_conn=None) -> bool:
-    import psycopg
-
-    for e in _chain(exc):
-        if getattr(e, "connection_invalidated", False):
-            return True
-        if isinstance(e, psycopg.OperationalError) and getattr(e, "sqlstate", None) in (None, "57P01", "57P02",
-                                                                                          "57P03", "08006", "08003"):
-            return True
-    if pg_conn is not None and pg_conn.closed:
-        return True
-    return False
 
 
 def _first_line(exc: BaseException) -> str:
@@ -302,7 +267,7 @@ def _qualify(parts: list[str]) -> str | None:
 
 class _Applier:
     def __init__(self, db_url, project_dir, alembic_ini, release_id, phase, ledger_schema, settings, stream,
-                 version_table, version_table_schema):
+                 version_table, version_table_schema, child):
         self.db_url = db_url
         self.project_dir = Path(project_dir)
         self.alembic_ini = alembic_ini
@@ -313,10 +278,9 @@ class _Applier:
         self.stream = stream
         self.version_table = version_table
         self.version_table_schema = version_table_schema
+        self.child = child      # migrator.runner.ProjectRunner: the app's interpreter runs the revisions
         self.app_name = f"migrator apply {release_id}"[:63]
         self.pg = None          # psycopg, autocommit: ledger reads, markers, DROP INDEX CONCURRENTLY
-        self.engine = None
-        self.sa = None          # SQLAlchemy connection alembic runs the revisions on
 
     def say(self, text: str) -> None:
         print(f"migrator: {text}", file=self.stream, flush=True)
@@ -324,51 +288,38 @@ class _Applier:
     # -- connections ------------------------------------------------------------------------------------
     def connect(self) -> None:
         import psycopg
-        from sqlalchemy import create_engine, pool
 
         try:
             self.pg = psycopg.connect(libpq_url(self.db_url), autocommit=True, application_name=self.app_name,
                                       connect_timeout=10)
-            self.engine = create_engine(sqlalchemy_url(self.db_url), poolclass=pool.NullPool,
-                                        connect_args={"application_name": self.app_name, "connect_timeout": 10})
-            self.sa = self.engine.connect()
         except Exception as exc:
             self.close()
             raise ReleaseError(f"cannot connect to {safe_url(self.db_url)}: "
                                f"{_scrub(_first_line(exc), self.db_url)}") from None
         self._session(self.pg)
-        self.sa_session()
 
-    def _session_sql(self, server_version: int) -> list[str]:
+    def session_sql(self) -> list[str]:
         statements = self.settings.session_sql()
-        if server_version >= 140000:
+        if self.pg.info.server_version >= 140000:
             statements.append(f"SET client_connection_check_interval = {CHECK_INTERVAL_MS}")
         return statements
 
     def _session(self, pg) -> None:
-        for statement in self._session_sql(pg.info.server_version):
+        for statement in self.session_sql():
             pg.execute(statement)
 
-    def sa_session(self) -> None:
-        """lock_timeout / statement_timeout on alembic's connection; committed, so no transaction is left open."""
-        driver = self.sa.connection.driver_connection
-        for statement in self._session_sql(driver.info.server_version):
-            self.sa.exec_driver_sql(statement)
-        self.sa.commit()
-
     def close(self) -> None:
-        for closer in (lambda: self.sa and self.sa.close(), lambda: self.engine and self.engine.dispose(),
-                       lambda: self.pg and self.pg.close()):
-            try:
-                closer()
-            except Exception:
-                pass
+        try:
+            if self.pg is not None:
+                self.pg.close()
+        except Exception:
+            pass
 
     # -- leftovers of a killed run ----------------------------------------------------------------------
     def wait_for_orphans(self) -> None:
         """Sessions of an earlier, killed run of this release's applier end on their own (the server notices the
         dead client within client_connection_check_interval); wait for them, bounded, so their locks are gone."""
-        mine = [self.pg.info.backend_pid, self.sa.connection.driver_connection.info.backend_pid]
+        mine = [self.pg.info.backend_pid]
         deadline = time.monotonic() + ORPHAN_WAIT_S
         told = False
         while True:
@@ -393,26 +344,9 @@ class _Applier:
         return [r[0] for r in self.pg.execute(f"SELECT version_num FROM {table}").fetchall()]
 
     # -- offline SQL ------------------------------------------------------------------------------------
-    def offline_sql(self, cfg, script, rev: str) -> str:
-        """The revision's upgrade() rendered as SQL (alembic --sql), without env.py."""
-        from alembic.runtime.environment import EnvironmentContext
-        from alembic.runtime.migration import RevisionStep
-
-        revision = script.get_revision(rev)
-        buffer = io.StringIO()
-
-        def steps(heads, context):
-            return [RevisionStep(script.revision_map, revision, True)]
-
-        down = revision.down_revision
-        start = down if isinstance(down, str) else None
-        with EnvironmentContext(cfg, script, fn=steps, as_sql=True, starting_rev=start, destination_rev=rev) as env:
-            env.configure(dialect_name="postgresql", output_buffer=buffer, literal_binds=True,
-                          transaction_per_migration=True, version_table=self.version_table,
-                          version_table_schema=self.version_table_schema, dialect_opts={"paramstyle": "named"})
-            with env.begin_transaction():
-                env.run_migrations()
-        return buffer.getvalue()
+    def offline_sql(self, rev: str) -> str:
+        """The revision's upgrade() rendered as SQL (alembic --sql), without env.py, in the app's interpreter."""
+        return self.child.render_bare(rev, self.version_table, self.version_table_schema)
 
     # -- index builds outside a transaction -------------------------------------------------------------
     def marker(self, rev: str) -> str:
@@ -477,54 +411,31 @@ class _Applier:
                 self.pg.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
 
     # -- one revision -----------------------------------------------------------------------------------
-    def run_revision(self, cfg, script, rev: str, marker: str | None) -> None:
-        from alembic.runtime.environment import EnvironmentContext
+    def run_revision(self, rev: str, marker: str | None) -> None:
+        """One attempt at `rev` in the app's interpreter: session settings, the revision in its own transaction
+        with its ledger row, the index-build marker forgotten in that same transaction."""
+        cp = f"{_quote(self.schema)}.checkpoints"
+        settings = self.settings
+        release = {"id": self.release_id, "settings": {
+            "ledger_schema": self.schema, "lock_retries": settings.lock_retries,
+            "lock_timeout_ms": settings.lock_timeout_ms,
+            "retry_backoff_base": settings.retry_backoff_base, "retry_backoff_max": settings.retry_backoff_max}}
+        self.child.apply(
+            DatabaseURL.parse(self.db_url).url(), rev, session_sql=self.session_sql(), application_name=self.app_name,
+            record={"sql": f"INSERT INTO {_quote(self.schema)}.applied (release_id, revision, phase) VALUES "
+                           "(:release_id, :revision, :phase) ON CONFLICT DO NOTHING",
+                    "params": {"release_id": self.release_id, "phase": self.phase}},
+            forget={"sql": f"DELETE FROM {cp} WHERE name = :name", "params": {"name": marker}} if marker else None,
+            version_table=self.version_table, version_table_schema=self.version_table_schema, release=release)
 
-        from migrator.backfill import release_context
-        from migrator.release.ledger import Ledger
+    def apply_one(self, rev: str) -> None:
+        from migrator.runner import ProjectError
 
-        def steps(heads, context):
-            found = script._upgrade_revs(rev, heads)
-            names = [s.revision.revision for s in found]
-            if names != [rev]:
-                raise ApplyFailed(f"revision {rev} cannot be applied alone from the database's alembic heads "
-                                  f"({', '.join(heads) or 'base'}): alembic would run {', '.join(names) or 'nothing'}",
-                                  rev)
-            return found
-
-        schema = self.schema
-        cp = f"{_quote(schema)}.checkpoints"
-
-        def recorded(ctx, step, heads, run_args):
-            # inside the revision's transaction, right after alembic moved alembic_version
-            pg = ctx.connection.connection.driver_connection
-            ledger = Ledger(pg, schema)
-            for ident in step.up_revision_ids:
-                ledger.mark_applied(self.release_id, ident, self.phase, conn=pg)
-            if marker is not None:
-                pg.execute(f"DELETE FROM {cp} WHERE name = %s", (marker,))
-
-        with release_context(self.release_id, rev, self.settings, self.stream):
-            with EnvironmentContext(cfg, script, fn=steps, as_sql=False, destination_rev=rev) as env:
-                env.configure(connection=self.sa, target_metadata=None, transaction_per_migration=True,
-                              on_version_apply=recorded, version_table=self.version_table,
-                              version_table_schema=self.version_table_schema)
-                with env.begin_transaction():
-                    env.run_migrations()
-
-    def reset_sa(self) -> None:
-        try:
-            if self.sa.in_transaction():
-                self.sa.rollback()
-        except Exception:
-            pass
-
-    def apply_one(self, cfg, script, rev: str) -> None:
         targets: list[ConcurrentIndex] = []
         try:
-            offline = self.offline_sql(cfg, script, rev)
-        except Exception as exc:  # reads the database, or otherwise cannot render: no index names to watch
-            self.say(f"{rev}: cannot render offline ({_scrub(_first_line(exc), self.db_url)}); "
+            offline = self.offline_sql(rev)
+        except ProjectError as exc:  # reads the database, or otherwise cannot render: no index names to watch
+            self.say(f"{rev}: cannot render offline ({_scrub(str(exc), self.db_url)}); "
                      "interrupted CONCURRENTLY builds of it are not cleaned up")
         else:
             targets = concurrent_indexes(offline)
@@ -541,25 +452,23 @@ class _Applier:
             attempt += 1
             started = time.monotonic()
             try:
-                self.sa_session()
                 if targets:
                     self.drop_leftovers(rev, targets, before)
-                self.run_revision(cfg, script, rev, marker)
+                self.run_revision(rev, marker)
                 self.say(f"applied {rev} ({self.phase}) in {time.monotonic() - started:.2f}s")
                 return
-            except ApplyFailed:
-                self.reset_sa()
-                raise
-            except Exception as exc:
-                self.reset_sa()
-                if is_lock_timeout(exc):
+            except ProjectError as exc:
+                if exc.extra.get("alone"):
+                    raise ApplyFailed(str(exc).split(": ", 1)[-1] if str(exc).startswith(("blue:", "green:"))
+                                      else str(exc), rev) from None
+                if exc.sqlstate == "55P03":
                     waited = f"lock_timeout {self.settings.lock_timeout_ms}ms"
                     if attempt > retries:
-                        statement = _statement(exc)
+                        statement = exc.statement
                         raise LockRetriesExhausted(
                             f"revision {rev}: could not get its locks within {waited} in {attempt} attempts "
                             f"(lock_retries = {retries}); another session holds a conflicting lock"
-                            + (f" (statement: {statement})" if statement else "")
+                            + (f" (statement: {_scrub(statement, self.db_url)})" if statement else "")
                             + "; nothing of it is applied. Find the blocker in pg_stat_activity / pg_locks, then "
                               "re-run (or raise lock_timeout / lock_retries in [tool.migrator.release])",
                             rev, statement) from None
@@ -568,73 +477,40 @@ class _Applier:
                              f"rolled back, retrying in {delay:.2f}s")
                     time.sleep(delay)
                     continue
-                if _is_disconnect(exc, self.sa, self.pg):
+                message = _scrub(_project_message(exc), self.db_url)
+                if exc.disconnected or exc.kind == "crash":
                     raise ReleaseError(f"lost the connection to {safe_url(self.db_url)} while applying {rev}: "
-                                       f"{_scrub(_first_line(exc), self.db_url)}; the revisions recorded as applied "
-                                       "are committed, re-run the same command to go on") from None
-                statement = _statement(exc)
-                raise ApplyFailed(f"revision {rev} failed: {_scrub(_first_line(exc), self.db_url)}"
+                                       f"{message}; the revisions recorded as applied are committed, re-run the "
+                                       "same command to go on") from None
+                if exc.kind != "revision":
+                    raise ReleaseError(f"cannot apply {rev}: {message}") from None
+                statement = exc.statement
+                raise ApplyFailed(f"revision {rev} failed: {message}"
                                   + (f" (statement: {_scrub(statement, self.db_url)})" if statement else "")
                                   + "; its transaction was rolled back, earlier revisions stay applied",
                                   rev, statement) from None
 
 
-@contextmanager
-def _in_project(project_dir: Path, stream):
-    """cwd = the project (alembic's prepend_sys_path and app imports resolve there); stdout of project code goes
-    to `stream`; afterwards cwd, sys.path and the modules imported from the project are taken back."""
-    saved_cwd, saved_path, saved_modules = os.getcwd(), list(sys.path), set(sys.modules)
-    saved_cache = set(sys.path_importer_cache)
-    os.chdir(project_dir)
-    _forget_relative_finders()
-    try:
-        with redirect_stdout(stream):
-            yield
-    finally:
-        os.chdir(saved_cwd)
-        added = [Path(p if os.path.isabs(p) else os.path.join(project_dir, p)).resolve()
-                 for p in sys.path if p not in saved_path]
-        roots, protected = [project_dir, *added], _installed_roots()
-        for name in [n for n in sys.modules if n not in saved_modules]:
-            file = getattr(sys.modules.get(name), "__file__", None)
-            if _within(file, roots) and not _within(file, protected):
-                del sys.modules[name]
-        sys.path[:] = saved_path
-        for key in [k for k in sys.path_importer_cache if k not in saved_cache]:
-            sys.path_importer_cache.pop(key, None)
-        _forget_relative_finders()
-
-
-def _forget_relative_finders() -> None:
-    for key in [k for k in sys.path_importer_cache if not os.path.isabs(k or "")]:
-        sys.path_importer_cache.pop(key, None)
-
-
-def _ancestors(script, heads: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for head in heads:
-        for rev in script.iterate_revisions(head, "base"):
-            found.add(rev.revision)
-    return found
-
-
-def _parents(rev) -> tuple[str, ...]:
-    down = rev.down_revision
-    if down is None:
-        return ()
-    return tuple(down) if isinstance(down, (tuple, list)) else (down,)
+def _project_message(exc) -> str:
+    """The child's message without the runner's role prefix."""
+    text = str(exc)
+    for role in ("blue: ", "green: ", "release: "):
+        if text.startswith(role):
+            return text[len(role):]
+    return text
 
 
 def apply_revisions(db_url: str, project_dir, alembic_ini, release, phase: str, revisions: Sequence[str],
                     ledger_schema: str | None = None, settings: ReleaseSettings | None = None, *,
                     stream=None, version_table: str = "alembic_version",
-                    version_table_schema: str | None = None) -> list[str]:
+                    version_table_schema: str | None = None, runner=None, config=None) -> list[str]:
     """Apply `revisions` (in order) of the alembic project at `project_dir` to the database at `db_url` for
     `release` (a ledger Release or its id) and `phase`; return the revisions this call applied (those already
     in alembic_version are skipped). Errors: ApplyFailed / LockRetriesExhausted (exit 1), ReleaseError (exit 2).
-    Progress and retries are reported on `stream` (default stderr)."""
-    from migrator.alembic_source import load_alembic_config, load_script_directory
+    Progress and retries are reported on `stream` (default stderr). `runner`: the project's child in the app's
+    interpreter (made from `config` when not given)."""
     from migrator.release.ledger import Ledger
+    from migrator.runner import ProjectError
 
     settings = settings or ReleaseSettings()
     ledger_schema = ledger_schema or settings.ledger_schema
@@ -647,59 +523,67 @@ def apply_revisions(db_url: str, project_dir, alembic_ini, release, phase: str, 
     ini = Path(alembic_ini)
     if not ini.is_absolute():
         ini = project_dir / ini
+    own_runner = runner is None
+    if own_runner:
+        runner = release_runner(project_dir, ini, db_url, config, stream)
     applier = _Applier(db_url, project_dir, str(alembic_ini), release_id, phase, ledger_schema, settings, stream,
-                       version_table, version_table_schema)
+                       version_table, version_table_schema, runner)
     applied_now: list[str] = []
-    with _in_project(project_dir, stream):
+    try:
         try:
-            cfg = load_alembic_config(str(ini))
-            script = load_script_directory(cfg, str(alembic_ini))
-        except MigratorError as exc:
-            raise ReleaseError(str(exc)) from None
-        known = {}
+            history = runner.history()
+        except ProjectError as exc:
+            raise ReleaseError(_scrub(_project_message(exc), db_url)) from None
         for rev in revisions:
-            try:
-                found = script.get_revision(rev)
-            except Exception:
-                found = None
-            if found is None:
+            if rev not in history.revisions:
                 raise ReleaseError(f"revision {rev} is not in the alembic history of {project_dir}")
-            known[rev] = found
         applier.connect()
-        try:
-            ledger = Ledger(applier.pg, ledger_schema)
-            if applier.pg.execute("SELECT to_regclass(%s)", (f"{ledger_schema}.applied",)).fetchone()[0] is None:
-                raise ReleaseError(f"no migrator ledger (schema {ledger_schema}) in {safe_url(db_url)}: "
-                                   "run `migrator plan` first")
-            if ledger.get(release_id) is None:
-                raise ReleaseError(f"release {release_id} is not in the ledger: run `migrator plan` first")
-            applier.wait_for_orphans()
-            in_db = _ancestors(script, applier.version_heads())
-            in_ledger = set(ledger.applied(release_id))
-            pending = []
-            for rev in revisions:
-                if rev in in_db:
-                    if rev not in in_ledger:
-                        applier.say(f"{rev} is already in alembic_version (applied outside migrator); "
-                                    "recording it in the ledger")
-                        ledger.mark_applied(release_id, rev, phase)
-                    continue
-                if rev in in_ledger:
-                    raise ReleaseError(f"the ledger records revision {rev} as applied for release {release_id}, but "
-                                       f"alembic_version ({', '.join(applier.version_heads()) or 'empty'}) does not "
-                                       "contain it: was the database downgraded? Re-apply it by hand or start a new "
-                                       "release")
-                pending.append(rev)
-            ready = set(in_db)
-            for rev in pending:
-                missing = [p for p in _parents(known[rev]) if p not in ready]
-                if missing:
-                    raise ReleaseError(f"revision {rev} needs {', '.join(missing)}, which is neither applied nor "
-                                       f"before it in this {phase} phase")
-                ready.add(rev)
-            for rev in pending:
-                applier.apply_one(cfg, script, rev)
-                applied_now.append(rev)
-        finally:
-            applier.close()
+        ledger = Ledger(applier.pg, ledger_schema)
+        if applier.pg.execute("SELECT to_regclass(%s)", (f"{_quote(ledger_schema)}.applied",)).fetchone()[0] is None:
+            raise ReleaseError(f"no migrator ledger (schema {ledger_schema}) in {safe_url(db_url)}: "
+                               "run `migrator plan` first")
+        if ledger.get(release_id) is None:
+            raise ReleaseError(f"release {release_id} is not in the ledger: run `migrator plan` first")
+        applier.wait_for_orphans()
+        in_db = history.ancestors(applier.version_heads())
+        in_ledger = set(ledger.applied(release_id))
+        pending = []
+        for rev in revisions:
+            if rev in in_db:
+                if rev not in in_ledger:
+                    applier.say(f"{rev} is already in alembic_version (applied outside migrator); "
+                                "recording it in the ledger")
+                    ledger.mark_applied(release_id, rev, phase)
+                continue
+            if rev in in_ledger:
+                raise ReleaseError(f"the ledger records revision {rev} as applied for release {release_id}, but "
+                                   f"alembic_version ({', '.join(applier.version_heads()) or 'empty'}) does not "
+                                   "contain it: was the database downgraded? Re-apply it by hand or start a new "
+                                   "release")
+            pending.append(rev)
+        ready = set(in_db)
+        for rev in pending:
+            missing = [p for p in history.revisions[rev].down if p not in ready]
+            if missing:
+                raise ReleaseError(f"revision {rev} needs {', '.join(missing)}, which is neither applied nor "
+                                   f"before it in this {phase} phase")
+            ready.add(rev)
+        for rev in pending:
+            applier.apply_one(rev)
+            applied_now.append(rev)
+    finally:
+        applier.close()
+        if own_runner:
+            runner.close()
     return applied_now
+
+
+def release_runner(project_dir, alembic_ini, db_url: str, config=None, stream=None):
+    """The app's child for a release command: its interpreter and app factory from `config`, the app's
+    variables for the target database (settings read at import find what they need), its output on `stream`."""
+    from migrator.compat.apply import secrets_for
+    from migrator.project import app_env, project_runner
+
+    env = app_env(config, db_url)
+    return project_runner(str(alembic_ini), config, project_dir=project_dir, env=env, role="release",
+                          echo=stream or sys.stderr, secrets=secrets_for(db_url, env))

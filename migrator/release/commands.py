@@ -62,7 +62,9 @@ class ReleaseContext:
     config: object | None = field(default=None, repr=False)
     _resolved: bool = field(default=False, repr=False)
 
-    def resolve(self) -> "ReleaseContext":
+    def resolve(self, *, need_alembic: bool = True) -> "ReleaseContext":
+        """Fill the unset fields from the config. `need_alembic=False`: a command that only reads the ledger
+        (status) works without alembic.ini."""
         if self._resolved:
             return self
         from migrator.config import load_config
@@ -82,7 +84,7 @@ class ReleaseContext:
             self.hook_config = hook_config(pyproject) if pyproject.is_file() else {}
         if self.alembic_ini is None:
             self.alembic_ini = getattr(self.config, "alembic_config", None) or "alembic.ini"
-        if not (self.project_dir / self.alembic_ini).is_file():
+        if need_alembic and not (self.project_dir / self.alembic_ini).is_file():
             raise ConfigError(f"alembic config {self.alembic_ini} not found in {self.project_dir}")
         if self.force and not (self.reason and self.reason.strip()):
             raise UsageError("--force needs --reason TEXT: the reason goes into the ledger with the forced step")
@@ -101,24 +103,21 @@ class ReleaseContext:
 
 
 def libpq_url(url: str) -> str:
-    """SQLAlchemy-style URL -> the libpq form psycopg takes (drop the +driver)."""
-    return re.sub(r"^postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://", "postgresql://", url, count=1)
+    """Any address form -> what psycopg.connect takes (migrator.db.urls; a bad one is exit 2)."""
+    from migrator.db.urls import DatabaseURL
+
+    return DatabaseURL.parse(url).libpq()
 
 
 def safe_url(url: str | None) -> str:
-    """The URL with its password hidden."""
-    if not url:
-        return ""
-    try:
-        from sqlalchemy.engine import make_url
+    """The address with its password hidden (shown whole when it has none)."""
+    from migrator.db.urls import safe
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy understands: show no part that might be secret
-        return re.sub(r"://[^@/]*@", "://***@", url)
+    return safe(url) if url else ""
 
 
 def scrub(text: str, url: str | None) -> str:
-    from migrator.compat.apply import scrub as _scrub
+    from migrator.db.urls import scrub as _scrub
 
     return " ".join(_scrub(str(text), url).split())
 
@@ -356,15 +355,44 @@ def _hook_deadline(ctx: ReleaseContext) -> float | None:
     return seconds(value, "deadline") if value is not None else None
 
 
-def _evidence_summary(evidence: dict | None) -> dict | None:
-    if not evidence:
+def _signing(ctx: ReleaseContext):
+    """The evidence key (from the environment only) and whether the release requires signed evidence."""
+    from migrator.evidence import signing_key
+    from migrator.release.gates import Signing
+
+    return Signing(signing_key(ctx.settings.evidence_key_env), ctx.settings.require_signed_evidence)
+
+
+def _read_evidence(ctx: ReleaseContext):
+    """The evidence file given with --evidence, validated (EvidenceError, exit 2); None when none was given."""
+    from migrator.evidence import load_evidence
+
+    return load_evidence(ctx.evidence) if ctx.evidence is not None else None
+
+
+def _evidence_record(evidence, signing) -> dict | None:
+    """What an event row keeps of the evidence: its summary (digest, key id) and whether the signature was
+    verified here. The whole document goes only into the releases row, once accepted."""
+    if evidence is None:
         return None
-    return {"result": evidence.get("result"), "reason": evidence.get("reason"),
-            "blue_sha": (evidence.get("blue") or {}).get("sha"), "green_sha": (evidence.get("green") or {}).get("sha"),
-            "green_dirty": (evidence.get("green") or {}).get("dirty"),
-            "schema_fingerprint": evidence.get("schema_fingerprint"), "timestamp": evidence.get("timestamp"),
-            "suites": [{k: s.get(k) for k in ("app", "schema", "result", "passed", "failed")}
-                       for s in evidence.get("suites") or []]}
+    return {**evidence.summary(), "verified": evidence.verify(signing.key).verified}
+
+
+def stored_evidence_summary(release) -> dict | None:
+    """The summary of the evidence the ledger keeps for `release` (None: none; {"error": ...}: not usable)."""
+    from migrator.evidence import Evidence, EvidenceError
+
+    if not release.evidence:
+        return None
+    try:
+        return Evidence.from_dict(release.evidence).summary()
+    except EvidenceError as exc:
+        return {"error": str(exc)}
+
+
+def _hook_summary(release) -> dict:
+    summary = stored_evidence_summary(release)
+    return summary if summary and "error" not in summary else {}
 
 
 def _gate_dict(gate) -> dict:
@@ -389,8 +417,19 @@ def plan(ctx: ReleaseContext) -> dict:
         raise UsageError(f"--blue {ctx.blue}: {ctx.project_dir} is not in a git repository")
 
     def build(conn, heads, blue):
-        return build_plan(ctx.project_dir, ctx.alembic_ini, heads, ctx.config, ctx.settings, conn=conn,
-                          hook_config=ctx.hook_config, blue_sha=blue, green_sha=info.sha)
+        from migrator.catalog import knowledge_from_catalog
+        from migrator.project import project_runner
+        from migrator.release.applier import release_runner
+
+        # green's code runs in the app's interpreter; the live database's catalog is what the classifier knows
+        # of blue's schema (a widening of a column an older release created is a widening)
+        runner = (release_runner(ctx.project_dir, ctx.alembic_ini, ctx.database_url, ctx.config) if conn is not None
+                  else project_runner(ctx.alembic_ini, ctx.config, project_dir=ctx.project_dir, role="green"))
+        knowledge = knowledge_from_catalog(conn, (ctx.schema,)) if conn is not None else None
+        with runner:
+            return build_plan(ctx.project_dir, ctx.alembic_ini, heads, ctx.config, ctx.settings, conn=conn,
+                              hook_config=ctx.hook_config, blue_sha=blue, green_sha=info.sha, runner=runner,
+                              knowledge=knowledge)
 
     def shown(p, release=None, result="ok", message=""):
         extra = {"plan": p.to_dict(), "blue_sha": blue_sha if release is None else release.blue_sha,
@@ -492,7 +531,7 @@ def _apply(ctx: ReleaseContext, conn, ledger, release, phase: str, *, forced: bo
         log.info("%s: no %s revisions in this release", phase, phase)
     try:
         applied = apply_revisions(ctx.database_url, ctx.project_dir, ctx.alembic_ini, release, phase, revisions,
-                                  ctx.schema, ctx.settings)
+                                  ctx.schema, ctx.settings, config=ctx.config)
     except MigratorError as exc:
         _event(ledger, release.id, phase, "failed", {"error": scrub(exc, ctx.database_url)})
         raise
@@ -533,8 +572,43 @@ def _phase_command(ctx: ReleaseContext, command: str) -> dict:
 
 
 def expand(ctx: ReleaseContext) -> dict:
-    """Apply the release's expand revisions (blue keeps working)."""
-    return _phase_command(ctx, "expand")
+    """After the expand gate (blue's suite passed on the expanded schema, the live schema is still blue's), apply
+    the release's expand revisions: blue keeps working."""
+    ctx.resolve()
+    with session(ctx) as (conn, ledger):
+        release = load_release(ledger, ctx, "expand")
+        if st.done("expand", release.state):
+            return _noop("expand", release)
+        st.require("expand", release.id, release.state)  # the missing step first, then the evidence file
+        if ctx.evidence is None and not ctx.force:
+            raise UsageError("expand needs --evidence FILE: the evidence JSON of `migrator compat --evidence FILE` "
+                             "(blue's suite on the expanded schema)")
+        evidence = _read_evidence(ctx)
+        check_alembic(conn, release)
+        check_checkout(ctx, release, "expand")
+        signing = _signing(ctx)
+        revisions = list((release.revisions or {}).get("expand") or [])
+        gate, live = evaluate_gate("expand", ctx, conn, ledger, release, evidence, signing)
+        forced = bool(ctx.force and not gate.passed)
+        record = _evidence_record(evidence, signing)
+        if not gate.passed:
+            if not ctx.force:
+                _event(ledger, release.id, "expand", "refused", {"gate": _gate_dict(gate), "live_fingerprint": live},
+                       evidence=record)
+                raise GateRefused("expand", list(gate.reasons))
+            log.warning("expand gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
+        previous = release.state
+        applied = _apply(ctx, conn, ledger, release, "expand", forced=forced)
+        with conn.transaction():
+            ledger.set_state(release.id, st.EXPANDED, evidence=evidence.to_dict() if evidence else None, conn=conn)
+            ledger.event(release.id, "expand", "succeeded",
+                         {"applied": applied, "revisions": revisions, "gate": _gate_dict(gate)}, evidence=record,
+                         forced=forced, reason=ctx.reason if forced else None, conn=conn)
+        release = ledger.get(release.id)
+        return _result("expand", release, previous=previous, applied=applied, revisions=revisions,
+                       gate=_gate_dict(gate), forced=forced,
+                       message=f"release {release.id} expanded: " +
+                               (f"applied {', '.join(applied)}" if applied else "nothing left to apply"))
 
 
 def migrate(ctx: ReleaseContext) -> dict:
@@ -543,10 +617,8 @@ def migrate(ctx: ReleaseContext) -> dict:
 
 
 def contract(ctx: ReleaseContext) -> dict:
-    """After the contract gate (traffic on green, soak, no rollback, no blue sessions): apply the contract
-    revisions. Blue's schema is gone afterwards: no rollback any more."""
-    from migrator.release.gates import contract_gate
-
+    """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak, no
+    rollback, no blue sessions): apply the contract revisions. Blue's schema is gone afterwards: no rollback."""
     ctx.resolve()
     with session(ctx) as (conn, ledger):
         release = load_release(ledger, ctx, "contract")
@@ -555,24 +627,28 @@ def contract(ctx: ReleaseContext) -> dict:
         st.require("contract", release.id, release.state)
         check_alembic(conn, release)
         check_checkout(ctx, release, "contract")
+        evidence = _read_evidence(ctx)  # None: the evidence the ledger stored at the switch
         hook = _hook(ctx)
-        gate = contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds,
-                             ctx.settings.blue_application_name)
+        signing = _signing(ctx)
+        gate, _ = evaluate_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
+        forced = bool(ctx.force and not gate.passed)
+        record = _evidence_record(evidence, signing)
         if not gate.passed:
             if not ctx.force:
-                _event(ledger, release.id, "contract", "refused", {"gate": "contract", "reasons": list(gate.reasons)})
+                _event(ledger, release.id, "contract", "refused", {"gate": _gate_dict(gate)}, evidence=record)
                 raise GateRefused("contract", list(gate.reasons))
             log.warning("contract gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
-        applied = _apply(ctx, conn, ledger, release, "contract", forced=ctx.force and not gate.passed)
+        applied = _apply(ctx, conn, ledger, release, "contract", forced=forced)
         with conn.transaction():
-            ledger.set_state(release.id, st.CONTRACTED, conn=conn)
+            ledger.set_state(release.id, st.CONTRACTED, evidence=evidence.to_dict() if evidence else None,
+                             conn=conn)
             ledger.event(release.id, "contract", "succeeded",
-                         {"applied": applied, "gate": _gate_dict(gate)}, forced=ctx.force and not gate.passed,
-                         reason=ctx.reason if ctx.force and not gate.passed else None, conn=conn)
+                         {"applied": applied, "gate": _gate_dict(gate)}, evidence=record, forced=forced,
+                         reason=ctx.reason if forced else None, conn=conn)
         release = ledger.get(release.id)
         return _result("contract", release, previous=previous, applied=applied, gate=_gate_dict(gate),
-                       forced=bool(ctx.force and not gate.passed),
+                       forced=forced,
                        message=f"release {release.id} contracted: "
                                + (f"applied {', '.join(applied)}" if applied else "nothing left to apply"))
 
@@ -581,11 +657,9 @@ def contract(ctx: ReleaseContext) -> dict:
 
 
 def switch(ctx: ReleaseContext) -> dict:
-    """Move traffic to green once the switch gate passes: expand and migrate done, passing compat evidence for
-    this schema and these commits, the router's pre-switch check."""
-    from migrator.compat.result import read_evidence
+    """Move traffic to green once the switch gate passes: expand and migrate done, compat evidence whose blue and
+    green cells passed on this schema for these commits, the router's pre-switch check."""
     from migrator.hooks import move_traffic
-    from migrator.release.gates import evidence_summary, switch_gate
 
     if ctx.to_color != "green":
         raise UsageError(f"switch --to {ctx.to_color}: switch moves traffic to green; to send it back to blue "
@@ -598,40 +672,58 @@ def switch(ctx: ReleaseContext) -> dict:
         if st.done("switch", release.state):
             return _noop("switch", release)
         st.require("switch", release.id, release.state)  # the missing step first, then the evidence file
-        evidence = read_evidence(Path(ctx.evidence)) if ctx.evidence is not None else {}
+        evidence = _read_evidence(ctx)
         check_alembic(conn, release)
         hook = _hook(ctx)
-        live = live_fingerprint(conn, ctx.schema)
-        gate = switch_gate(conn, release, evidence, live, hook)
+        signing = _signing(ctx)
+        gate, live = evaluate_gate("switch", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
-        summary = _evidence_summary(evidence)
-        stored = evidence or None  # the whole evidence file goes into the ledger (it holds no secrets)
+        record = _evidence_record(evidence, signing)
+        summary = evidence.summary() if evidence is not None else {}
         if not gate.passed:
             if not ctx.force:
                 _event(ledger, release.id, "switch", "refused", {"gate": _gate_dict(gate), "live_fingerprint": live},
-                       evidence=stored)
+                       evidence=record)
                 raise GateRefused("switch", list(gate.reasons))
             log.warning("switch gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
         ledger.event(release.id, "switch", "started", {"gate": _gate_dict(gate), "live_fingerprint": live},
-                     evidence=stored, forced=forced, reason=ctx.reason if forced else None)
+                     evidence=record, forced=forced, reason=ctx.reason if forced else None)
         try:
-            response = move_traffic(hook, release.id, "green", "blue", "switch", evidence_summary(evidence),
-                                    _hook_deadline(ctx), reason=ctx.reason)
+            response = move_traffic(hook, release.id, "green", "blue", "switch", summary, _hook_deadline(ctx),
+                                    reason=ctx.reason)
         except HookFailed as exc:
             detail = {"error": str(exc), "calls": getattr(exc, "calls", [])}
             _event(ledger, release.id, "switch", "failed", detail)
             if getattr(exc, "switch_called", False):
-                _undo_switch(ctx, ledger, release, hook, evidence_summary(evidence), str(exc))
+                _undo_switch(ctx, ledger, release, hook, summary, str(exc))
             raise
         with conn.transaction():
-            ledger.set_state(release.id, st.SWITCHED, active_color="green", evidence=stored, conn=conn)
+            # the whole accepted evidence stays with the release: contract and migrator.startup read it later
+            ledger.set_state(release.id, st.SWITCHED, active_color="green",
+                             evidence=evidence.to_dict() if evidence else None, conn=conn)
             ledger.event(release.id, "switch", "succeeded", {"hook": response.to_dict(), "gate": _gate_dict(gate)},
-                         evidence=stored, forced=forced, reason=ctx.reason if forced else None, conn=conn)
+                         evidence=record, forced=forced, reason=ctx.reason if forced else None, conn=conn)
         release = ledger.get(release.id)
         return _result("switch", release, previous=previous, gate=_gate_dict(gate), forced=forced,
-                       observed=response.observed_color, evidence=summary,
+                       observed=response.observed_color, evidence=record,
                        message=f"release {release.id} switched: green serves (confirmed by the router hook)")
+
+
+def evaluate_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidence, signing, hook=None):
+    """(gate result, live fingerprint) of the expand, switch or contract gate, as the command evaluates it:
+    `status --evidence` calls this same function with the same inputs, so both say the same."""
+    from migrator.release.gates import contract_gate, expand_gate, switch_gate
+
+    live = live_fingerprint(conn, ctx.schema)
+    if name == "expand":
+        revisions = list((release.revisions or {}).get("expand") or [])
+        applied = [r for r in ledger.applied(release.id) if r in revisions]
+        return expand_gate(conn, release, evidence, live, applied=applied, signing=signing), live
+    if name == "switch":
+        return switch_gate(conn, release, evidence, live, hook, signing=signing), live
+    return contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds, ctx.settings.blue_application_name,
+                         evidence=evidence, live_fingerprint=live, signing=signing), live
 
 
 def _undo_switch(ctx: ReleaseContext, ledger, release, hook, summary, why: str) -> None:
@@ -654,7 +746,6 @@ def _undo_switch(ctx: ReleaseContext, ledger, release, hook, summary, why: str) 
 def rollback(ctx: ReleaseContext) -> dict:
     """Send traffic back to blue (only before contract; the expand and migrate revisions stay)."""
     from migrator.hooks import rollback_traffic
-    from migrator.release.gates import evidence_summary
 
     ctx.resolve()
     with session(ctx) as (conn, ledger):
@@ -671,7 +762,7 @@ def rollback(ctx: ReleaseContext) -> dict:
         previous = release.state
         ledger.event(release.id, "rollback", "started", {}, reason=ctx.reason)
         try:
-            response = rollback_traffic(hook, release.id, evidence_summary(release.evidence), _hook_deadline(ctx),
+            response = rollback_traffic(hook, release.id, _hook_summary(release), _hook_deadline(ctx),
                                         reason=ctx.reason)
         except HookFailed as exc:
             _event(ledger, release.id, "rollback", "failed", {"error": str(exc), "calls": getattr(exc, "calls", [])},
@@ -709,7 +800,7 @@ def status(ctx: ReleaseContext) -> dict:
     from migrator.release.ledger import Ledger
     from migrator.release.plan import live_heads
 
-    ctx.resolve()
+    ctx.resolve(need_alembic=False)
     with session(ctx, lock=False, ensure=False) as (conn, _):
         heads = live_heads(conn)
         base = {"command": "status", "result": "ok", "database": safe_url(ctx.database_url), "alembic_heads": heads,
@@ -736,7 +827,7 @@ def status(ctx: ReleaseContext) -> dict:
         out = {**base, "release_id": release.id, "state": release.state, "active_color": release.active_color,
                "blue": {"ref": release.blue_ref, "sha": release.blue_sha},
                "green": {"ref": release.green_ref, "sha": release.green_sha},
-               "phases": phases, "evidence": _evidence_summary(release.evidence),
+               "phases": phases, "evidence": stored_evidence_summary(release),
                "timestamps": {k: getattr(release, k).isoformat() if getattr(release, k) else None
                               for k in ("created_at", "updated_at", "switched_at", "rolled_back_at",
                                         "contracted_at")},
@@ -748,37 +839,22 @@ def status(ctx: ReleaseContext) -> dict:
 
 
 def _status_gates(ctx: ReleaseContext, conn, ledger, release) -> dict:
-    """The gate in front of the next step, evaluated as the command would (nothing is enforced or recorded)."""
-    gates: dict = {}
-    if release.state in (st.MIGRATED, st.ROLLED_BACK):
-        if ctx.evidence is None:
-            gates["switch"] = {"passed": False, "evaluated": False,
-                               "reasons": ["give --evidence FILE to evaluate the switch gate"]}
-        else:
-            from migrator.compat.result import read_evidence
-            from migrator.release.gates import switch_gate
-
-            try:
-                hook = _hook(ctx)
-                gate = switch_gate(conn, release, read_evidence(Path(ctx.evidence)),
-                                   live_fingerprint(conn, ctx.schema), hook)
-                gates["switch"] = {**_gate_dict(gate), "evaluated": True}
-            except MigratorError as exc:
-                gates["switch"] = {"passed": False, "evaluated": False, "reasons": [str(exc)]}
-    elif release.state == st.SWITCHED:
-        from migrator.release.gates import contract_gate
-
-        try:
-            hook = _hook(ctx)
-            gate = contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds,
-                                 ctx.settings.blue_application_name)
-            gates["contract"] = {**_gate_dict(gate), "evaluated": True}
-        except MigratorError as exc:
-            gates["contract"] = {"passed": False, "evaluated": False, "reasons": [str(exc)]}
-    elif release.state in (st.PLANNED, st.EXPANDED):
-        todo = "expand and migrate" if release.state == st.PLANNED else "migrate"
-        gates["switch"] = {"passed": False, "evaluated": False, "reasons": [f"{todo} not done yet"]}
-    return gates
+    """The gate in front of the next step, evaluated by the same function the command calls, with the same
+    evidence, key and settings (nothing is enforced or recorded)."""
+    if release.state == st.EXPANDED:
+        return {"switch": {"passed": False, "evaluated": False, "reasons": ["migrate not done yet"]}}
+    if release.state == st.CONTRACTED:
+        return {}
+    name = {st.PLANNED: "expand", st.SWITCHED: "contract"}.get(release.state, "switch")
+    if ctx.evidence is None and name != "contract":  # contract falls back on the evidence recorded at the switch
+        return {name: {"passed": False, "evaluated": False,
+                       "reasons": [f"give --evidence FILE to evaluate the {name} gate"]}}
+    try:
+        hook = _hook(ctx) if name != "expand" else None
+        gate, _ = evaluate_gate(name, ctx, conn, ledger, release, _read_evidence(ctx), _signing(ctx), hook)
+    except MigratorError as exc:
+        return {name: {"passed": False, "evaluated": False, "reasons": [str(exc)]}}
+    return {name: {**_gate_dict(gate), "evaluated": True}}
 
 
 # --- dispatch ------------------------------------------------------------------------------------------------------

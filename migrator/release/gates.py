@@ -1,8 +1,9 @@
-"""The switch and contract gates. Fail closed: every check must positively pass; a pending or unknown check is a
-refusal, and no timer ever turns a pending check into a pass (the soak time is a requirement, not a timeout).
+"""The expand, switch and contract gates. Fail closed: every check must positively pass; a pending or unknown check
+is a refusal, and no timer ever turns a pending check into a pass (the soak time is a requirement, not a timeout).
 
 The release state (expand and migrate done, traffic switched) is checked by state.require, not here; the gates
-check what the state machine cannot know: the evidence, the live database, the router and the sessions.
+check what the state machine cannot know: the evidence, the live database, the router and the sessions. The
+compat evidence's verdict is recomputed from its cells, never taken from its `result` alone.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from migrator.evidence import Evidence, EvidenceError
 from migrator.hooks.base import call, hook_name
 from migrator.hooks.contract import (
-    BLUE, DEFAULT_TIMEOUT, FAILED, GATE, GREEN, SUCCEEDED, VERIFY, HookPayload, deadline_at, evidence_summary)
+    BLUE, DEFAULT_TIMEOUT, FAILED, GATE, GREEN, SUCCEEDED, VERIFY, HookPayload, deadline_at)
 from migrator.release.errors import GateRefused
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
@@ -60,71 +62,174 @@ class GateResult:
                 "checks": [c.to_dict() for c in self.checks]}
 
 
-# -- switch ---------------------------------------------------------------------------------------------------
-def switch_gate(conn, release, evidence: dict, live_fingerprint: str, hook, *,
-                deadline: datetime | float | None = None) -> GateResult:
-    """May traffic move to green? The compat evidence passed, was made against the schema that is live now and
-    for this release's blue and green commits; and the router hook's pre-switch check (action "gate", phase
-    "pre-switch") succeeds. `conn` is accepted for symmetry with contract_gate (the live fingerprint is given)."""
-    checks: list[Check] = []
-    if not isinstance(evidence, dict):
-        checks.append(Check("evidence", FAIL, "no compat evidence (pass --evidence FILE from `migrator compat`)"))
-        evidence = {}
+# -- evidence -------------------------------------------------------------------------------------------------
+# the cells each gate needs (docs/release.md): what runs on the schema the step leaves behind
+EXPAND_CELLS = ("blue/expanded",)
+SWITCH_CELLS = ("blue/expanded", "green/expanded")
+CONTRACT_CELLS = ("green/contracted",)
+
+_MISSING_CELL = {
+    "blue/expanded": "rerun `migrator compat`: blue's suite on the expanded schema",
+    "green/expanded": "rerun `migrator compat` so that green's suite runs on the expanded schema too",
+    "green/contracted": "run `migrator compat --full`: green's suite on the contracted schema",
+}
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What the release asks of the evidence's signature: `key` from the environment, and whether an unsigned
+    file is refused ([tool.migrator.release] require_signed_evidence)."""
+
+    key: bytes | None = None
+    required: bool = False
+
+
+def evidence_checks(evidence: Evidence | None, release, cells: tuple[str, ...], signing: Signing, *,
+                    schema: str | None = None, live_fingerprint: str | None = None) -> list[Check]:
+    """The checks every gate makes of the compat evidence. The verdict is recomputed from the cells (`result` is
+    never trusted alone): each cell in `cells` is present, passed, ran at least one test and none failed. With
+    `schema` ("blue" or "expanded"), that schema of the evidence must be the live one."""
+    if evidence is None:
+        return [Check("evidence", FAIL, "no compat evidence (pass --evidence FILE from `migrator compat`)")]
+    checks = []
+    if evidence.result == "pass":
+        checks.append(Check("evidence", PASS, "compat evidence passed"))
     else:
-        result = evidence.get("result")
-        if result == "pass":
-            checks.append(Check("evidence", PASS, "compat evidence passed"))
+        why = f" ({evidence.reason})" if evidence.reason else ""
+        checks.append(Check("evidence", FAIL, f"compat evidence result is {evidence.result!r}, not 'pass'{why}"))
+    checks.append(_signature_check(evidence, signing))
+    checks.append(_cells_check(evidence, cells))
+    if schema is not None:
+        checks.append(_fingerprint_check(getattr(evidence.schemas, schema), live_fingerprint, schema))
+    checks.append(_release_check(evidence, release))
+    return checks
+
+
+def _signature_check(evidence: Evidence, signing: Signing) -> Check:
+    check = evidence.verify(signing.key)
+    if check.status == "verified":
+        return Check("signature", PASS, check.detail)
+    if check.status == "bad":
+        return Check("signature", FAIL, check.detail)
+    if signing.required:
+        if signing.key is None:
+            return Check("signature", FAIL, "the release requires signed evidence (require_signed_evidence), but "
+                                            "no evidence key is set here (MIGRATOR_EVIDENCE_KEY or evidence_key_env)")
+        return Check("signature", FAIL, "the evidence is not signed, and the release requires signed evidence "
+                                        "(require_signed_evidence): run `migrator compat` with the evidence key set")
+    if check.status == "unverified":
+        return Check("signature", PASS, f"{check.detail} (signed evidence is not required)")
+    return Check("signature", PASS, "not signed (signed evidence is not required)")
+
+
+def _cells_check(evidence: Evidence, cells: tuple[str, ...]) -> Check:
+    problems, proven = [], []
+    for name in cells:
+        app, schema = name.split("/")
+        cell = evidence.cell(app, schema)
+        if cell is None:
+            problems.append(f"the evidence has no {name} cell; {_MISSING_CELL[name]}")
+        elif cell.problems():
+            problems.append(f"{name}: " + ", ".join(cell.problems()))
         else:
-            why = f" ({evidence['reason']})" if evidence.get("reason") else ""
-            checks.append(Check("evidence", FAIL, f"compat evidence result is {result!r}, not 'pass'{why}"))
+            proven.append(f"{name} {cell.passed} passed")
+    if problems:
+        return Check("cells", FAIL, "; ".join(problems))
+    return Check("cells", PASS, ", ".join(proven))
 
-    have = evidence.get("schema_fingerprint")
+
+def _fingerprint_check(have: str | None, live: str | None, schema: str) -> Check:
     if not have:
-        checks.append(Check("fingerprint", FAIL, "the evidence has no schema fingerprint"))
-    elif not live_fingerprint:
-        checks.append(Check("fingerprint", FAIL, "the live database's schema fingerprint is unknown"))
-    elif have != live_fingerprint:
-        checks.append(Check("fingerprint", FAIL, f"the evidence was made against schema {have[:12]}, the live "
-                            f"database has {live_fingerprint[:12]}; rerun `migrator compat` against this schema"))
-    else:
-        checks.append(Check("fingerprint", PASS, f"evidence schema {have[:12]} is the live schema"))
+        return Check("fingerprint", FAIL, f"the evidence has no {schema} schema fingerprint")
+    if not live:
+        return Check("fingerprint", FAIL, "the live database's schema fingerprint is unknown")
+    if have != live and schema == "blue":
+        return Check("fingerprint", FAIL, f"the evidence built blue's schema as {have[:12]}, the live database has "
+                                          f"{live[:12]}: it is not at blue's schema; rerun `migrator compat --blue "
+                                          "<the ref production runs>` against this database's version")
+    if have != live:
+        return Check("fingerprint", FAIL, f"the evidence was made against schema {have[:12]}, the live database "
+                                          f"has {live[:12]}; rerun `migrator compat` against this schema")
+    return Check("fingerprint", PASS, f"evidence {schema} schema {have[:12]} is the live schema")
 
+
+def _release_check(evidence: Evidence, release) -> Check:
     problems = []
     for color, want in ((BLUE, release.blue_sha), (GREEN, release.green_sha)):
-        got = (evidence.get(color) or {}).get("sha") if isinstance(evidence.get(color), dict) else None
+        got = getattr(evidence, color).sha
         if not want:
             problems.append(f"release {release.id} records no {color} sha")
-        elif not got:
-            problems.append(f"the evidence names no {color} sha")
         elif not _same_sha(got, want):
             problems.append(f"evidence {color} is {got[:12]}, release {release.id} {color} is {want[:12]}")
-    if isinstance(evidence.get(GREEN), dict) and evidence[GREEN].get("dirty"):
+    if evidence.green.dirty:
         problems.append("the evidence was made from a green working tree with uncommitted changes")
     if problems:
-        checks.append(Check("release", FAIL, "; ".join(problems) + " (evidence for another release?)"))
-    else:
-        checks.append(Check("release", PASS, f"evidence is for release {release.id} (blue {release.blue_sha[:12]}, "
-                            f"green {release.green_sha[:12]})"))
+        return Check("release", FAIL, "; ".join(problems) + " (evidence for another release?)")
+    return Check("release", PASS, f"evidence is for release {release.id} (blue {release.blue_sha[:12]}, "
+                                  f"green {release.green_sha[:12]})")
 
+
+def _payload_evidence(evidence: Evidence | None) -> dict:
+    return evidence.summary() if evidence is not None else {}
+
+
+# -- expand ---------------------------------------------------------------------------------------------------
+def expand_gate(conn, release, evidence: Evidence | None, live_fingerprint: str | None, *,
+                applied: list[str] | tuple[str, ...] = (), signing: Signing = Signing()) -> GateResult:
+    """May green's expand revisions run? Blue's suite passed on the expanded schema (cell blue/expanded), for this
+    release's commits; and, while none of the release's revisions is applied (`applied`), the live schema is still
+    the one the evidence built blue's on (schemas.blue). `conn` is accepted for symmetry with the other gates."""
+    if applied:
+        checks = evidence_checks(evidence, release, EXPAND_CELLS, signing)
+        if evidence is not None:
+            checks.insert(3, Check("fingerprint", PASS, f"not compared: {', '.join(applied)} of this release "
+                                                        "already applied (a re-run after an interruption)"))
+    else:
+        checks = evidence_checks(evidence, release, EXPAND_CELLS, signing, schema="blue",
+                                 live_fingerprint=live_fingerprint)
+    return GateResult.of("expand", checks)
+
+
+# -- switch ---------------------------------------------------------------------------------------------------
+def switch_gate(conn, release, evidence: Evidence | None, live_fingerprint: str, hook, *,
+                deadline: datetime | float | None = None, signing: Signing = Signing()) -> GateResult:
+    """May traffic move to green? Blue's and green's suites passed on the expanded schema (cells blue/expanded,
+    green/expanded), that schema is the live one now, the evidence is for this release's blue and green commits;
+    and the router hook's pre-switch check (action "gate", phase "pre-switch") succeeds. `conn` is accepted for
+    symmetry with contract_gate (the live fingerprint is given)."""
+    checks = evidence_checks(evidence, release, SWITCH_CELLS, signing, schema="expanded",
+                             live_fingerprint=live_fingerprint)
     checks.append(_hook_check(hook, "router", HookPayload(
         release.id, "pre-switch", GATE, BLUE, GREEN,
         deadline=deadline_at(deadline, getattr(hook, "timeout", DEFAULT_TIMEOUT)),
-        evidence=evidence_summary(evidence), targets=dict(getattr(hook, "targets", None) or {})),
+        evidence=_payload_evidence(evidence), targets=dict(getattr(hook, "targets", None) or {})),
         "pre-switch check"))
     return GateResult.of("switch", checks)
 
 
 # -- contract -------------------------------------------------------------------------------------------------
 def contract_gate(conn, release, ledger, hook, soak_seconds: float, blue_application_name=None, *,
-                  deadline: datetime | float | None = None) -> GateResult:
-    """May blue's schema go? The router confirms traffic on green (verify, phase "pre-contract"); `soak_seconds`
-    passed since release.switched_at (0 allowed; database clock); no rollback since the last switch; no session
-    with application_name `blue_application_name` (a string or a list; None: not checked) in this database."""
+                  deadline: datetime | float | None = None, evidence: Evidence | None = None,
+                  live_fingerprint: str | None = None, signing: Signing = Signing()) -> GateResult:
+    """May blue's schema go? Green's suite passed on the contracted schema (cell green/contracted of `evidence`,
+    else of the evidence the ledger stored at the switch or expand), built from the live schema; the router
+    confirms traffic on green (verify, phase "pre-contract"); `soak_seconds` passed since release.switched_at
+    (0 allowed; database clock); no rollback since the last switch; no session with application_name
+    `blue_application_name` (a string or a list; None: not checked) in this database."""
     checks: list[Check] = []
+    if evidence is None and release.evidence:
+        try:
+            evidence = Evidence.from_dict(release.evidence)
+        except EvidenceError as exc:
+            checks.append(Check("evidence", FAIL, f"the evidence stored in the ledger is not usable ({exc}); pass "
+                                                  "--evidence FILE from `migrator compat --full`"))
+    if not checks:
+        checks += evidence_checks(evidence, release, CONTRACT_CELLS, signing, schema="expanded",
+                                  live_fingerprint=live_fingerprint)
     checks.append(_hook_check(hook, "traffic", HookPayload(
         release.id, "pre-contract", VERIFY, BLUE, GREEN,
         deadline=deadline_at(deadline, getattr(hook, "timeout", DEFAULT_TIMEOUT)),
-        evidence=evidence_summary(release.evidence), targets=dict(getattr(hook, "targets", None) or {})),
+        evidence=_payload_evidence(evidence), targets=dict(getattr(hook, "targets", None) or {})),
         "traffic on green", want_color=GREEN))
 
     if release.switched_at is None:

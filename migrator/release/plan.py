@@ -206,14 +206,19 @@ def gates_ahead(settings, hook_config: dict | None, blue_sha: str | None = None,
                 if settings.blue_application_name else
                 "sessions of blue: not checked (set blue_application_name in [tool.migrator.release])")
     return {
-        "expand": ["release planned", f"each revision in its own transaction; {retries}; {statement}"],
+        "expand": ["release planned",
+                   "compat evidence: cell blue/expanded passed (at least one test, none failed), its blue schema "
+                   f"fingerprint equal to the live database's now, blue and green commits equal to the release's{shas}",
+                   f"each revision in its own transaction; {retries}; {statement}"],
         "migrate": ["expand done", "backfills in committed batches, resumable from their checkpoint"],
         "switch": ["expand and migrate done",
-                   "compat evidence: result pass, schema fingerprint equal to the live database's now, "
-                   f"blue and green commits equal to the release's{shas}",
+                   "compat evidence: cells blue/expanded and green/expanded passed, its expanded schema fingerprint "
+                   f"equal to the live database's now, blue and green commits equal to the release's{shas}",
                    f"router hook pre-switch check passes ({hook})",
                    "after the switch the hook verifies green serves (fail closed at the deadline)"],
-        "contract": [f"traffic on green, confirmed by the router hook ({hook})",
+        "contract": ["compat evidence (given, or recorded at the switch): cell green/contracted passed "
+                     "(`migrator compat --full`)",
+                     f"traffic on green, confirmed by the router hook ({hook})",
                      f"soak {soak} since the switch", "no rollback since the switch", sessions],
     }
 
@@ -239,7 +244,7 @@ def _duration(seconds: float) -> str:
 
 def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str], config=None, settings=None, *,
                conn=None, hook_config: dict | None = None, blue_sha: str | None = None,
-               green_sha: str | None = None) -> ReleasePlan:
+               green_sha: str | None = None, runner=None, knowledge=None) -> ReleasePlan:
     """Classify green's revisions after `blue_heads` (the live database's) and lay them out per phase.
     `conn`: the live database, for row estimates (None: rows unknown). Raises CompatRefused (exit 1) when
     green's history cannot be released in phases (a contract revision before an expand/migrate one, a
@@ -248,7 +253,7 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
     from migrator.release.settings import ReleaseSettings
 
     settings = settings or ReleaseSettings()
-    green = plan_green(project_dir, alembic_ini, blue_heads, config)
+    green = plan_green(project_dir, alembic_ini, blue_heads, config, runner=runner, knowledge=knowledge)
     phases = split_phases(green.apply, green.held_back)
     plan = ReleasePlan(list(blue_heads), green.green_head, phases, connected=conn is not None)
     plan.gates = gates_ahead(settings, hook_config, blue_sha, green_sha)

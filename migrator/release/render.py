@@ -264,14 +264,18 @@ def status_text(result: dict) -> str:
         marks = "  ".join(f"[{'x' if r['applied'] else ' '}] {r['revision']}" for r in revs) or "-"
         out.append(f"  {phase:<9} {marks}")
     ev = result.get("evidence")
-    if ev:
-        suites = ", ".join(f"{s.get('app')}/{s.get('schema')} {s.get('result')} ({s.get('passed')} passed)"
-                           for s in ev.get("suites") or [])
+    if ev and ev.get("error"):
+        out.append(f"evidence: the stored evidence is not usable: {ev['error']}")
+    elif ev:
+        cells = ", ".join(f"{c.get('cell')} {c.get('result')} ({c.get('passed')} passed)"
+                          for c in ev.get("cells") or [])
+        signed = f"signed with key {ev['key_id']}" if ev.get("key_id") else "not signed"
+        expanded = (ev.get("schemas") or {}).get("expanded") or "?"
         out.append(f"evidence: {ev.get('result')}; blue {_short(ev.get('blue_sha'))}, green "
-                   f"{_short(ev.get('green_sha'))}; schema {(ev.get('schema_fingerprint') or '?')[:12]}"
-                   + (f"; {suites}" if suites else ""))
+                   f"{_short(ev.get('green_sha'))}; expanded schema {expanded[:12]}"
+                   + (f"; {cells}" if cells else "") + f"; {signed}; digest {(ev.get('digest') or '?')[:12]}")
     else:
-        out.append("evidence: none recorded yet (the switch records it)")
+        out.append("evidence: none recorded yet (expand and switch record it)")
     for name, gate in (result.get("gates") or {}).items():
         verdict = "passes" if gate.get("passed") else ("refuses" if gate.get("evaluated") else "not evaluated")
         out.append(f"{name} gate: {verdict}")

@@ -8,6 +8,8 @@
     soak = "15m"                    # time on green before contract ("0" allowed)
     blue_application_name = "shop-blue"   # contract waits until no session of blue is left
     ledger_schema = "migrator"
+    evidence_key_env = "MIGRATOR_EVIDENCE_KEY"   # the variable holding the evidence signing key
+    require_signed_evidence = false # true: unsigned evidence is refused by the expand, switch and contract gates
 
 `retry_backoff` may also be given flat: retry_backoff_base / retry_backoff_max, or a single duration (= base).
 Durations: "500ms", "2s", "1.5s", "15m", "1h", "1d", "1h30m", or plain numbers (seconds).
@@ -67,6 +69,8 @@ class ReleaseSettings:
     soak_seconds: float = 900.0
     blue_application_name: str | None = None
     ledger_schema: str = "migrator"
+    evidence_key_env: str | None = None     # None: MIGRATOR_EVIDENCE_KEY
+    require_signed_evidence: bool = False
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Full-jitter sleep before retry number `attempt` (1-based): uniform(0, min(max, base * 2**(attempt-1)))."""
@@ -86,7 +90,8 @@ _DURATION_MS = {"lock_timeout": "lock_timeout_ms", "statement_timeout": "stateme
 _DURATION_S = {"soak": "soak_seconds", "retry_backoff_base": "retry_backoff_base",
                "retry_backoff_max": "retry_backoff_max"}
 _KNOWN = {"lock_timeout", "statement_timeout", "lock_retries", "retry_backoff", "retry_backoff_base",
-          "retry_backoff_max", "soak", "blue_application_name", "ledger_schema"}
+          "retry_backoff_max", "soak", "blue_application_name", "ledger_schema", "evidence_key_env",
+          "require_signed_evidence"}
 _FIELD_NAMES = {f.name for f in fields(ReleaseSettings)}
 
 
@@ -130,6 +135,14 @@ def _apply(values: dict, mapping: dict, where: str, *, strict: bool) -> dict:
                 if not str(value).strip():
                     raise ValueError("must not be empty")
                 out[key] = str(value)
+            elif key == "evidence_key_env":
+                from migrator.evidence import check_key_env_name
+
+                out[key] = check_key_env_name(value, where)
+            elif key == "require_signed_evidence":
+                if not isinstance(value, bool):
+                    raise ValueError("must be true or false")
+                out[key] = value
             elif strict:
                 raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(_KNOWN))})")
         except (ValueError, TypeError) as exc:

@@ -19,7 +19,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 # the command that moves a release out of each state, in the normal flow
 NEXT_COMMAND = {
-    PLANNED: "migrator expand",
+    PLANNED: "migrator expand --evidence <compat evidence>",
     EXPANDED: "migrator migrate",
     MIGRATED: "migrator switch --to green --evidence <compat evidence>",
     SWITCHED: "migrator contract",
