@@ -16,7 +16,7 @@ The rendering runs in the app's own interpreter (migrator.runner); no database i
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,13 +57,21 @@ def classify_revisions(alembic_ini: str, revision_range: str | None, config: Con
     `runner`: the project's child (migrator.runner); without one, a child is started for the project the
     config belongs to. `knowledge`: facts about the schema the range starts from (blue's real catalog).
     """
+    return Report(list(iter_revisions(alembic_ini, revision_range, config, runner=runner, knowledge=knowledge)))
+
+
+def iter_revisions(alembic_ini: str, revision_range: str | None, config: Config, *,
+                   runner: "ProjectRunner | None" = None,
+                   knowledge: SchemaKnowledge | None = None) -> Iterator[MigrationReport]:
+    """classify_revisions() one revision at a time: the project's child renders every revision now (its errors
+    raise here, before anything is written), and each revision is classified when the iterator reaches it."""
     from migrator.runner import ProjectError
 
     if runner is None:
         from migrator.project import project_runner
 
         with project_runner(alembic_ini, config) as child:
-            return classify_revisions(alembic_ini, revision_range, config, runner=child, knowledge=knowledge)
+            return iter_revisions(alembic_ini, revision_range, config, runner=child, knowledge=knowledge)
     try:
         history = runner.history()
         rendered = runner.render(revision_range)
@@ -71,12 +79,14 @@ def classify_revisions(alembic_ini: str, revision_range: str | None, config: Con
         from migrator.errors import UsageError
 
         raise (UsageError if exc.kind == "usage" else ConfigError)(str(exc)) from None
-    report = Report()
     knowledge = knowledge or SchemaKnowledge()  # revisions run in order: facts of earlier ones hold for later ones
-    for item in rendered:
-        report.migrations.append(classify_rendered(item, history, config, multiple_bases=len(history.bases) > 1,
-                                                   knowledge=knowledge))
-    return report
+    multiple_bases = len(history.bases) > 1
+
+    def classify_each() -> Iterator[MigrationReport]:
+        for item in rendered:
+            yield classify_rendered(item, history, config, multiple_bases=multiple_bases, knowledge=knowledge)
+
+    return classify_each()
 
 
 # --- classification --------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from migrator.config import Config
 from migrator.engine import classify_sql
 from migrator.rules._base import SchemaKnowledge
 from migrator.errors import InputError
-from migrator.model import MigrationReport, Report
+from migrator.model import MigrationReport, Report, Summary
 from migrator.phases import Phase
 
 
@@ -29,24 +31,40 @@ def classify(sql: str, dialect: str = "postgres", *, config: Config | None = Non
 def classify_paths(paths: list[str], *, config: Config | None = None) -> Report:
     """Classify SQL files, directories (sorted *.sql) and '-' (stdin); each file is one migration.
 
-    A file that cannot be read or tokenized becomes a migration with `error` set (phase contract).
+    A file that cannot be tokenized becomes a migration with `error` set (phase contract); a path that cannot
+    be used (missing, unreadable, not a regular file, a symlink leading outside, too large, not UTF-8 text)
+    raises InputError before anything is classified.
     """
+    return Report(list(iter_classify_paths(paths, config=config, stream=False)))
+
+
+def iter_classify_paths(paths: list[str], *, config: Config | None = None,
+                        stream: bool = True) -> Iterator[MigrationReport]:
+    """classify_paths(), one migration at a time: every path is checked (and read once) now, and each
+    migration is classified when the iterator reaches it. With `stream`, a migration's statements are a
+    StatementSpool (bounded memory; iterate it once it is classified) instead of a list."""
+    from migrator.engine import dispatch
     from migrator.sources import expand_paths
 
     config = config or Config()
-    report = Report()
-    knowledge = SchemaKnowledge()  # files run in the order given: facts of earlier ones hold for later ones
-    for src in expand_paths(paths):
-        report.migrations.append(classify_source(src.text, src.name, config, knowledge=knowledge))
-    return report
+    sources = expand_paths(paths, config.max_file_size)
+    dispatch()  # load the rules (a broken plug-in is an error now, not halfway through the output)
+
+    def classify_each() -> Iterator[MigrationReport]:
+        knowledge = SchemaKnowledge()  # files run in the order given: facts of earlier ones hold for later ones
+        for src in sources:
+            yield classify_source(src.read_text(), src.name, config, knowledge=knowledge, stream=stream)
+
+    return classify_each()
 
 
-def classify_source(text: str, name: str, config: Config, **kwargs) -> MigrationReport:
+def classify_source(text: str, name: str, config: Config, *, stream: bool = False, **kwargs) -> MigrationReport:
     """Classify one SQL file's text; a `-- migrator: phase <phase>` comment sets its declared phase."""
+    from migrator.engine import classify_stream
     from migrator.lint import apply_sql_declaration
 
     try:
-        migration = classify_sql(text, name, config, **kwargs)
+        migration = (classify_stream if stream else classify_sql)(text, name, config, **kwargs)
     except InputError as exc:
         return MigrationReport(source=name, phase=Phase.CONTRACT, error=str(exc))
     apply_sql_declaration(migration, text, config)
@@ -63,9 +81,27 @@ def classify_alembic(alembic_config: str, revision_range: str | None = None, *, 
     `alembic upgrade BASE:HEAD --sql`); either side may be left out, and a single revision id
     classifies that revision alone. No database is contacted.
     """
-    from migrator.alembic_source import classify_revisions
+    return Report(list(iter_classify_alembic(alembic_config, revision_range, config=config)))
 
-    return classify_revisions(alembic_config, revision_range, config or Config())
+
+def iter_classify_alembic(alembic_config: str, revision_range: str | None = None, *,
+                          config: Config | None = None) -> Iterator[MigrationReport]:
+    """classify_alembic(), one revision at a time: loading and offline rendering happen now (their errors
+    raise here), each revision is classified when the iterator reaches it."""
+    from migrator.alembic_source import iter_revisions
+    from migrator.engine import dispatch
+
+    dispatch()
+    return iter_revisions(alembic_config, revision_range, config or Config())
+
+
+def check_each_declared(migrations: Iterable[MigrationReport], config: Config) -> Iterator[MigrationReport]:
+    """`migrator lint`: check each migration's declared phase (P507) as it goes by."""
+    from migrator.lint import check_declared
+
+    for migration in migrations:
+        check_declared(migration, config)
+        yield migration
 
 
 def demo(*, config: Config | None = None) -> Report:
@@ -125,13 +161,16 @@ def check_declared_phases(report: Report, config: Config) -> None:
 
 def exit_code(report: Report, config: Config, *, lint: bool = False) -> int:
     """0 clean, 1 findings at or above fail_on (lint: also mixed or mismatched phases), 2 input errors."""
-    if any(m.error for m in report.migrations):
+    return exit_code_of(Summary.of(report), config, lint=lint)
+
+
+def exit_code_of(summary: Summary, config: Config, *, lint: bool = False) -> int:
+    """exit_code() from the counts a streamed run added up."""
+    if summary.errors:
         return 2
     threshold = config.fail_on
-    if threshold is not None and any(f.severity >= threshold for f in report.findings()):
+    if threshold is not None and summary.worst is not None and summary.worst >= threshold:
         return 1
-    if lint:
-        for m in report.migrations:
-            if any(f.rule in ("P505", "P507") for f in m.all_findings()):
-                return 1
+    if lint and summary.rules & {"P505", "P507"}:
+        return 1
     return 0

@@ -39,7 +39,9 @@ class FailOn(str, Enum):
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(f"migrator: {message}\n")
+    from migrator.escape import escape_controls
+
+    sys.stderr.write(f"migrator: {escape_controls(message)}\n")
 
 
 def _version(value: bool) -> None:
@@ -65,24 +67,32 @@ AlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", hel
 RangeOpt = Annotated[Optional[str], typer.Option("--range", help="Revision range BASE:HEAD (alembic only).")]
 ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="pyproject.toml holding [tool.migrator].")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings in text output.")]
+MaxSizeOpt = Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse an input larger than this, e.g. 64MiB [default: max_file_size of [tool.migrator], else 64 MiB].")]
 
 
-def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, lint: bool) -> int:
+def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, max_size,
+                  lint: bool) -> int:
+    """Check the inputs, then classify and render migration by migration (bounded memory, output as it goes)."""
     from pathlib import Path
 
     from migrator import api
     from migrator.config import load_config
     from migrator.errors import MigratorError
     from migrator.phases import Severity
-    from migrator.report import render
+    from migrator.report import write_report
 
-    # sqlglot trees are many small objects that live until the report is rendered: with the default
-    # thresholds the cyclic GC re-walks them over and over (~25% of a 10,000-statement run).
+    # a statement's sqlglot tree is freed once its report is made, but its parent links are cycles: the
+    # cyclic GC frees them, and with the default thresholds it would also re-walk the live objects over and
+    # over (~25% of a 10,000-statement run)
     gc.set_threshold(200_000, 30, 30)
     try:
         config = load_config(Path(config_path) if config_path else None)
         if fail_on is not None:
             config.fail_on = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
+        if max_size is not None:
+            from migrator.sources import parse_size
+
+            config.max_file_size = parse_size(max_size, "--max-file-size")
         if alembic_config and paths:
             raise api.UsageError("give SQL paths or --alembic-config, not both")
         if not paths and not alembic_config and config.alembic_config:
@@ -91,21 +101,31 @@ def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_pa
         if revision_range and not alembic_config:
             raise api.UsageError("--range needs --alembic-config (or alembic_config in [tool.migrator])")
         if alembic_config:
-            report = api.classify_alembic(alembic_config, revision_range, config=config)
+            migrations = api.iter_classify_alembic(alembic_config, revision_range, config=config)
         elif paths:
-            report = api.classify_paths(paths, config=config)
+            migrations = api.iter_classify_paths(paths, config=config)
         else:
             raise api.UsageError("nothing to classify: give SQL paths, - for stdin, or --alembic-config")
         if lint:
-            api.check_declared_phases(report, config)
+            migrations = api.check_each_declared(migrations, config)
     except MigratorError as exc:
         _err(str(exc))
         return 2
-    sys.stdout.write(render(report, fmt.value, verbose=verbose))
-    for m in report.migrations:
-        if m.error:
-            _err(m.error)
-    return api.exit_code(report, config, lint=lint)
+
+    def written(migration) -> None:
+        sys.stdout.flush()  # a CI log shows each migration as soon as it is classified
+        close = getattr(migration.statements, "close", None)
+        if close is not None:
+            close()
+        if migration.error:
+            _err(migration.error)
+
+    try:
+        summary = write_report(migrations, fmt.value, sys.stdout, verbose=verbose, after_each=written)
+    except MigratorError as exc:
+        _err(str(exc))
+        return 2
+    return api.exit_code_of(summary, config, lint=lint)
 
 
 @app.command()
@@ -117,9 +137,11 @@ def classify(
     revision_range: RangeOpt = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
+    max_file_size: MaxSizeOpt = None,
 ) -> None:
     """Classify each statement as expand, migrate, contract or none, with lock, rewrite and findings."""
-    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose, lint=False))
+    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
+                                   max_file_size, lint=False))
 
 
 @app.command()
@@ -131,9 +153,11 @@ def lint(
     revision_range: RangeOpt = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
+    max_file_size: MaxSizeOpt = None,
 ) -> None:
     """Pre-merge gate: classify, and fail (exit 1) on mixed migrations or a declared phase that disagrees."""
-    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose, lint=True))
+    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
+                                   max_file_size, lint=True))
 
 
 @app.command()

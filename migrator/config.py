@@ -9,11 +9,12 @@ from pathlib import Path
 from migrator.errors import ConfigError
 from migrator.phases import Severity
 from migrator.rules._base import Settings
+from migrator.sources import MAX_BYTES, parse_size
 
 SUPPORTED_DIALECTS = ("postgres",)
 KNOWN_KEYS = {
     "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
-    "fail_on", "alembic_config", "python", "app", "script_location",
+    "fail_on", "alembic_config", "python", "app", "script_location", "max_file_size",
 }
 
 
@@ -29,6 +30,7 @@ class Config:
     python: str | None = None
     app: str | None = None  # "package.module:create_app" or "package.module:create_app(arg=...)"
     script_location: str | None = None  # when alembic.ini leaves it to a front-end (Flask-Migrate)
+    max_file_size: int = MAX_BYTES  # bytes: a larger SQL input is refused before it is read
     source: Path | None = None
     extra: dict = field(default_factory=dict)  # sections other commands read
 
@@ -120,4 +122,6 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
             setattr(cfg, key, value.strip())
+    if "max_file_size" in section:
+        cfg.max_file_size = parse_size(section["max_file_size"], f"{where}: max_file_size")
     return cfg

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from sqlglot import exp
 
@@ -12,7 +15,8 @@ from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
 from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
 from migrator.rules.registry import all_rules, find_rule
-from migrator.sql.split import Statement, split_statements
+from migrator.spool import StatementSpool
+from migrator.sql.split import Statement, iter_statements
 from migrator.sql.words import command_actions
 from migrator.suppress import Suppression, find_suppressions
 from migrator.tracking import observe
@@ -69,16 +73,32 @@ def classify_sql(
     `in_transaction`: the text runs inside a transaction opened by the caller (alembic's transactional DDL).
     `knowledge`: what earlier migrations of the same run established about the schema (validated NOT NULL
     checks, column types, ...); read at the start and updated at the end, so pass one object per ordered run.
+    The report's statements are a list; classify_stream() keeps memory bounded instead.
     """
+    report = classify_stream(text, source, config, extra_suppressions=extra_suppressions, skip=skip,
+                             in_transaction=in_transaction, knowledge=knowledge, spool=StatementSpool(limit=1 << 62))
+    report.statements = list(report.statements)
+    return report
+
+
+def classify_stream(
+    text: str,
+    source: str = "<sql>",
+    config: Config | None = None,
+    *,
+    extra_suppressions: Iterable[Suppression] = (),
+    skip: "callable | None" = None,
+    in_transaction: bool = False,
+    knowledge: SchemaKnowledge | None = None,
+    spool: StatementSpool | None = None,
+) -> MigrationReport:
+    """classify_sql(), statement by statement: each statement's tree is dropped once its report is made, and
+    the reports go to a StatementSpool (memory up to its limit, then a temporary file). The returned report's
+    `statements` is that spool: iterate it to render (late findings and suppressions are applied as it goes)."""
     config = config or Config()
     report = MigrationReport(source=source)
     if not text.strip():
         raise InputError("empty migration: no SQL statements", source)
-    statements = split_statements(text, source)
-    if not statements:
-        raise InputError("no SQL statements (only comments)", source)
-    if skip is not None:
-        statements = [s for s in statements if not skip(s)]
     suppressions = find_suppressions(text) + list(extra_suppressions)
     report.suppressions = suppressions
     ctx = Context(settings=config.settings)
@@ -87,15 +107,32 @@ def classify_sql(
     if in_transaction:
         ctx.in_transaction, ctx.transaction_depth = True, 1
     d = dispatch()
-    for stmt in statements:
+    spool = spool if spool is not None else StatementSpool()
+    starts, ends = array("q"), array("q")  # where each statement is, for the suppression comments
+    phases: set[Phase] = set()
+    data, data_rules, seen = False, _data_rules(), 0
+    for stmt in iter_statements(text, source):
+        seen += 1
+        if skip is not None and skip(stmt):
+            continue
         hits = _run_rules(d.for_statement(stmt), stmt, ctx)
-        report.statements.append(_statement_report(stmt, hits, config))
+        statement = _statement_report(stmt, hits, config)
+        spool.append(statement)
+        starts.append(stmt.start)
+        ends.append(stmt.end)
+        phases.add(statement.phase)
+        if not data and statement.phase is Phase.MIGRATE and not data_rules.isdisjoint(statement.rules):
+            data = True
         observe(ctx, stmt, hits)
+    if not seen:
+        raise InputError("no SQL statements (only comments)", source)
     if in_transaction and ctx.transaction_depth > 0:  # the caller commits the transaction it opened
         ctx.transaction_depth -= 1
         ctx.in_transaction = ctx.transaction_depth > 0
-    _finish_migration(report, ctx, config)
-    apply_suppressions(report, statements, suppressions, text)
+    report.statements = spool
+    _finish_migration(report, ctx, config, spool, phases, data)
+    apply_suppressions(report, spool, starts, ends, suppressions, text)
+    spool.seal()
     if knowledge is not None:
         knowledge.save_from(ctx)
     return report
@@ -191,31 +228,41 @@ def _statement_report(stmt: Statement, hits: list[Hit], config: Config) -> State
     )
 
 
-def _finish_migration(report: MigrationReport, ctx: Context, config: Config) -> None:
+def _finish_migration(report: MigrationReport, ctx: Context, config: Config, spool: StatementSpool,
+                      phases: set[Phase], data: bool) -> None:
     for rule in all_rules():
         finish = getattr(rule, "finish", None)
         if finish is not None:
             for stmt_index, hit in finish(ctx, report):
-                target = report.statements[stmt_index].findings if stmt_index is not None else report.findings
                 severity = config.severity.get(hit.rule.id, hit.severity)
                 if severity is not None and hit.rule.id not in config.disable:
-                    target.append(Finding(hit.rule.id, hit.rule.name, severity, hit.message, hit.fix))
-    set_migration_phase(report, config)
+                    finding = Finding(hit.rule.id, hit.rule.name, severity, hit.message, hit.fix)
+                    if stmt_index is None:
+                        report.findings.append(finding)
+                    else:
+                        spool.attach(stmt_index, finding)
+    set_migration_phase(report, config, phases, data)
 
 
+@lru_cache(maxsize=1)
 def _data_rules() -> frozenset[str]:
     return frozenset(r.id for r in all_rules() if r.changes_data)
 
 
-def set_migration_phase(report: MigrationReport, config: Config) -> None:
-    """Phase = the highest statement phase; expand+contract or data+schema is mixed."""
-    phases = {s.phase for s in report.statements}
+def set_migration_phase(report: MigrationReport, config: Config, phases: set[Phase] | None = None,
+                        data: bool | None = None) -> None:
+    """Phase = the highest statement phase; expand+contract or data+schema is mixed.
+
+    `phases` and `data` (a migrate statement changes data) when known already; else read from the statements."""
+    if phases is None or data is None:
+        phases = {s.phase for s in report.statements}
+        # Only a data change mixes with DDL; VALIDATE CONSTRAINT (migrate) belongs with the contract it prepares.
+        data = any(s.phase is Phase.MIGRATE and any(r in _data_rules() for r in s.rules) for s in report.statements)
+    phases = set(phases)
     if report.error:
         phases.add(Phase.CONTRACT)
     report.phase = max(phases, default=Phase.NONE)
     schema = phases & {Phase.EXPAND, Phase.CONTRACT}
-    # Only a data change mixes with DDL; VALIDATE CONSTRAINT (migrate) belongs with the contract it prepares.
-    data = any(s.phase is Phase.MIGRATE and any(r in _data_rules() for r in s.rules) for s in report.statements)
     report.mixed = schema == {Phase.EXPAND, Phase.CONTRACT} or (data and bool(schema))
     report.findings = [f for f in report.findings if f.rule != MIXED]
     if report.mixed and MIXED not in config.disable:
@@ -228,40 +275,38 @@ def set_migration_phase(report: MigrationReport, config: Config) -> None:
         )
 
 
-def apply_suppressions(report: MigrationReport, statements: list[Statement], suppressions: list[Suppression],
-                       text: str) -> None:
-    """Mark findings that an ignore comment with a reason covers; a comment without a reason is itself a finding."""
+def apply_suppressions(report: MigrationReport, spool: StatementSpool, starts: array, ends: array,
+                       suppressions: list[Suppression], text: str) -> None:
+    """Hand each ignore comment with a reason to the statements it covers (applied as the spool is read) and
+    apply it to the migration's findings; a comment without a reason is itself a finding."""
     if not suppressions:
         return
     no_reason = find_rule(NO_REASON)
-    for sup in suppressions:
+    for order, sup in enumerate(suppressions):
         if sup.reason is None:
             report.findings.append(Finding(no_reason.id, no_reason.name, no_reason.severity,
                                            f"line {sup.line}: `migrator: ignore {', '.join(sup.rules)}` has no "
                                            "`reason: ...`; the findings stay", no_reason.fix))
             continue
-        if sup.whole_file or not statements:
-            targets = list(report.statements)
+        if sup.whole_file or not starts:
+            spool.suppress(None, order, sup)
             extra = report.findings
         else:
-            idx = _statement_for(statements, sup.offset, text)
-            targets = [report.statements[idx]] if idx is not None else []
+            idx = _statement_for(starts, ends, sup.offset, text)
+            if idx is not None:
+                spool.suppress(idx, order, sup)
             extra = report.findings if sup.matches(MIXED, "mixed-migration") else []
-        for s in targets:
-            for f in s.findings:
-                if f.suppressed is None and sup.matches(f.rule, f.name):
-                    f.suppressed = sup.reason
         for f in extra:
             if f.suppressed is None and f.rule != NO_REASON and sup.matches(f.rule, f.name):
                 f.suppressed = sup.reason
 
 
-def _statement_for(statements: list[Statement], offset: int, text: str) -> int | None:
-    for i, s in enumerate(statements):
-        if s.start <= offset < s.end:
-            return i
-        if offset >= s.end and "\n" not in text[s.end:offset] and (i + 1 == len(statements) or statements[i + 1].start > offset):
-            return i  # trailing comment on the statement's last line
-        if s.start > offset:
-            return i
-    return None
+def _statement_for(starts: array, ends: array, offset: int, text: str) -> int | None:
+    """The statement a comment at `offset` covers: the one it is in, the one on whose last line it stands
+    (a trailing comment), else the next one."""
+    after = bisect_right(starts, offset)  # the first statement that starts after the comment
+    if after:
+        before = after - 1
+        if offset < ends[before] or text.find("\n", ends[before], offset) == -1:
+            return before
+    return after if after < len(starts) else None

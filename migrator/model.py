@@ -50,6 +50,18 @@ class StatementReport:
             "findings": [f.to_dict() for f in self.findings if f.suppressed is None],
         }
 
+    def to_record(self) -> tuple:
+        """Plain values only (for marshal): see migrator.spool."""
+        return (self.line, self.column, self.sql, int(self.phase), int(self.lock) if self.lock else 0, self.table,
+                int(self.rewrite), tuple((f.rule, f.name, int(f.severity), f.message, f.fix, f.suppressed)
+                                         for f in self.findings), tuple(self.rules))
+
+    @classmethod
+    def from_record(cls, record: tuple) -> "StatementReport":
+        line, column, sql, phase, lock, table, rewrite, findings, rules = record
+        return cls(line, column, sql, Phase(phase), Lock(lock) if lock else None, table, Rewrite(rewrite),
+                   [Finding(r, n, Severity(sev), m, fix, sup) for r, n, sev, m, fix, sup in findings], list(rules))
+
 
 @dataclass
 class MigrationReport:
@@ -97,26 +109,61 @@ class Report:
         return max((f.severity for f in found), default=None)
 
     def summary(self) -> dict:
-        by_phase = {p.label: 0 for p in Phase}
-        by_severity = {s.label: 0 for s in Severity}
-        statements = 0
-        for m in self.migrations:
-            by_phase[m.phase.label] += 1
-            statements += len(m.statements)
-        for f in self.findings():
-            by_severity[f.severity.label] += 1
-        return {
-            "migrations": len(self.migrations),
-            "statements": statements,
-            "phases": by_phase,
-            "mixed": sum(1 for m in self.migrations if m.mixed),
-            "errors": sum(1 for m in self.migrations if m.error),
-            "findings": by_severity,
-        }
+        return Summary.of(self).to_dict()
 
     def to_dict(self) -> dict:
         return {
             "version": 1,
             "migrations": [m.to_dict() for m in self.migrations],
             "summary": self.summary(),
+        }
+
+
+class Summary:
+    """Counts over the migrations of a run, added up as they go by (a streamed report has no Report object)."""
+
+    def __init__(self) -> None:
+        self.migrations = self.statements = self.mixed = self.errors = 0
+        self.phases = {p.label: 0 for p in Phase}
+        self.findings = {s.label: 0 for s in Severity}
+        self.rules: set[str] = set()  # rules of the active (unsuppressed) findings
+        self.worst: Severity | None = None
+
+    @classmethod
+    def of(cls, report: Report) -> "Summary":
+        summary = cls()
+        for m in report.migrations:
+            for s in m.statements:
+                summary.add_statement(s)
+            summary.add_migration(m)
+        return summary
+
+    def add_statement(self, statement: StatementReport) -> None:
+        self.statements += 1
+        self._count(statement.findings)
+
+    def add_migration(self, migration: MigrationReport) -> None:
+        """After its statements: the migration itself and its migration-level findings."""
+        self.migrations += 1
+        self.phases[migration.phase.label] += 1
+        self.mixed += migration.mixed
+        self.errors += migration.error is not None
+        self._count(migration.findings)
+
+    def _count(self, findings: list[Finding]) -> None:
+        for f in findings:
+            if f.suppressed is None:
+                self.findings[f.severity.label] += 1
+                self.rules.add(f.rule)
+                if self.worst is None or f.severity > self.worst:
+                    self.worst = f.severity
+
+    def to_dict(self) -> dict:
+        return {
+            "migrations": self.migrations,
+            "statements": self.statements,
+            "phases": dict(self.phases),
+            "mixed": self.mixed,
+            "errors": self.errors,
+            "findings": dict(self.findings),
         }

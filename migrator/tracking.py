@@ -8,12 +8,14 @@ from migrator.phases import Lock
 from migrator.rules._base import Context, Hit, table_key, table_name
 from migrator.sql.split import Statement
 from migrator.sql.words import command_actions, contains, starts_with
+from migrator.trigger_fills import defaults_of_create, observe_fills
 
 
 def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
     ctx.statements_seen += 1
     node = stmt.node
     words = stmt.words
+    observe_fills(ctx, stmt)
     if isinstance(node, exp.Transaction) or starts_with(words, "BEGIN") or starts_with(words, "START", "TRANSACTION"):
         ctx.transaction_depth += 1
         ctx.in_transaction = True
@@ -24,7 +26,10 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
         ctx.exclusive_in_transaction.clear()
         ctx.not_valid_in_transaction.clear()
         ctx.altered_tables.clear()
+        ctx.transaction_number += 1
         return
+    if not ctx.transactional:  # autocommit: the statement was a transaction of its own
+        ctx.transaction_number += 1
     if _sets_lock_timeout(node, words):
         ctx.lock_timeout_set = True
         return
@@ -82,6 +87,7 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
         name = table_name(node.this)
         if not name:
             return
+        defaults_of_create(ctx, node)
         key = table_key(name)
         ctx.created_tables.add(key)
         schema = node.this if isinstance(node.this, exp.Schema) else None

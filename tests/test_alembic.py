@@ -108,8 +108,6 @@ def test_demo_sql_is_the_offline_rendering(in_root):
     assert "M203" in rules(migrations["0004"], suppressed=True)  # reviewed in the revision file, with a reason
     assert sqls(migrations["0005"]) == [
         "SET lock_timeout = '500ms'",
-        "DROP TRIGGER IF EXISTS users_sync_full_name ON users",
-        "DROP FUNCTION IF EXISTS users_sync_full_name()",
         "ALTER TABLE users DROP CONSTRAINT IF EXISTS users_full_name_not_null",
         "ALTER TABLE users ADD CONSTRAINT users_full_name_not_null CHECK (full_name IS NOT NULL) NOT VALID",
         "COMMIT",
@@ -117,10 +115,12 @@ def test_demo_sql_is_the_offline_rendering(in_root):
         "BEGIN",
         "ALTER TABLE users ALTER COLUMN full_name SET NOT NULL",
         "ALTER TABLE users DROP CONSTRAINT users_full_name_not_null",
+        "DROP TRIGGER IF EXISTS users_sync_full_name ON users",  # with the column it fills (P509)
+        "DROP FUNCTION IF EXISTS users_sync_full_name()",
         "ALTER TABLE users DROP COLUMN IF EXISTS name",
     ]
     # the CHECK validated in its own transaction proves NOT NULL: no scan under ACCESS EXCLUSIVE
-    set_not_null = migrations["0005"].statements[8]
+    set_not_null = migrations["0005"].statements[6]
     assert set_not_null.rewrite.label == "none" and "C305" in set_not_null.rules
     for m in migrations.values():
         assert not any("alembic_version" in s for s in sqls(m)), m.revision
@@ -130,11 +130,11 @@ def test_demo_sql_is_the_offline_rendering(in_root):
 def test_demo_statement_lines_point_into_the_revision_file(in_root):
     m = by_revision(api.classify_alembic("alembic.ini"))["0005"]
     lines = Path(m.source).read_text().splitlines()
-    drop_trigger = m.statements[1]
+    drop_trigger = m.statements[8]
     assert lines[drop_trigger.line - 1][drop_trigger.column - 1:].startswith("DROP TRIGGER IF EXISTS users_sync_full_name")
     # op.create_check_constraint() has no SQL text in the file: the statement points at the op call
-    assert lines[m.statements[4].line - 1].strip().startswith("op.create_check_constraint(")
-    assert m.statements[4].column == lines[m.statements[4].line - 1].index("op.") + 1
+    assert lines[m.statements[2].line - 1].strip().startswith("op.create_check_constraint(")
+    assert m.statements[2].column == lines[m.statements[2].line - 1].index("op.") + 1
 
 
 def test_demo_ini_holds_no_password_and_env_reads_database_url(in_root, monkeypatch):
@@ -238,6 +238,49 @@ def test_demo_runs_online_blue_and_green_side_by_side(scratch_database, monkeypa
         for name, lg in logging.root.manager.loggerDict.items():
             if isinstance(lg, logging.Logger) and name in loggers:
                 lg.disabled = False
+
+
+@pytest.mark.postgres
+def test_demo_contract_keeps_green_inserts_working_between_its_transactions(scratch_database, monkeypatch):
+    """D8: 0005 commits its first part before VALIDATE; green (which writes full_name only) must be able to
+    insert between that commit and the second part, where users.name is dropped."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import create_engine, text
+
+    import logging
+
+    monkeypatch.setenv("DATABASE_URL", scratch_database)
+    cfg = AlembicConfig(str(DEMO))
+    engine = create_engine(scratch_database)
+    loggers = dict(logging.root.manager.loggerDict)  # the demo's env.py configures logging (fileConfig)
+    root_handlers, root_level = list(logging.root.handlers), logging.root.level
+    try:
+        command.upgrade(cfg, "0004")
+        statements = sqls(by_revision(api.classify_alembic(str(DEMO), "0004:0005"))["0005"])
+        first_part = statements[:statements.index("COMMIT")]
+        with engine.begin() as c:
+            for sql in first_part:
+                c.exec_driver_sql(sql)
+        with engine.begin() as c:  # green, between the two transactions of the contract revision
+            c.execute(text("INSERT INTO users (full_name, email) VALUES ('Green Writer', 'green@example.com')"))
+            row = c.execute(text("SELECT name, full_name FROM users WHERE email = 'green@example.com'")).one()
+        assert tuple(row) == ("Green Writer", "Green Writer")
+        command.upgrade(cfg, "0005")  # the whole revision again (re-runnable), then the second part
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO users (full_name, email) VALUES ('After', 'after@example.com')"))
+    finally:
+        engine.dispose()
+        logging.root.handlers[:] = root_handlers
+        logging.root.setLevel(root_level)
+        for name, lg in logging.root.manager.loggerDict.items():
+            if isinstance(lg, logging.Logger) and name in loggers:
+                lg.disabled = False
+
+
+def test_demo_release_has_no_trigger_dropped_before_its_column(in_root):
+    report = api.classify_alembic("alembic.ini")
+    assert not [(m.revision, f.message) for m in report.migrations for f in m.all_findings() if f.rule == "P509"]
 
 
 # --- the lint project: one revision per case --------------------------------------------------------------

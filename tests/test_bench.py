@@ -34,3 +34,14 @@ def test_bench_runs(tmp_path):
     assert proc.returncode in (0, 1), proc.stderr  # 1 = a target missed (timing on a busy machine)
     assert "sqlglot.parse" in proc.stdout and "migrator --help" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_memory_bench_runs(tmp_path):
+    script = BENCH.with_name("classify_memory.py")
+    proc = subprocess.run([sys.executable, str(script), "--sizes", "0.05,0.1", "--format", "text"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("statements ", "insert "))]
+    assert [r[0] for r in rows] == ["statements", "statements", "insert", "insert"]
+    assert all(r[3] in ("0", "1") for r in rows)  # migrator's exit code: findings, never an error
+    assert "PASS  peak RSS" in proc.stdout

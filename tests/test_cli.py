@@ -144,7 +144,7 @@ def test_an_internal_error_is_one_line(tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ValueError("boom\nsecond line")
 
-    monkeypatch.setattr(api, "classify_paths", broken)
+    monkeypatch.setattr(api, "iter_classify_paths", broken)
     monkeypatch.delenv("MIGRATOR_DEBUG", raising=False)
     (tmp_path / "m.sql").write_text(ADD)
     monkeypatch.chdir(tmp_path)

@@ -330,7 +330,7 @@ def not_a_router(config):
 def test_the_documented_command_hook(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("ROUTER_STATE", str(tmp_path / "live-color"))
     hook = CommandHook([str(script(tmp_path, docs_example("command-hook").split("\n", 1)[1], "router.sh"))],
-                       poll_interval=0.05)
+                       poll_interval=0.05, env=["ROUTER_STATE"])  # as documented: env = ["ROUTER_STATE"]
     assert hook.current() == "blue"
     assert hook.gate(payload("gate", phase="pre-switch")).message == "green is healthy"
     assert move_traffic(hook, "r-1", "green", "blue", "switch", {}, 10, dry_run=True).message == \

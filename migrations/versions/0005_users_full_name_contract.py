@@ -1,4 +1,4 @@
-"""Green (v2), contract: blue is gone, so stop syncing and drop users.name.
+"""Green (v2), contract: blue is gone, so make full_name NOT NULL, stop syncing and drop users.name.
 
 Runs after the switch, when no running code reads or writes `name`.
 
@@ -23,8 +23,6 @@ def upgrade() -> None:
     op.execute("SET lock_timeout = '500ms'")
     # The VALIDATE below commits the first part on its own, so every step is written to be re-runnable
     # (IF EXISTS): a run killed after that commit can simply be run again.
-    op.execute("DROP TRIGGER IF EXISTS users_sync_full_name ON users")
-    op.execute("DROP FUNCTION IF EXISTS users_sync_full_name()")
     # SET NOT NULL would scan the table under ACCESS EXCLUSIVE; a validated CHECK proves it first, and
     # VALIDATE scans under SHARE UPDATE EXCLUSIVE in a transaction of its own, without blocking writes.
     op.execute("ALTER TABLE users DROP CONSTRAINT IF EXISTS users_full_name_not_null")
@@ -34,6 +32,10 @@ def upgrade() -> None:
         op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_full_name_not_null")
     op.alter_column("users", "full_name", existing_type=sa.Text, nullable=False)
     op.drop_constraint("users_full_name_not_null", "users", type_="check")
+    # The sync trigger fills users.name (NOT NULL) for green's inserts: it goes in the same transaction as
+    # the column, never before it (green's inserts would fail in between; rule P509).
+    op.execute("DROP TRIGGER IF EXISTS users_sync_full_name ON users")
+    op.execute("DROP FUNCTION IF EXISTS users_sync_full_name()")
     op.execute("ALTER TABLE users DROP COLUMN IF EXISTS name")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from migrator.compat.result import CompatResult
+from migrator.escape import escape_controls
 
 _VERDICT = {"pass": "PASS", "fail": "FAIL", "refused": "REFUSED", "error": "ERROR", "inconclusive": "INCONCLUSIVE"}
 MAX_FAILURES = 20
@@ -48,4 +49,4 @@ def render_compat(result: CompatResult, fmt: str) -> str:
     if result.provider:
         out.append(f"  database: PostgreSQL {result.postgres_version // 10000 if result.postgres_version else '?'} "
                    f"from the {result.provider} provider; {result.duration:.2f}s in all")
-    return "\n".join(out) + "\n"
+    return escape_controls("\n".join(out) + "\n")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
-from migrator.hooks.contract import FAILED, SUCCEEDED, HookPayload, HookResponse, ResponseError
+from migrator.hooks.contract import (
+    FAILED, IN_PROGRESS, INCONCLUSIVE, SUCCEEDED, HookPayload, HookResponse, ResponseError)
 
 
 @runtime_checkable
@@ -52,3 +53,17 @@ def record(response: HookResponse, payload: HookPayload, started: float) -> dict
     return {"action": payload.action, "phase": payload.phase, "attempt": payload.attempt,
             "to_color": payload.to_color, "status": response.status, "message": response.message,
             "observed": response.observed_color, "seconds": round(time.monotonic() - started, 3)}
+
+
+def why_not(response: HookResponse) -> str:
+    """Why an answer is not a plain success, in the words every command uses (`switch`, `router check`)."""
+    detail = f" ({response.message})" if response.message else ""
+    if response.status == FAILED:
+        return response.message or "the hook reported failure"
+    if response.status == INCONCLUSIVE:
+        return "inconclusive: a human has to decide" + detail
+    if response.status == IN_PROGRESS:
+        return "still in progress" + detail
+    if response.observed_color is None:
+        return "answered succeeded but named no colour" + detail
+    return response.message or ""

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 from migrator.errors import ConfigError
-from migrator.hooks.base import hook_name
+from migrator.escape import escape_controls
+from migrator.hooks.base import hook_name, why_not
 from migrator.hooks.contract import COLORS, HookResponse, ResponseError
 
 
@@ -22,7 +23,7 @@ def ask(hook) -> tuple[str | None, str]:
         if callable(getattr(hook, "describe_current", None)):
             response = HookResponse.coerce(hook.describe_current())
             color = response.observed_color if response.ok else None
-            return color, response.message or ("" if color else f"{name} did not name a colour")
+            return color, (response.message or "") if color else why_not(response)
         color = hook.current()
     except ResponseError as exc:
         return None, f"{name}: invalid response: {exc}"
@@ -57,7 +58,12 @@ def router_check(config: str | None = None, project_dir: str = ".", expect: str 
 
 
 def render(code: int, result: dict, fmt: str = "text") -> tuple[str, str]:
-    """(stdout, stderr) of the command."""
+    """(stdout, stderr) of the command; text with control characters escaped."""
+    out, err = _render(code, result, fmt)
+    return (out if fmt == "json" else escape_controls(out)), escape_controls(err)
+
+
+def _render(code: int, result: dict, fmt: str) -> tuple[str, str]:
     if fmt == "json":
         err = "" if code == 0 else f"migrator: {_problem(code, result)}\n"
         return json.dumps(result, indent=2) + "\n", err

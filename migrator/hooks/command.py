@@ -6,6 +6,7 @@
     timeout = "300s"          # one attempt; the whole process group is killed after it
     deadline = "1h"           # one phase (switch + verify polling)
     poll_interval = "1s"      # between in-progress answers without retry_after_s
+    env = ["ROUTER_STATE"]    # variables passed on besides BG_* and PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER
 
 Exit 0 = succeeded, 75 = in progress (poll again), anything else = failed. Stdout may carry one JSON response
 object (bg-hook/v1); the more cautious of exit code and response status wins. Stderr passes through to ours.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -45,11 +47,11 @@ class CommandHook:
     """A router hook that runs `command` once per call (see the module docstring)."""
 
     kind = "command"
-    KEYS = {"kind", "command", "timeout", "deadline", "poll_interval", "targets"}
+    KEYS = {"kind", "command", "timeout", "deadline", "poll_interval", "targets", "env"}
 
     def __init__(self, command, *, timeout: float = DEFAULT_TIMEOUT, deadline: float = DEFAULT_DEADLINE,
                  poll_interval: float = DEFAULT_POLL_INTERVAL, cwd=None, targets: dict | None = None,
-                 name: str | None = None):
+                 name: str | None = None, env: list[str] | tuple[str, ...] = ()):
         if isinstance(command, str):
             command = shlex.split(command)
         if not command or not all(isinstance(a, str) and a for a in command):
@@ -61,6 +63,7 @@ class CommandHook:
         self.cwd = str(cwd) if cwd is not None else None
         self.targets = dict(targets or {})
         self.name = name or f"command {Path(self.command[0]).name}"
+        self.env_names = tuple(env)
 
     @classmethod
     def from_config(cls, config: dict, *, project_dir=None) -> "CommandHook":
@@ -80,7 +83,7 @@ class CommandHook:
         kwargs = {k: seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval") if k in config}
         if kwargs.get("timeout", 1) <= 0:
             raise ConfigError(f"{where}: timeout must be > 0")
-        return cls(command, cwd=project_dir, targets=targets, **kwargs)
+        return cls(command, cwd=project_dir, targets=targets, env=env_names(config.get("env", [])), **kwargs)
 
     # -- RouterHook -------------------------------------------------------------------------------
     def switch(self, payload: HookPayload) -> HookResponse:
@@ -94,10 +97,14 @@ class CommandHook:
 
     def current(self, payload: HookPayload | None = None) -> str | None:
         """Ask the command (action "current") which colour is live; None unless it succeeds and says so."""
+        response = self.describe_current(payload)
+        return response.observed_color if response.ok else None
+
+    def describe_current(self, payload: HookPayload | None = None) -> HookResponse:
+        """The whole answer to action "current" (for `migrator router check`: the reason when there is no colour)."""
         if payload is None:
             payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
-        response = self.run(payload)
-        return response.observed_color if response.ok else None
+        return self.run(payload)
 
     # -- one attempt ------------------------------------------------------------------------------
     def run(self, payload: HookPayload) -> HookResponse:
@@ -109,7 +116,7 @@ class CommandHook:
             timeout = min(timeout, max(0.0, (payload.deadline - utcnow()).total_seconds()))
         if timeout <= 0:
             return HookResponse.failed(f"hook {self.name}: deadline passed before {payload.action} could run")
-        env = dict(os.environ)
+        env = hook_environment(os.environ, self.env_names)
         env.update(payload.env())
         data = payload.to_json().encode()
         try:
@@ -157,6 +164,28 @@ class CommandHook:
         if response.status == FAILED and status == FAILED and not response.message:
             response.message = f"hook {self.name}: {payload.action} {_exit_text(code)}"
         return response
+
+
+#: what a command hook inherits from migrator's environment, besides the BG_* variables and `env = [...]`:
+#: never MIGRATOR_DATABASE_URL, PGPASSWORD, a webhook secret or a cloud credential
+ALLOWED_ENV = ("PATH", "HOME", "LANG", "LC_*", "TZ", "TMPDIR", "USER")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\*?")
+
+
+def env_names(value) -> tuple[str, ...]:
+    """`[tool.migrator.hook] env`: a list of variable names, or prefixes ending in `*` (e.g. "ACME_*")."""
+    where = "[tool.migrator.hook]"
+    if not isinstance(value, list) or not all(isinstance(v, str) and _ENV_NAME.fullmatch(v) for v in value):
+        raise ConfigError(f"{where}: env must be a list of environment variable names to pass to the hook "
+                          f'(a trailing * matches a prefix), e.g. env = ["ROUTER_STATE", "ACME_*"]; got {value!r}')
+    return tuple(value)
+
+
+def hook_environment(environ, names: tuple[str, ...] = ()) -> dict[str, str]:
+    """The variables of `environ` a hook may see: ALLOWED_ENV and `names` (exact, or prefixes ending in *)."""
+    exact = {n for n in (*ALLOWED_ENV, *names) if not n.endswith("*")}
+    prefixes = tuple(n[:-1] for n in (*ALLOWED_ENV, *names) if n.endswith("*"))
+    return {k: v for k, v in environ.items() if k in exact or (prefixes and k.startswith(prefixes))}
 
 
 def _with_targets(payload: HookPayload, targets: dict) -> HookPayload:

@@ -3,14 +3,34 @@ serves the new colour or the deadline passes. Fail closed: anything but a confir
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 
-from migrator.hooks.base import call, hook_name, record
+from migrator.hooks.base import call, hook_name, record, why_not
 from migrator.hooks.contract import (
     BLUE, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, GREEN, IN_PROGRESS, INCONCLUSIVE, ROLLBACK, SUCCEEDED,
     SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, iso, utcnow)
 from migrator.release.errors import HookFailed
+
+log = logging.getLogger("migrator.hooks.traffic")
+PROGRESS_EVERY = 5.0  # seconds between progress lines while the router is polled (none for a quick switch)
+
+
+class _Progress:
+    """Rate-limited progress lines on the `migrator` logger (stderr in the CLI) while a step is polled."""
+
+    def __init__(self, what: str, end: datetime):
+        self.what, self.end = what, end
+        self.last = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        left = max(0, int((self.end - utcnow()).total_seconds()))
+        log.info("%s: %s, %ds left", self.what, text, left)
 
 
 def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: str, evidence: dict | None,
@@ -55,6 +75,7 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
         sleep(max(0.0, min(response.retry_after_s if response.retry_after_s is not None else poll, remaining)))
 
     # 1. switch: set the desired colour
+    progress = _Progress(what, end)
     payload = HookPayload(action=action, **base)
     while True:
         started = time.monotonic()
@@ -62,10 +83,9 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
         calls.append(record(response, payload, started))
         if response.status == SUCCEEDED:
             break
-        if response.status == FAILED:
-            raise fail("switch", response.message or "the hook reported failure", response)
-        if response.status == INCONCLUSIVE:
-            raise fail("switch", "inconclusive: a human has to decide" + _detail(response), response)
+        if response.status in (FAILED, INCONCLUSIVE):
+            raise fail("switch", why_not(response), response)
+        progress(f"{action} attempt {payload.attempt} in progress" + _detail(response))
         wait(response, "switch")
         payload = payload.next_attempt()
     if dry_run:
@@ -73,6 +93,7 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
         return response
 
     # 2. verify: poll until the router serves to_color
+    progress = _Progress(what, end)
     payload = HookPayload(action=VERIFY, **base)
     response, observed = None, None
 
@@ -92,15 +113,15 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
                 response.observed = {**response.observed, "active_color": to_color}
             response.calls = calls
             return response
-        if response.status == FAILED:
-            raise fail("verify", response.message or "the hook reported failure", response)
-        if response.status == INCONCLUSIVE:
-            raise fail("verify", "inconclusive: a human has to decide" + _detail(response), response)
+        if response.status in (FAILED, INCONCLUSIVE):
+            raise fail("verify", why_not(response), response)
         if response.status == SUCCEEDED:  # answered, but the router still serves the other colour
             response = HookResponse(IN_PROGRESS, f"router still serves {observed}", response.retry_after_s,
                                     response.observed)
         if (end - utcnow()).total_seconds() <= 0:
             raise too_late()
+        progress(f"waiting for the router to serve {to_color}: verify attempt {payload.attempt}, "
+                 f"router serves {observed or 'an unknown colour'}")
         wait(response, "verify")
         payload = payload.next_attempt()
 

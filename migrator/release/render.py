@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from migrator.escape import escape_controls
+
 FORMATS = ("text", "markdown", "json")
 _PHASE_COMMAND = {"expand": "migrator expand", "migrate": "migrator migrate", "contract": "migrator contract"}
 _SQL_WIDTH = 90
@@ -14,6 +16,10 @@ _SQL_WIDTH = 90
 def render(result: dict, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps(result, indent=2, default=str) + "\n"
+    return escape_controls(_render_text(result, fmt))
+
+
+def _render_text(result: dict, fmt: str) -> str:
     command = result.get("command")
     if result.get("result") in ("refused", "error"):
         return _error_md(result) if fmt == "markdown" else _error_text(result)

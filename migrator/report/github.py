@@ -9,8 +9,10 @@ and LF become %25, %0D, %0A; in property values `:` and `,` are escaped too (%3A
 
 from __future__ import annotations
 
-from migrator.model import Finding, MigrationReport, Report, StatementReport
+from migrator.escape import escape_controls
+from migrator.model import Finding, MigrationReport, Report, StatementReport, Summary
 from migrator.phases import Severity
+from migrator.report import Writer
 from migrator.report._paths import end_line, relative_path
 from migrator.report.text import summary_line
 
@@ -18,7 +20,9 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """@actions/core's escaping, after every other control character was shown as an escape (a CI log is a
+    terminal too)."""
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
@@ -44,13 +48,27 @@ def _annotation(f: Finding, m: MigrationReport, s: StatementReport | None) -> st
                    title=f"{f.rule} {f.name}")
 
 
-def render_github(report: Report) -> str:
-    out: list[str] = []
-    for m in report.migrations:
+class GithubWriter(Writer):
+    def begin_migration(self, m: MigrationReport) -> None:
         if m.error:
-            out.append(command("error", m.error, file=relative_path(m.source), line=1, title="migrator input error"))
-        for s in m.statements:
-            out.extend(_annotation(f, m, s) for f in s.findings if f.suppressed is None)
-        out.extend(_annotation(f, m, None) for f in m.findings if f.suppressed is None)
-    out.append(f"migrator: {summary_line(report)}")
-    return "\n".join(out) + "\n"
+            self.out.write(command("error", m.error, file=relative_path(m.source), line=1,
+                                   title="migrator input error") + "\n")
+
+    def statement(self, m: MigrationReport, s: StatementReport) -> None:
+        for f in s.findings:
+            if f.suppressed is None:
+                self.out.write(_annotation(f, m, s) + "\n")
+
+    def end_migration(self, m: MigrationReport) -> None:
+        for f in m.findings:
+            if f.suppressed is None:
+                self.out.write(_annotation(f, m, None) + "\n")
+
+    def end(self, summary: Summary) -> None:
+        self.out.write(f"migrator: {escape_controls(summary_line(summary))}\n")
+
+
+def render_github(report: Report) -> str:
+    from migrator.report import render
+
+    return render(report, "github")

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from migrator.model import Finding, MigrationReport, Report, StatementReport
 from migrator.phases import Severity
+from migrator.report import Writer
 from migrator.report._paths import end_line, relative_path
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -134,6 +135,29 @@ class _Builder:
         return result
 
 
+def _document(builder: _Builder, results: list, notifications: list[dict], summary: dict) -> dict:
+    run = {
+        "tool": {"driver": {
+            "name": "migrator",
+            "version": _version(),
+            "semanticVersion": _version(),
+            "informationUri": _information_uri(),
+            "rules": builder.rules,
+        }},
+        "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
+        "results": results,
+        "properties": {"summary": summary},
+    }
+    return {"$schema": SCHEMA, "version": VERSION, "runs": [run]}
+
+
+def _notification(m: MigrationReport) -> dict:
+    return {"level": "error", "message": {"text": m.error},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(m.source)}}]}
+
+
 def to_sarif(report: Report) -> dict:
     b = _Builder()
     results: list[dict] = []
@@ -143,26 +167,56 @@ def to_sarif(report: Report) -> dict:
             results.extend(b.result(f, m, s) for f in s.findings)
         results.extend(b.result(f, m, None) for f in m.findings)
         if m.error:
-            notifications.append({
-                "level": "error",
-                "message": {"text": m.error},
-                "locations": [{"physicalLocation": {"artifactLocation": _artifact(m.source)}}],
-            })
-    run = {
-        "tool": {"driver": {
-            "name": "migrator",
-            "version": _version(),
-            "semanticVersion": _version(),
-            "informationUri": _information_uri(),
-            "rules": b.rules,
-        }},
-        "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
-        "columnKind": "unicodeCodePoints",
-        "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
-        "results": results,
-        "properties": {"summary": report.summary()},
-    }
-    return {"$schema": SCHEMA, "version": VERSION, "runs": [run]}
+            notifications.append(_notification(m))
+    return _document(b, results, notifications, report.summary())
+
+
+_INDENT = " " * 8  # a result's depth in the document: runs > run > results > result
+_RESULTS = "\u0000results\u0000"  # stands in for the results while the rest of the document is encoded
+
+
+class SarifWriter(Writer):
+    """Results are encoded as they come, into a temporary file (memory up to 16 MB); the document, which
+    needs every rule and notification first, is written at the end with them in place."""
+
+    def begin(self) -> None:
+        import tempfile
+
+        self.builder = _Builder()
+        self.notifications: list[dict] = []
+        self.results = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8")
+        self.count = 0
+
+    def _add(self, f: Finding, m: MigrationReport, s: StatementReport | None) -> None:
+        encoded = json.dumps(self.builder.result(f, m, s), indent=2, ensure_ascii=False)
+        self.results.write((",\n" if self.count else "\n") + _INDENT + encoded.replace("\n", "\n" + _INDENT))
+        self.count += 1
+
+    def statement(self, m: MigrationReport, s: StatementReport) -> None:
+        for f in s.findings:
+            self._add(f, m, s)
+
+    def end_migration(self, m: MigrationReport) -> None:
+        for f in m.findings:
+            self._add(f, m, None)
+        if m.error:
+            self.notifications.append(_notification(m))
+
+    def end(self, summary) -> None:
+        doc = json.dumps(_document(self.builder, _RESULTS, self.notifications, summary.to_dict()), indent=2,
+                         ensure_ascii=False)
+        before, _, after = doc.partition(json.dumps(_RESULTS))
+        self.out.write(before)
+        if self.count:
+            self.out.write("[")
+            self.results.seek(0)
+            while chunk := self.results.read(1 << 20):
+                self.out.write(chunk)
+            self.out.write("\n      ]")
+        else:
+            self.out.write("[]")
+        self.out.write(after + "\n")
+        self.results.close()
 
 
 def render_sarif(report: Report) -> str:

@@ -2,16 +2,19 @@
 
 Colour (ANSI) only when stdout is a terminal, `NO_COLOR` is unset or empty and `TERM` is not `dumb`;
 `FORCE_COLOR` (non-empty) forces it. Everything else is plain string building: a 10,000-statement
-report renders in a few tens of milliseconds.
+report renders in a few tens of milliseconds. Control characters of the input are escaped.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
-from migrator.model import Finding, Report
+from migrator.escape import escape_controls as safe
+from migrator.model import Finding, MigrationReport, Report, StatementReport, Summary
 from migrator.phases import Phase, Severity
+from migrator.report import Writer, write_report
 
 _RESET = "\033[0m"
 _PHASE_COLOUR = {Phase.NONE: "\033[2m", Phase.EXPAND: "\033[32m", Phase.MIGRATE: "\033[36m",
@@ -33,69 +36,83 @@ def use_colour(stream=None) -> bool:
 
 
 def _one_line(sql: str, width: int = 100) -> str:
-    flat = " ".join(sql.split())
-    return flat if len(flat) <= width else flat[: width - 3] + "..."
+    flat = " ".join(sql[: width * 8].split())  # a prefix: a statement may be megabytes long
+    return safe(flat if len(flat) <= width else flat[: width - 3] + "...")
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 or word == "info" else f"{n} {word}s"
 
 
-def render_text(report: Report, *, verbose: bool = False, colour: bool | None = None) -> str:
+class TextWriter(Writer):
     """Migrations with their phase; statements that are migrate/contract or have findings at or above
     warning (every statement and info findings too with `verbose`); then a one-line summary."""
-    if colour is None:
-        colour = use_colour()
 
-    def paint(text: str, code: str) -> str:
-        return f"{code}{text}{_RESET}" if colour else text
+    def __init__(self, out, *, verbose: bool = False, colour: bool | None = None) -> None:
+        super().__init__(out, verbose=verbose)
+        self.colour = use_colour() if colour is None else colour
 
-    def finding(f: Finding, indent: str) -> None:
-        label = paint(f"{f.severity.label} {f.rule}", _SEVERITY_COLOUR[f.severity])
-        out.append(f"{indent}{label} {f.name}: {f.message}")
-        if f.suppressed is not None:
-            out.append(f"{indent}  {paint('suppressed: ' + f.suppressed, _DIM)}")
-        elif f.fix:
-            out.append(f"{indent}  fix: {f.fix}")
+    def paint(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.colour else text
 
-    def shown(findings: list[Finding]) -> list[Finding]:
-        if verbose:  # verbose: info findings, and suppressed ones with their reason
+    def shown(self, findings: list[Finding]) -> list[Finding]:
+        if self.verbose:  # verbose: info findings, and suppressed ones with their reason
             return list(findings)
         return [f for f in findings if f.suppressed is None and f.severity >= Severity.WARNING]
 
-    out: list[str] = []
-    for m in report.migrations:
-        head = paint(f"{m.phase.label.upper()}{' (mixed)' if m.mixed else ''}", _BOLD + _PHASE_COLOUR[m.phase])
-        head += f"  {m.source}"
+    def finding(self, f: Finding, indent: str) -> str:
+        label = self.paint(f"{f.severity.label} {f.rule}", _SEVERITY_COLOUR[f.severity])
+        text = f"{indent}{label} {f.name}: {safe(f.message)}\n"
+        if f.suppressed is not None:
+            text += f"{indent}  {self.paint('suppressed: ' + safe(f.suppressed), _DIM)}\n"
+        elif f.fix:
+            text += f"{indent}  fix: {safe(f.fix)}\n"
+        return text
+
+    def begin_migration(self, m: MigrationReport) -> None:
+        head = self.paint(f"{m.phase.label.upper()}{' (mixed)' if m.mixed else ''}", _BOLD + _PHASE_COLOUR[m.phase])
+        head += f"  {safe(m.source)}"
         if m.revision and m.revision not in m.source:
-            head += f"  [{m.revision}]"
+            head += f"  [{safe(m.revision)}]"
         if m.declared_phase is not None:
             head += f"  declared: {m.declared_phase.label}"
-        out.append(head)
+        self.out.write(head + "\n")
         if m.error:
-            out.append(f"  {paint('error', _SEVERITY_COLOUR[Severity.ERROR])}: {m.error}")
-        for s in m.statements:
-            listed = shown(s.findings)
-            if not listed and not verbose and s.phase <= Phase.EXPAND:
-                continue
-            what = s.lock.label if s.lock else "no lock"
-            if s.lock and s.table:
-                what += f" on {s.table}"
-            if s.rewrite.value:
-                what += f", {s.rewrite.label}"
-            phase = paint(f"{s.phase.label:<8}", _PHASE_COLOUR[s.phase])
-            out.append(f"  {s.line}:{s.column}  {phase} [{what}]  {_one_line(s.sql)}")
-            for f in listed:
-                finding(f, "      ")
-        for f in shown(m.findings):
-            finding(f, "  ")
-        out.append("")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+            self.out.write(f"  {self.paint('error', _SEVERITY_COLOUR[Severity.ERROR])}: {safe(m.error)}\n")
+
+    def statement(self, m: MigrationReport, s: StatementReport) -> None:
+        listed = self.shown(s.findings)
+        if not listed and not self.verbose and s.phase <= Phase.EXPAND:
+            return
+        what = s.lock.label if s.lock else "no lock"
+        if s.lock and s.table:
+            what += f" on {safe(s.table)}"
+        if s.rewrite.value:
+            what += f", {s.rewrite.label}"
+        phase = self.paint(f"{s.phase.label:<8}", _PHASE_COLOUR[s.phase])
+        self.out.write(f"  {s.line}:{s.column}  {phase} [{what}]  {_one_line(s.sql)}\n"
+                       + "".join(self.finding(f, "      ") for f in listed))
+
+    def end_migration(self, m: MigrationReport) -> None:
+        self.out.write("".join(self.finding(f, "  ") for f in self.shown(m.findings)) + "\n")
+
+    def end(self, summary: Summary) -> None:
+        self.out.write(summary_line(summary) + "\n")
 
 
-def summary_line(report: Report) -> str:
-    s = report.summary()
+def render_text(report: Report, *, verbose: bool = False, colour: bool | None = None) -> str:
+    out = io.StringIO()
+    writer = TextWriter(out, verbose=verbose, colour=colour)
+    summary = Summary()
+    writer.begin()
+    for m in report.migrations:
+        writer.migration(m, summary)
+    writer.end(summary)
+    return out.getvalue()
+
+
+def summary_line(summary: Summary | Report) -> str:
+    s = (summary if isinstance(summary, Summary) else Summary.of(summary)).to_dict()
     phases = ", ".join(f"{n} {p}" for p, n in s["phases"].items() if n) or "nothing"
     counts = ", ".join(_plural(s["findings"][sev.label], sev.label) for sev in sorted(Severity, reverse=True)
                        if s["findings"][sev.label]) or "no findings"
@@ -104,3 +121,6 @@ def summary_line(report: Report) -> str:
     if s["errors"]:
         text += f"; {_plural(s['errors'], 'unreadable migration')}"
     return text
+
+
+__all__ = ["TextWriter", "render_text", "summary_line", "use_colour", "write_report"]

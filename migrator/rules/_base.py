@@ -127,6 +127,16 @@ class Context:
     current_hits: list = field(default_factory=list)
     # line of the first DDL statement that ran without lock_timeout, once reported
     lock_timeout_reported: bool = False
+    # the transaction the statement runs in: (migration_number, transaction_number); see migrator.trigger_fills
+    migration_number: int = 0
+    transaction_number: int = 0
+    # BEFORE INSERT trigger functions -> the NEW columns they assign; (table, trigger) -> function
+    fill_functions: dict[str, frozenset[str]] = field(default_factory=dict)
+    fill_triggers: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (table, column) -> the DroppedFill of a trigger that kept it filled and is gone
+    dropped_fills: dict[tuple[str, str], object] = field(default_factory=dict)
+    relaxed_columns: set[tuple[str, str]] = field(default_factory=set)  # DROP NOT NULL seen
+    column_defaults: set[tuple[str, str]] = field(default_factory=set)  # a DEFAULT seen
 
     def is_new_table(self, table: str | None) -> bool:
         return table is not None and table_key(table) in self.created_tables
@@ -159,20 +169,25 @@ class SchemaKnowledge:
     """Facts about the schema that outlive one migration, carried through an ordered run of migrations.
 
     Only facts that stay true after COMMIT: validated NOT NULL checks, NOT NULL columns, columns a CHECK
-    reads, column types. Whether a table is new, locks and transactions stay per migration.
+    reads, column types, the triggers that fill columns (and those dropped). Whether a table is new, locks
+    and transactions stay per migration.
     """
 
-    FIELDS = ("not_null_checks", "not_null_columns", "checked_columns", "column_types")
+    FIELDS = ("not_null_checks", "not_null_columns", "checked_columns", "column_types", "fill_functions",
+              "fill_triggers", "dropped_fills", "relaxed_columns", "column_defaults")
 
     def __init__(self) -> None:
         self.facts: dict[str, object] = {}
+        self.migrations = 0  # migrations of the run so far: each one runs in transactions of its own
 
     def load_into(self, ctx: Context) -> None:
         for name in self.FIELDS:
             if name in self.facts:
                 value = self.facts[name]
                 setattr(ctx, name, value.copy())  # type: ignore[attr-defined]
+        ctx.migration_number = self.migrations
 
     def save_from(self, ctx: Context) -> None:
         for name in self.FIELDS:
             self.facts[name] = getattr(ctx, name).copy()
+        self.migrations += 1
