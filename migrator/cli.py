@@ -205,6 +205,7 @@ def compat(
     full: Annotated[bool, typer.Option("--full", "--matrix", help="Also run green's suite on the contracted schema (what the contract gate needs).")] = False,
     no_attribution: Annotated[bool, typer.Option("--no-attribution", help="Do not re-run failing tests on their own schema.")] = False,
     serial: Annotated[bool, typer.Option("--serial", help="Run the cells one after the other, not side by side.")] = False,
+    workers: Annotated[Optional[str], typer.Option("--workers", help="pytest-xdist workers per suite, each on its own database: N or auto [default: 1].")] = None,
     fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
     alembic_config: AlembicOpt = None,
     prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server (with --blue: only that commit's), then exit.")] = False,
@@ -220,11 +221,12 @@ def compat(
         raise typer.Exit(2)
 
     given = {k for k, v in dict(suite=suite, python=python, provider=provider, url_var=url_var,
-                                 url_form=url_form, alembic_ini=alembic_config).items() if v is not None}
+                                 url_form=url_form, alembic_ini=alembic_config, workers=workers).items() if v is not None}
     raise typer.Exit(run_compat_command(
         given, blue=blue, green=green, project_dir=project_dir, suite=suite, python=python, provider=provider,
         scratch_url=scratch_url, url_var=url_var, url_form=url_form, env=env or [], env_map=env_map or [],
         pytest_args=pytest_args or [], evidence=evidence, full=full, attribute=not no_attribution, serial=serial,
+        workers=workers,
         fmt=fmt.value, alembic_ini=alembic_config))
 
 

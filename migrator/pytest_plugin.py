@@ -36,6 +36,23 @@ DEFAULT_URL_VAR = "DATABASE_URL"
 CELL_ENV = "MIGRATOR_CELL"  # "blue/expanded", "green/contracted", ... (set by migrator compat)
 CELL_REPORT_ENV = "MIGRATOR_CELL_REPORT"  # where to write what was deselected
 CONTRACTED_MARKER = "migrator_contracted"
+WORKER_ENV = "MIGRATOR_WORKER_ENV"  # {"gw0": {variables}, "gw1": ...}: each pytest-xdist worker's own database
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Under `migrator compat --workers N` each pytest-xdist worker runs on its own copy of the cell's database:
+    its variables are set before any conftest imports the app (settings are read at import)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    table = os.environ.get(WORKER_ENV)
+    if not worker or not table:
+        return
+    try:
+        mine = json.loads(table).get(worker)
+    except ValueError:
+        mine = None
+    if isinstance(mine, dict):
+        os.environ.update({str(k): str(v) for k, v in mine.items()})
 
 
 def url_var() -> str:

@@ -40,6 +40,7 @@ class CompatOptions:
     accept_schema_changes: bool = False  # a suite that changes the schema is inconclusive unless accepted
     attribute: bool = True  # re-run failing tests on their own version's schema before calling them incompatible
     parallel: bool = True  # run the cells side by side (each on its own database and checkout)
+    workers: int | str = 1  # pytest-xdist workers per suite, each on its own database; "auto": one per CPU
     app: str | None = None  # [tool.migrator] app: the factory entered before env.py runs
     script_location: str | None = None
     # deprecated spellings
@@ -59,7 +60,7 @@ class CompatOptions:
 _KEYS = {
     "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
     "timeout": float, "template_cache": bool, "env_map": dict, "env": dict, "pytest_args": list,
-    "accept_schema_changes": bool, "full": bool, "evidence_key_env": str, "parallel": bool,
+    "accept_schema_changes": bool, "full": bool, "evidence_key_env": str, "parallel": bool, "workers": (int, str),
 }
 
 
@@ -78,10 +79,14 @@ def read_compat_section(pyproject: Path) -> dict:
         kind = _KEYS.get(key)
         if kind is None:
             raise ConfigError(f"{pyproject}: [tool.migrator.compat] has unknown key {key!r}")
+        if key == "workers" and not (value == "auto" or (isinstance(value, int) and not isinstance(value, bool)
+                                                         and value >= 1)):
+            raise ConfigError(f"{pyproject}: [tool.migrator.compat] workers must be a number >= 1 or \"auto\"")
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind):
-            raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a {kind.__name__}")
+            raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a "
+                              f"{getattr(kind, '__name__', 'number or string')}")
         if kind is dict and not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
         if kind is list and not all(isinstance(v, str) for v in value):

@@ -20,6 +20,7 @@ migrates at start-up is reported as the hazard it is.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -42,6 +43,7 @@ DEFAULT_CELLS = (("blue", EXPANDED), ("green", EXPANDED))
 FULL_CELLS = DEFAULT_CELLS + (("green", CONTRACTED),)
 CELL_ENV = "MIGRATOR_CELL"  # read by migrator.pytest_plugin: which cell the suite runs in
 CELL_REPORT_ENV = "MIGRATOR_CELL_REPORT"  # the plugin writes what it deselected there
+WORKER_ENV = "MIGRATOR_WORKER_ENV"  # read by migrator.pytest_plugin: each xdist worker's own database
 BISECT_LIMIT = 5
 _CANT_LOCATE = re.compile(r"Can't locate revision identified by '([^']+)'")
 SPLIT_ADVICE = ("split it: add the new shape beside the old one (expand), have green write both or keep them in "
@@ -133,6 +135,7 @@ class _Check:
         self.python = None
         self.plugin_args: list[str] = []
         self.plugin_path: str | None = None
+        self.workers = _worker_count(opts.workers)
         self.started = time.monotonic()
 
     # -- set-up ---------------------------------------------------------------------------------------------
@@ -358,6 +361,11 @@ class _Check:
 
             raise SuiteError(f"pytest is not installed for {self.python} (install it in the app's environment or "
                              "pass --python)")
+        if self.workers > 1 and not probe.get("xdist"):
+            from migrator.compat.errors import SuiteError
+
+            raise SuiteError(f"--workers {self.workers} runs the suites under pytest-xdist, which is not installed for "
+                             f"{self.python} (install it in the app's environment, or use --workers 1)")
         if not probe.get("migrator"):
             self.plugin_args = ["-p", "migrator.pytest_plugin"]
             self.plugin_path = str(shim_dir())
@@ -391,11 +399,21 @@ class _Check:
         # verdict reads the JUnit report
         tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
         args = (*tb, *self.plugin_args, *self.opts.pytest_args)
+        workers = [db]
+        if self.workers > 1 and not tests:  # pytest-xdist: worker i on its own copy of the cell's database
+            names = [self.server.new_name("migrator_check") for _ in range(self.workers - 1)]
+            workers += self.server.clone_many(db.name, names)
+            env[WORKER_ENV] = json.dumps({f"gw{i}": self.env_for(w.url, name) for i, w in enumerate(workers)})
+            args = (*args, "-n", str(self.workers))
         started = time.monotonic() - self.started
         outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
                             inherit_env=False, scrub=clean, stream=_Prefixed(sys.stderr, f"[{name}] ") if prefixed
                             else sys.stderr)
         after, heads_after = schema_fingerprint(db.url), _alembic_heads(db.url) or []
+        for worker in workers[1:]:  # every worker's database must still be the schema under test
+            theirs = schema_fingerprint(worker.url)
+            if theirs != before:
+                after = theirs
         cell = Cell(app=app, schema=schema, result="pass", passed=outcome.passed, failed=outcome.failed,
                     errors=outcome.errors, skipped=outcome.skipped, total=outcome.total,
                     duration=round(outcome.duration, 3), deselected=_deselected(report),
@@ -575,6 +593,20 @@ class _Echo:
     def flush(self) -> None:
         if os.environ.get("MIGRATOR_DEBUG"):
             sys.stderr.flush()
+
+
+def _worker_count(value) -> int:
+    from migrator.compat.errors import CompatError
+
+    if value == "auto":
+        return max(1, os.cpu_count() or 1)
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if count < 1:
+        raise CompatError(f"--workers {value!r}: expected a number >= 1 or 'auto'")
+    return count
 
 
 def _mark(cell: Cell, attribution: str) -> None:

@@ -305,7 +305,8 @@ def op_probe(project, req):
             versions[name] = None
     return {"python": sys.version.split()[0], "executable": sys.executable, **versions,
             "drivers": [d for d in _DRIVERS if util.find_spec(d) is not None],
-            "migrator": project.migrator_installed, "pytest": _find(util, "pytest") is not None}
+            "migrator": project.migrator_installed, "pytest": _find(util, "pytest") is not None,
+            "xdist": _find(util, "xdist") is not None}
 
 
 def _find(util, name):
