@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+
+import pytest
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +47,19 @@ def test_memory_bench_runs(tmp_path):
     assert [r[0] for r in rows] == ["statements", "statements", "insert", "insert"]
     assert all(r[3] in ("0", "1") for r in rows)  # migrator's exit code: findings, never an error
     assert "PASS  peak RSS" in proc.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_compat_workers_bench_prints_its_table():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "compat_workers.py"
+    proc = subprocess.run([sys.executable, str(bench), "--tests", "6", "--workers", "1,2"], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[1].split() == ["workers", "migrator", "total", "migrator", "cell", "pytest-xdist", "cell/xdist"]
+    assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
