@@ -37,6 +37,9 @@ def venv_key(app: str, requirement_files: list[Path], with_migrator: bool) -> st
     inputs = list(requirement_files) + ([MIGRATOR_ROOT / "pyproject.toml"] if with_migrator else [])
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    if with_migrator:
+        # the editable install points at one checkout: another clone needs its own venv
+        digest.update(str(MIGRATOR_ROOT.resolve()).encode())
     return f"{app}{'-migrator' if with_migrator else ''}-{digest.hexdigest()[:12]}"
 
 
