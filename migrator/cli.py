@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -60,7 +61,7 @@ def _main_options(
     """Safe zero-downtime database releases: classify, prove and gate expand / migrate / contract."""
 
 
-PathsArg = Annotated[Optional[list[str]], typer.Argument(help="SQL files, directories (sorted *.sql) or - for stdin.")]
+PathsArg = Annotated[Optional[list[str]], typer.Argument(help="SQL files, directories (sorted *.sql) or - for stdin; with --alembic-config, revision files to report.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 FailOnOpt = Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 1 on findings at or above this severity [default: error].")]
 AlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", help="alembic.ini: classify its revisions.")]
@@ -68,6 +69,14 @@ RangeOpt = Annotated[Optional[str], typer.Option("--range", help="Revision range
 ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="pyproject.toml holding [tool.migrator].")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings in text output.")]
 MaxSizeOpt = Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse an input larger than this, e.g. 64MiB [default: max_file_size of [tool.migrator], else 64 MiB].")]
+
+
+def _only(migrations, revision_files):
+    for migration in migrations:
+        if Path(migration.source).resolve() in revision_files:
+            yield migration
+        elif (close := getattr(migration.statements, "close", None)) is not None:
+            close()  # a spooled migration that is not reported
 
 
 def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, max_size,
@@ -93,8 +102,12 @@ def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_pa
             from migrator.sources import parse_size
 
             config.max_file_size = parse_size(max_size, "--max-file-size")
+        only_revisions = None
         if alembic_config and paths:
-            raise api.UsageError("give SQL paths or --alembic-config, not both")
+            if not all(p.endswith(".py") for p in paths):
+                raise api.UsageError("give SQL paths or --alembic-config, not both (with --alembic-config, "
+                                     "paths are revision files: only those are reported)")
+            only_revisions = {Path(p).resolve() for p in paths}  # e.g. the files a pre-commit hook passes
         if not paths and not alembic_config and config.alembic_config:
             base = config.source.parent if config.source else Path.cwd()
             alembic_config = str(base / config.alembic_config)
@@ -102,6 +115,8 @@ def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_pa
             raise api.UsageError("--range needs --alembic-config (or alembic_config in [tool.migrator])")
         if alembic_config:
             migrations = api.iter_classify_alembic(alembic_config, revision_range, config=config)
+            if only_revisions is not None:  # the whole history is still read: earlier revisions give context
+                migrations = _only(migrations, only_revisions)
         elif paths:
             migrations = api.iter_classify_paths(paths, config=config)
         else:
