@@ -90,11 +90,13 @@ def test_pre_commit_hooks_as_shipped(tmp_path):
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "app"], cwd=repo, check=True)
     revision = next((repo / "migrations" / "versions").glob("0003_*.py")).relative_to(repo)
-    done = subprocess.run([str(pre_commit), "try-repo", str(ROOT), "--files", "sql/002_mixed.sql", str(revision)],
+    done = subprocess.run([str(pre_commit), "try-repo", str(ROOT), "--verbose", "--files", "sql/002_mixed.sql", str(revision)],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=600)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     lines = {line.split("...")[0].strip(): line.rsplit(".", 1)[-1].strip() for line in out.splitlines()
              if line.startswith("migrator lint") and "..." in line}
     assert lines == {"migrator lint (SQL migrations)": "Failed", "migrator lint (alembic revisions)": "Passed"}, out
-    assert "P505" in out and "0003_" in out
+    assert "P505 mixed-migration" in out
+    # the alembic hook reported the changed revision alone (the whole history was read for context)
+    assert "EXPAND  migrations/versions/0003_" in out and "0005_" not in out and "1 migration," in out
