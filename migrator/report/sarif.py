@@ -22,7 +22,7 @@ from migrator.report._paths import end_line, relative_path
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 VERSION = "2.1.0"
-FALLBACK_URI = "https://pypi.org/project/migrator/"
+FALLBACK_URI = "https://github.com/migrator-bluegreen/migrator"
 SRCROOT = "%SRCROOT%"
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -33,7 +33,7 @@ def _information_uri() -> str:
     try:
         from importlib.metadata import PackageNotFoundError, metadata
 
-        meta = metadata("migrator")
+        meta = metadata("migrator-bluegreen")
     except (ImportError, PackageNotFoundError):  # running from a source tree
         return FALLBACK_URI
     for entry in meta.get_all("Project-URL") or ():
