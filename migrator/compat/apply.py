@@ -360,7 +360,8 @@ def _worst(m: MigrationReport) -> str:
     """The finding that makes the revision contract: highest severity (U000 first on ties)."""
     if m.error:
         return m.error
-    candidates: list[tuple[Finding, StatementReport | None]] = [(f, s) for s in m.statements if s.phase is Phase.CONTRACT for f in s.findings]
+    candidates: list[tuple[Finding, StatementReport | None]] = [
+        (f, s) for s in m.statements if s.phase is Phase.CONTRACT for f in s.findings]
     candidates += [(f, None) for f in m.findings if f.rule == "U000"]
     live = [c for c in candidates if c[0].suppressed is None] or candidates
     if live:

@@ -154,8 +154,9 @@ class NginxRouter:
                           ("upstream_directives", list), ("check_targets", bool)):
             if key in config and not isinstance(config[key], kind):
                 raise ConfigError(f"{WHERE}: {key} must be a {'table' if kind is dict else kind.__name__}")
-        kwargs: dict[str, Any] = {k: seconds(config[k], k) for k in ("probe_timeout", "confirm_timeout", "timeout", "deadline",
-                                                      "poll_interval", "settle") if k in config}
+        kwargs: dict[str, Any] = {k: seconds(config[k], k) for k in ("probe_timeout", "confirm_timeout", "timeout",
+                                                                      "deadline", "poll_interval", "settle")
+                                  if k in config}
         kwargs.update({k: config[k] for k in ("upstream", "upstream_directives", "color_header", "probe_headers",
                                               "check_targets") if k in config})
         return cls(base / upstream_file, targets, config["health_url"], nginx=nginx, nginx_args=args, cwd=base,
