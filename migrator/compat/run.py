@@ -430,6 +430,7 @@ class _Check:
                     failures=[{"test": test, "error": clean(error), "attribution": None}
                               for test, error in outcome.failures],
                     fingerprint_before=before, fingerprint_after=after, started=round(started, 3))
+        # notes for _decide only, not fields of the evidence model (ignore: they are not declared there)
         cell.heads = (heads_before, heads_after)  # type: ignore[attr-defined]
         cell.logs = {test: clean(log) for test, log in outcome.logs.items()}  # type: ignore[attr-defined]
         if outcome.killed:
@@ -469,7 +470,7 @@ class _Check:
             elif cell.result == "fail":
                 for definite, text in self._attribute(cell):
                     (hazards if definite else unsure).append(text)
-        result.reasons = hazards + unsure  # type: ignore[attr-defined]
+        result.reasons = hazards + unsure
         if hazards:
             result.result, result.reason = "fail", "; ".join(hazards + unsure)
         elif unsure:
