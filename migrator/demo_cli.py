@@ -45,14 +45,17 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
     except MigratorError as exc:
         sys.stderr.write(f"migrator: {exc}\n")
         return getattr(exc, "exit_code", 2)
+    # story_steps runs both steps, and a failed one returned above: both results or neither
     good, broken = results.get("green"), results.get("green-broken")
     if fmt == "json":
         data = report.to_dict()
         if good is not None:
+            assert broken is not None
             data = {"classification": data, "compat": {"green": good.to_dict(), "green-broken": broken.to_dict()}}
         say(json.dumps(data, indent=2) + "\n")
         sys.stderr.write("".join(line + "\n" for line in summary))
     elif fmt == "text" and good is not None:
+        assert broken is not None
         blue_cell = broken.cell("blue", "expanded")
         caught = [f["test"] for f in (blue_cell.failures if blue_cell else [])]
         verdict = ("the good release passed and the broken one was caught by "

@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Literal, overload
 
 from migrator.errors import ConfigError, InputError
 
@@ -87,6 +88,11 @@ def _object(value, where: str, keys: tuple[str, ...], optional: tuple[str, ...] 
     return value
 
 
+# `null=True` readers may return None; the overloads tell mypy the others never do.
+@overload
+def _str(value, where: str, *, null: Literal[False] = False, empty: bool = True) -> str: ...
+@overload
+def _str(value, where: str, *, null: bool, empty: bool = True) -> str | None: ...
 def _str(value, where: str, *, null: bool = False, empty: bool = True) -> str | None:
     if value is None and null:
         return None
@@ -99,6 +105,10 @@ def _str(value, where: str, *, null: bool = False, empty: bool = True) -> str | 
     return value
 
 
+@overload
+def _count(value, where: str, *, null: Literal[False] = False) -> int: ...
+@overload
+def _count(value, where: str, *, null: bool) -> int | None: ...
 def _count(value, where: str, *, null: bool = False) -> int | None:
     if value is None and null:
         return None
@@ -119,6 +129,10 @@ def _bool(value, where: str) -> bool:
     return value
 
 
+@overload
+def _choice(value, where: str, choices: tuple[str, ...], *, null: Literal[False] = False) -> str: ...
+@overload
+def _choice(value, where: str, choices: tuple[str, ...], *, null: bool) -> str | None: ...
 def _choice(value, where: str, choices: tuple[str, ...], *, null: bool = False) -> str | None:
     if value is None and null:
         return None
@@ -128,6 +142,10 @@ def _choice(value, where: str, choices: tuple[str, ...], *, null: bool = False) 
     return value
 
 
+@overload
+def _hex(value, where: str, pattern: re.Pattern, what: str, *, null: Literal[False] = False) -> str: ...
+@overload
+def _hex(value, where: str, pattern: re.Pattern, what: str, *, null: bool) -> str | None: ...
 def _hex(value, where: str, pattern: re.Pattern, what: str, *, null: bool = False) -> str | None:
     if value is None and null:
         return None
@@ -347,13 +365,13 @@ class Evidence:
             _choice(name, f"required_cells[{i}]", CELL_NAMES)
         if len(set(required)) != len(required):
             raise EvidenceError("required_cells: a cell is named twice")
-        signature = data.get("signature")
-        if signature is not None:
-            _object(signature, "signature", ("algorithm", "key_id", "value"))
+        signed, signature = data.get("signature"), None
+        if signed is not None:
+            _object(signed, "signature", ("algorithm", "key_id", "value"))
             signature = Signature(
-                algorithm=_choice(signature["algorithm"], "signature.algorithm", (ALGORITHM,)),
-                key_id=_hex(signature["key_id"], "signature.key_id", _KEY_ID, "16 lowercase hex digits"),
-                value=_hex(signature["value"], "signature.value", _FINGERPRINT, "64 lowercase hex digits"))
+                algorithm=_choice(signed["algorithm"], "signature.algorithm", (ALGORITHM,)),
+                key_id=_hex(signed["key_id"], "signature.key_id", _KEY_ID, "16 lowercase hex digits"),
+                value=_hex(signed["value"], "signature.value", _FINGERPRINT, "64 lowercase hex digits"))
         timestamp = _str(data["timestamp"], "timestamp", empty=False)
         try:
             moment = datetime.fromisoformat(timestamp)

@@ -38,6 +38,7 @@ class SqlSource:
         """The decoded text. The file is opened without blocking and checked again on the open descriptor."""
         if self.data is not None:
             return decode(self.data, self.name)
+        assert self.path is not None  # not stdin: a file
         return decode(_read_regular(self.path, self.name, self.max_bytes), self.name)
 
     @property
@@ -49,6 +50,7 @@ def parse_size(value: object, where: str = "max_file_size") -> int:
     """Bytes from an int or a string such as "64 MiB", "512k", "1048576"; a ConfigError otherwise."""
     if isinstance(value, bool):
         raise ConfigError(f"{where} must be a size such as \"64 MiB\", got {value!r}")
+    number: float
     if isinstance(value, int):
         number, unit = value, ""
     else:

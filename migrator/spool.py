@@ -11,8 +11,10 @@ from __future__ import annotations
 import marshal
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 from migrator.model import Finding, StatementReport
+from migrator.suppress import Suppression
 
 LIMIT = 16384  # reports kept in memory (~20 MB); the rest is spooled to disk
 
@@ -21,11 +23,11 @@ class StatementSpool:
     def __init__(self, limit: int = LIMIT) -> None:
         self.limit = limit
         self._memory: list[StatementReport] = []
-        self._file = None
+        self._file: IO[bytes] | None = None
         self._spilled = 0
         self._late: dict[int, list[Finding]] = {}
-        self._suppressions: dict[int, list[tuple[int, object]]] = {}  # index -> [(order, suppression)]
-        self._everywhere: list[tuple[int, object]] = []
+        self._suppressions: dict[int, list[tuple[int, Suppression]]] = {}  # index -> [(order, suppression)]
+        self._everywhere: list[tuple[int, Suppression]] = []
         self._sealed = False
 
     def __len__(self) -> int:
@@ -43,7 +45,7 @@ class StatementSpool:
         """A finding for statement `index`, found after it was classified."""
         self._late.setdefault(index, []).append(finding)
 
-    def suppress(self, index: int | None, order: int, suppression) -> None:
+    def suppress(self, index: int | None, order: int, suppression: Suppression) -> None:
         """`suppression` (the order-th of the migration) covers statement `index`; None: every statement."""
         target = self._everywhere if index is None else self._suppressions.setdefault(index, [])
         target.append((order, suppression))

@@ -121,7 +121,7 @@ def _quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
 
 
-def _read_database(conn, version_table: str, ledger_schema: str, app_heads: list[str] | None = None) -> _Found:
+def _read_database(conn, version_table: str, ledger_schema: str, app_heads: list[str]) -> _Found:
     from sqlalchemy import text
 
     def scalar_rows(sql, **params):
@@ -221,10 +221,9 @@ def _proven(evidence, app: str, schema: str) -> str | None:
     for cell in evidence.get("cells") or []:
         if not isinstance(cell, dict) or (cell.get("app"), cell.get("schema")) != (app, schema):
             continue
-        counts = [cell.get(k) for k in ("passed", "failed", "errors")]
-        if not all(type(n) is int for n in counts):
+        passed, failed, errors = cell.get("passed"), cell.get("failed"), cell.get("errors")
+        if not (type(passed) is int and type(failed) is int and type(errors) is int):
             return f"its {app}/{schema} cell is malformed"
-        passed, failed, errors = counts
         if cell.get("result") == "pass" and passed > 0 and failed == 0 and errors == 0:
             return None
         return f"its {app}/{schema} cell did not pass ({passed} passed, {failed} failed, {errors} errors)"

@@ -25,7 +25,7 @@ from pathlib import Path
 from migrator.compat.errors import CompatError, CompatRefused, RevisionFailed
 from migrator.config import Config
 from migrator.errors import MigratorError
-from migrator.model import MigrationReport, Report
+from migrator.model import Finding, MigrationReport, Report, StatementReport
 from migrator.phases import Phase
 from migrator.runner import ProjectError, ProjectRunner
 
@@ -316,9 +316,9 @@ def _decide(plan: GreenPlan, report: Report, config: Config, trust_reviewed: boo
             entry.action = "hold"
             plan.held_back.append((rev, phase.label))
             continue
-        declared_early = m.declared_phase in (Phase.EXPAND, Phase.MIGRATE)
+        declared = m.declared_phase
         unreadable = any(f.rule == "U000" for f in m.findings) or m.error is not None
-        if declared_early and (classified is Phase.CONTRACT or unreadable):
+        if declared in (Phase.EXPAND, Phase.MIGRATE) and (classified is Phase.CONTRACT or unreadable):
             override = None
             if trust_reviewed and not m.error:
                 check_declared(m, config)
@@ -327,12 +327,12 @@ def _decide(plan: GreenPlan, report: Report, config: Config, trust_reviewed: boo
                     override = reviewed[0].suppressed
             if override is None:
                 mixed = " (mixed: expand and contract statements)" if m.mixed else ""
-                reason = (f"revision {rev} is declared {m.declared_phase.label} but classifies contract{mixed}: "
+                reason = (f"revision {rev} is declared {declared.label} but classifies contract{mixed}: "
                           f"{_worst(m)}")
                 entry.action, entry.note = "stop", reason
                 plan.stop = (rev, reason)
                 continue
-            entry.note = f"declared {m.declared_phase.label}, classified contract; reviewed: {override}"
+            entry.note = f"declared {declared.label}, classified contract; reviewed: {override}"
         if first_contract is not None:
             if phase in (Phase.EXPAND, Phase.MIGRATE):
                 reason = (f"contract revision {first_contract} comes before {phase.label} revision {rev}: reorder "
@@ -360,7 +360,8 @@ def _worst(m: MigrationReport) -> str:
     """The finding that makes the revision contract: highest severity (U000 first on ties)."""
     if m.error:
         return m.error
-    candidates = [(f, s) for s in m.statements if s.phase is Phase.CONTRACT for f in s.findings]
+    candidates: list[tuple[Finding, StatementReport | None]] = [
+        (f, s) for s in m.statements if s.phase is Phase.CONTRACT for f in s.findings]
     candidates += [(f, None) for f in m.findings if f.rule == "U000"]
     live = [c for c in candidates if c[0].suppressed is None] or candidates
     if live:

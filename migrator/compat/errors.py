@@ -10,7 +10,12 @@ Helpers append their own classes below.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from migrator.errors import MigratorError
+
+if TYPE_CHECKING:
+    from migrator.compat.apply import GreenPlan
 
 
 class CompatError(MigratorError):
@@ -30,7 +35,7 @@ class CompatRefused(CompatError):
     def __init__(self, revision: str, reason: str):
         super().__init__(reason)
         self.revision, self.reason = revision, " ".join(str(reason).split())
-        self.plan = None  # migrator.compat.apply.GreenPlan when raised by plan_green
+        self.plan: GreenPlan | None = None  # set when raised by plan_green
 
 
 class RevisionFailed(CompatError):

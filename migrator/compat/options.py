@@ -57,7 +57,7 @@ class CompatOptions:
 
 
 # keys of [tool.migrator.compat] and the option each sets
-_KEYS = {
+_KEYS: dict[str, type | tuple[type, ...]] = {
     "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
     "timeout": float, "template_cache": bool, "env_map": dict, "env": dict, "pytest_args": list,
     "accept_schema_changes": bool, "full": bool, "evidence_key_env": str, "parallel": bool, "workers": (int, str),
@@ -87,9 +87,9 @@ def read_compat_section(pyproject: Path) -> dict:
         if not isinstance(value, kind):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a "
                               f"{getattr(kind, '__name__', 'number or string')}")
-        if kind is dict and not all(isinstance(v, str) for v in value.values()):
+        if kind is dict and isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
-        if kind is list and not all(isinstance(v, str) for v in value):
+        if kind is list and isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a list of strings")
         if key == "evidence_key_env":
             from migrator.evidence import check_key_env_name

@@ -17,8 +17,8 @@ def render_compat(result: CompatResult, fmt: str) -> str:
     out = [f"compat {_VERDICT.get(result.result, result.result)}: blue {result.blue_ref} ({result.blue_sha[:8]}) "
            f"on green {result.green_ref or 'working tree'} ({result.green_sha[:8]}"
            f"{', dirty' if result.green_dirty else ''})"]
-    for reason in getattr(result, "reasons", None) or ([result.reason] if result.reason else []):
-        out.append(f"  - {reason}" if len(getattr(result, "reasons", []) or []) > 1 else f"  {reason}")
+    for reason in result.reasons or ([result.reason] if result.reason else []):
+        out.append(f"  - {reason}" if len(result.reasons) > 1 else f"  {reason}")
     revs = result.revisions
     if revs:
         applied = ", ".join(f"{r} ({p})" for p in ("expand", "migrate", "none") for r in revs.get(p, []))

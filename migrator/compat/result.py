@@ -33,6 +33,7 @@ class CompatResult:
     duration: float = 0.0
     timestamp: str = ""
     advice: list[str] = field(default_factory=list)  # what to do about it (text output only)
+    reasons: list[str] = field(default_factory=list)  # each reason of a fail / inconclusive verdict (text output)
     signature: Signature | None = None  # set when the evidence written was signed
 
     @property

@@ -31,10 +31,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.compat.options import CompatOptions
 from migrator.compat.result import Cell, CompatResult, write_evidence
 from migrator.config import Config
+
+if TYPE_CHECKING:  # imported where used: `migrator compat` starts without them
+    from migrator.compat.apply import GreenPlan
+    from migrator.provision import Database, Server
+    from migrator.runner import RunnerPool
 
 log = logging.getLogger(__name__)
 
@@ -120,19 +126,21 @@ class _Schemas:
     """The databases of one check, by what they hold."""
 
     source: str = ""  # blue's pristine schema, to clone from: the cached template, or the database built
-    expanded: object = None  # blue + green's expand/migrate revisions
+    expanded: Database | None = None  # blue + green's expand/migrate revisions
     expanded_used: bool = False  # a suite ran on it: no longer a source for clones
-    contracted: object = None  # expanded + the held-back revisions (green's full schema), made on demand
+    contracted: Database | None = None  # expanded + the held-back revisions (green's full schema), made on demand
 
 
 class _Check:
+    # set by run(), each before its first use
+    plan: GreenPlan  # _plan_and_apply_green
+    server: Server  # _start_server
+    pool: RunnerPool  # _start_pool
+    python: str  # _start_pool
+
     def __init__(self, opts: CompatOptions, config: Config, result: CompatResult, stack: ExitStack, repo: Path):
         self.opts, self.config, self.result, self.stack, self.repo = opts, config, result, stack, repo
         self.dbs = _Schemas()
-        self.plan = None
-        self.server = None
-        self.pool = None
-        self.python = None
         self.plugin_args: list[str] = []
         self.plugin_path: str | None = None
         self.workers = _worker_count(opts.workers)
@@ -252,7 +260,8 @@ class _Check:
             heads = _alembic_heads(url)
         if heads is None:  # a version table of another name: ask blue's checkout
             heads = self.runner("blue", self.blue_dir, url).heads()
-        self.blue_heads = [single_head(sorted(heads), "blue")] if heads else []
+        head = single_head(sorted(heads), "blue") if heads else None
+        self.blue_heads = [head] if head is not None else []
         self.knowledge = knowledge_from_url(url)
         result.schemas["blue"] = schema_fingerprint(url)
 
@@ -295,12 +304,13 @@ class _Check:
         self.server._terminate(db.name)  # the app may keep pooled connections: clones need none
         return schema_fingerprint(db.url)
 
-    def pristine_expanded(self):
+    def pristine_expanded(self) -> Database:
         """The expanded schema with no suite's rows in it, to clone from (made again once a suite ran there)."""
         if self.dbs.expanded_used:
             db = self.server.create_database(prefix="migrator_check", template=self.dbs.source)
             self._apply_green(db)
             self.dbs.expanded, self.dbs.expanded_used = db, False
+        assert self.dbs.expanded is not None, "made by _plan_and_apply_green"
         return self.dbs.expanded
 
     def contracted_db(self, revisions: list[str] | None = None):
@@ -420,6 +430,7 @@ class _Check:
                     failures=[{"test": test, "error": clean(error), "attribution": None}
                               for test, error in outcome.failures],
                     fingerprint_before=before, fingerprint_after=after, started=round(started, 3))
+        # notes for _decide only, not fields of the evidence model (ignore: they are not declared there)
         cell.heads = (heads_before, heads_after)  # type: ignore[attr-defined]
         cell.logs = {test: clean(log) for test, log in outcome.logs.items()}  # type: ignore[attr-defined]
         if outcome.killed:
@@ -459,7 +470,7 @@ class _Check:
             elif cell.result == "fail":
                 for definite, text in self._attribute(cell):
                     (hazards if definite else unsure).append(text)
-        result.reasons = hazards + unsure  # type: ignore[attr-defined]
+        result.reasons = hazards + unsure
         if hazards:
             result.result, result.reason = "fail", "; ".join(hazards + unsure)
         elif unsure:
@@ -635,7 +646,9 @@ def _alembic_heads(url: str) -> list[str] | None:
 
     try:
         with psycopg.connect(DatabaseURL.parse(url).libpq(), connect_timeout=10) as conn:
-            if conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is None:
+            row = conn.execute("SELECT to_regclass('alembic_version')").fetchone()
+            assert row is not None  # a SELECT without FROM returns one row
+            if row[0] is None:
                 return None
             return sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version"))
     except psycopg.Error:
@@ -656,7 +669,9 @@ def _refuse_target(server) -> None:
     try:
         parsed = DatabaseURL.parse(target)
         with psycopg.connect(parsed.libpq(), connect_timeout=5) as conn:
-            theirs = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0]
+            row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
+            assert row is not None  # pg_control_system() returns one row
+            theirs = row[0]
         ours = server._exec("cannot identify the scratch server",
                             "SELECT system_identifier FROM pg_control_system()")[0][0]
         same = ours == theirs

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple, Protocol
 
 from migrator.compat.errors import SuiteError
 from migrator.provision._procs import kill_group
@@ -82,10 +82,18 @@ class SuiteResult:
                 and not self.failed and not self.errors)
 
 
+class TextStream(Protocol):
+    """Where pytest's output goes: sys.stderr, or anything with write() and flush()."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
 def run_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_tests", python: str | None = None,
               env: Mapping[str, str] | None = None, timeout: float | None = None, *,
               args: Sequence[str] = (), junit_path: str | Path | None = None,
-              stream: IO[str] | None = sys.stderr, inherit_env: bool = True,
+              stream: TextStream | None = sys.stderr, inherit_env: bool = True,
               scrub: Callable[[str], str] | None = None) -> SuiteResult:
     """Run `python -m pytest <suite>` in `workdir` with `env` added to ours (or alone: inherit_env=False).
 
@@ -156,6 +164,7 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
                                 stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as exc:
         raise SuiteError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from None
+    assert proc.stdout is not None  # stdout=PIPE
     with _LIVE_LOCK:
         _LIVE.add(proc)
     try:
@@ -191,6 +200,7 @@ def _time_out(proc: subprocess.Popen, result: SuiteResult, timeout: float | None
 def _pump(proc: subprocess.Popen, tail: deque, stream, deadline: float | None, scrub=None) -> bool:
     """Copy pytest's output to `stream` and `tail` until pytest has exited and its output ended (or, when
     something it started keeps the pipe open, 0.5 s after it exited). False: the deadline passed first."""
+    assert proc.stdout is not None, "pytest's output is piped"
     fd = proc.stdout.fileno()
     partial, exited_at, eof = b"", None, False
     try:

@@ -23,6 +23,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from migrator.errors import ConfigError
 from migrator.hooks.contract import (
@@ -80,7 +81,8 @@ class CommandHook:
         targets = config.get("targets") or {}
         if not isinstance(targets, dict):
             raise ConfigError(f"{where}: targets must be a table (colour -> address)")
-        kwargs = {k: seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval") if k in config}
+        kwargs: dict[str, Any] = {k: seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval")
+                                  if k in config}
         if kwargs.get("timeout", 1) <= 0:
             raise ConfigError(f"{where}: timeout must be > 0")
         return cls(command, cwd=project_dir, targets=targets, env=env_names(config.get("env", [])), **kwargs)

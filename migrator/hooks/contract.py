@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 SCHEMA = "bg-hook/v1"
 
@@ -199,7 +200,7 @@ class HookResponse:
         return cls.from_dict(value)
 
     def to_dict(self) -> dict:
-        out = {"status": self.status, "message": self.message, "retry_after_s": self.retry_after_s,
+        out: dict[str, Any] = {"status": self.status, "message": self.message, "retry_after_s": self.retry_after_s,
                "observed": self.observed}
         if self.calls:
             out["calls"] = self.calls

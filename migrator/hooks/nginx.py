@@ -45,6 +45,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from migrator.errors import ConfigError
@@ -153,8 +154,9 @@ class NginxRouter:
                           ("upstream_directives", list), ("check_targets", bool)):
             if key in config and not isinstance(config[key], kind):
                 raise ConfigError(f"{WHERE}: {key} must be a {'table' if kind is dict else kind.__name__}")
-        kwargs = {k: seconds(config[k], k) for k in ("probe_timeout", "confirm_timeout", "timeout", "deadline",
-                                                      "poll_interval", "settle") if k in config}
+        kwargs: dict[str, Any] = {k: seconds(config[k], k) for k in ("probe_timeout", "confirm_timeout", "timeout",
+                                                                      "deadline", "poll_interval", "settle")
+                                  if k in config}
         kwargs.update({k: config[k] for k in ("upstream", "upstream_directives", "color_header", "probe_headers",
                                               "check_targets") if k in config})
         return cls(base / upstream_file, targets, config["health_url"], nginx=nginx, nginx_args=args, cwd=base,
@@ -334,17 +336,20 @@ class NginxRouter:
     def probe(self, url: str | None = None, *, end: float | None = None) -> Probe:
         """GET `url` (default health_url) on a new connection (Connection: close); never raises."""
         url = url or self.health_url
-        parts = urlsplit(url)
         timeout = self.probe_timeout if end is None else max(0.05, min(self.probe_timeout, end - time.monotonic()))
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         started = time.monotonic()
-        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         headers = {"Connection": "close", "Cache-Control": "no-cache", "User-Agent": "migrator-nginx-probe",
                    **self.probe_headers}
         try:
-            conn = cls(parts.hostname, parts.port, timeout=timeout)
+            parts = urlsplit(url)  # a target such as "[::1" or ":8082" makes a URL without a usable host
+            host = parts.hostname
+            if not host:
+                raise ValueError("no host")
+            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            conn = cls(host, parts.port, timeout=timeout)
         except (ValueError, http.client.HTTPException) as exc:
             return Probe(url, None, None, f"invalid URL: {exc}", 0.0)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()

@@ -105,7 +105,7 @@ def get_hook(config: dict | None, *, project_dir=None) -> RouterHook:
         raise ConfigError(f"router {kind!r} does not implement the router protocol (missing: {', '.join(missing)})")
     if getattr(hook, "name", None) is None:
         try:
-            hook.name = kind
+            setattr(hook, "name", kind)  # optional, so not in the RouterHook protocol
         except AttributeError:
             pass
     return hook

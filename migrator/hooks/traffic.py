@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 
 from migrator.hooks.base import call, hook_name, record, why_not
@@ -15,6 +16,16 @@ from migrator.release.errors import HookFailed
 
 log = logging.getLogger("migrator.hooks.traffic")
 PROGRESS_EVERY = 5.0  # seconds between progress lines while the router is polled (none for a quick switch)
+
+
+class TrafficFailed(HookFailed):
+    """HookFailed from move_traffic: the `stage` ("switch" / "verify") it failed at, every hook call, the last
+    answer (`response`, None if there was none) and whether the router may have moved (`switch_called`)."""
+
+    def __init__(self, message: str, stage: str, calls: list[dict], response: HookResponse | None) -> None:
+        super().__init__(message)
+        self.stage, self.calls, self.response = stage, calls, response
+        self.switch_called = any(c["action"] in (SWITCH, ROLLBACK) for c in calls)
 
 
 class _Progress:
@@ -56,16 +67,13 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
     poll = poll_interval if poll_interval is not None else getattr(hook, "poll_interval", DEFAULT_POLL_INTERVAL)
     name = hook_name(hook)
     calls: list[dict] = []
-    base = dict(release_id=release_id, phase=phase, from_color=from_color, to_color=to_color, deadline=end,
-                dry_run=dry_run, reason=reason, evidence=dict(evidence or {}), metadata=dict(metadata or {}),
-                targets=dict(getattr(hook, "targets", None) or {}))
+    first = HookPayload(release_id=release_id, phase=phase, action=action, from_color=from_color, to_color=to_color,
+                        deadline=end, dry_run=dry_run, reason=reason, evidence=dict(evidence or {}),
+                        metadata=dict(metadata or {}), targets=dict(getattr(hook, "targets", None) or {}))
     what = f"{action} {from_color} -> {to_color}"
 
-    def fail(stage: str, message: str, response: HookResponse | None) -> HookFailed:
-        err = HookFailed(f"router hook {name!r}: {what} failed at {stage}: {message}")
-        err.stage, err.calls, err.response = stage, calls, response
-        err.switch_called = any(c["action"] in (SWITCH, ROLLBACK) for c in calls)
-        return err
+    def fail(stage: str, message: str, response: HookResponse | None) -> TrafficFailed:
+        return TrafficFailed(f"router hook {name!r}: {what} failed at {stage}: {message}", stage, calls, response)
 
     def wait(response: HookResponse, stage: str) -> None:
         remaining = (end - utcnow()).total_seconds()
@@ -76,7 +84,7 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
 
     # 1. switch: set the desired colour
     progress = _Progress(what, end)
-    payload = HookPayload(action=action, **base)
+    payload = first
     while True:
         started = time.monotonic()
         response = call(hook, "switch", payload)
@@ -94,35 +102,36 @@ def move_traffic(hook, release_id: str, to_color: str, from_color: str, phase: s
 
     # 2. verify: poll until the router serves to_color
     progress = _Progress(what, end)
-    payload = HookPayload(action=VERIFY, **base)
-    response, observed = None, None
+    payload = replace(first, action=VERIFY)
+    answer: HookResponse | None = None  # the last verify answer
+    observed: str | None = None
 
-    def too_late() -> HookFailed:
+    def too_late() -> TrafficFailed:
         last = f"; last observed colour: {observed}" if observed else ""
-        return fail("verify", f"deadline {iso(end)} passed before the router confirmed {to_color}{last}", response)
+        return fail("verify", f"deadline {iso(end)} passed before the router confirmed {to_color}{last}", answer)
 
     while True:
         if utcnow() >= end:
             raise too_late()
         started = time.monotonic()
-        response = call(hook, "verify", payload)
-        calls.append(record(response, payload, started))
-        observed = response.observed_color or observed
-        if response.status == SUCCEEDED and response.observed_color in (None, to_color):
-            if response.observed_color is None:
-                response.observed = {**response.observed, "active_color": to_color}
-            response.calls = calls
-            return response
-        if response.status in (FAILED, INCONCLUSIVE):
-            raise fail("verify", why_not(response), response)
-        if response.status == SUCCEEDED:  # answered, but the router still serves the other colour
-            response = HookResponse(IN_PROGRESS, f"router still serves {observed}", response.retry_after_s,
-                                    response.observed)
+        answer = call(hook, "verify", payload)
+        calls.append(record(answer, payload, started))
+        observed = answer.observed_color or observed
+        if answer.status == SUCCEEDED and answer.observed_color in (None, to_color):
+            if answer.observed_color is None:
+                answer.observed = {**answer.observed, "active_color": to_color}
+            answer.calls = calls
+            return answer
+        if answer.status in (FAILED, INCONCLUSIVE):
+            raise fail("verify", why_not(answer), answer)
+        if answer.status == SUCCEEDED:  # answered, but the router still serves the other colour
+            answer = HookResponse(IN_PROGRESS, f"router still serves {observed}", answer.retry_after_s,
+                                  answer.observed)
         if (end - utcnow()).total_seconds() <= 0:
             raise too_late()
         progress(f"waiting for the router to serve {to_color}: verify attempt {payload.attempt}, "
                  f"router serves {observed or 'an unknown colour'}")
-        wait(response, "verify")
+        wait(answer, "verify")
         payload = payload.next_attempt()
 
 

@@ -40,6 +40,7 @@ from base64 import b64encode
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from migrator.errors import ConfigError
@@ -170,7 +171,8 @@ class WebhookHook:
         headers = config.get("headers") or {}
         if not isinstance(headers, dict):
             raise ConfigError(f"{where}: headers must be a table (name -> value)")
-        kwargs = {k: _seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval") if k in config}
+        kwargs: dict[str, Any] = {k: _seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval")
+                                  if k in config}
         if "retry_backoff" in config:
             kwargs["backoff_base"], kwargs["backoff_max"] = _backoff(config["retry_backoff"])
         ca_file = config.get("ca_file")

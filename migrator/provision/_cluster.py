@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from . import _procs, _signals
 from ._server import Server, log
@@ -110,7 +111,7 @@ class Cluster:
 
     def _spawn(self, slot: str, args, log: Path, **kw) -> subprocess.Popen:
         """Start a child into self.<slot>: stored before any signal can interrupt us, so stop() finds it."""
-        extra = dict(user=self.user[1], group=self.user[2], extra_groups=[]) if self.user else {}
+        extra: dict[str, Any] = dict(user=self.user[1], group=self.user[2], extra_groups=[]) if self.user else {}
         with open(log, "ab") as out, _signals.deferred():
             try:
                 setattr(self, slot, subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -130,39 +131,41 @@ class Cluster:
 
     def init(self) -> None:
         with _signals.deferred():
-            self.tmp = Path(tempfile.mkdtemp(prefix="migrator-pg-", dir=_temp_base(self.user)))
+            self.tmp = tmp = Path(tempfile.mkdtemp(prefix="migrator-pg-", dir=_temp_base(self.user)))
         if self.user:
-            os.chown(self.tmp, self.user[1], self.user[2])
-        args = [str(self.bindir / "initdb"), "-D", str(self.tmp / "data"), "-U", "postgres", "--auth=trust",
+            os.chown(tmp, self.user[1], self.user[2])
+        args = [str(self.bindir / "initdb"), "-D", str(tmp / "data"), "-U", "postgres", "--auth=trust",
                 "-E", "UTF8", "--locale=C", "--no-sync"]
         # its own process group: initdb runs `postgres --single` children that must die with it
-        proc = self._spawn("initdb", args, self.tmp / "initdb.log", start_new_session=True)
+        proc = self._spawn("initdb", args, tmp / "initdb.log", start_new_session=True)
         try:
             if proc.wait(timeout=120) != 0:
-                raise ProvisionError(f"initdb failed: {_tail(self.tmp / 'initdb.log')}", self.provider)
+                raise ProvisionError(f"initdb failed: {_tail(tmp / 'initdb.log')}", self.provider)
         finally:
             self._kill_initdb()
 
     def launch(self, timeout: float = 30.0) -> None:
+        tmp = self.tmp
+        assert tmp is not None, "launch() before init()"
         for attempt in range(5):
             self.port = _free_port()
-            log = self.tmp / "postgres.log"
-            args = [str(self.bindir / "postgres"), "-D", str(self.tmp / "data"), "-p", str(self.port),
-                    "-h", "127.0.0.1", "-k", str(self.tmp)]
+            log = tmp / "postgres.log"
+            args = [str(self.bindir / "postgres"), "-D", str(tmp / "data"), "-p", str(self.port),
+                    "-h", "127.0.0.1", "-k", str(tmp)]
             for setting in _SETTINGS:
                 args += ["-c", setting]
-            self._spawn("proc", args, log, start_new_session=True, preexec_fn=_die_with_parent())
-            if self._wait_ready(timeout):
+            proc = self._spawn("proc", args, log, start_new_session=True, preexec_fn=_die_with_parent())
+            if self._wait_ready(proc, tmp, timeout):
                 return
-            code, tail = self.proc.wait(), _tail(log)
+            code, tail = proc.wait(), _tail(log)
             self.proc = None
             if "could not bind" not in tail and "already in use" not in tail or attempt == 4:
                 raise ProvisionError(f"postgres exited with code {code}: {tail}", self.provider)
 
-    def _wait_ready(self, timeout: float) -> bool:
-        pidfile, deadline = self.tmp / "data" / "postmaster.pid", time.monotonic() + timeout
+    def _wait_ready(self, proc: subprocess.Popen, tmp: Path, timeout: float) -> bool:
+        pidfile, deadline = tmp / "data" / "postmaster.pid", time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 return False
             try:
                 lines = pidfile.read_text().splitlines()
@@ -171,7 +174,7 @@ class Cluster:
             if len(lines) >= 8 and lines[7].strip() == "ready":
                 return True
             time.sleep(0.01)
-        raise ProvisionError(f"postgres not ready after {timeout:.0f}s: {_tail(self.tmp / 'postgres.log')}", self.provider)
+        raise ProvisionError(f"postgres not ready after {timeout:.0f}s: {_tail(tmp / 'postgres.log')}", self.provider)
 
     def stop(self) -> None:
         """Immediate shutdown, else SIGKILL of the postmaster and its children; then remove the temp dir."""

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ._docker import DockerProvider
@@ -67,7 +68,9 @@ class EmbeddedProvider(Provider):
         self._check()
         from ._cluster import start_cluster
 
-        return start_cluster(self.name, self.bindir())
+        bindir = self.bindir()
+        assert bindir is not None  # _check() found it
+        return start_cluster(self.name, bindir)
 
 
 def _version_key(path: str) -> tuple:
@@ -108,7 +111,9 @@ class LocalProvider(Provider):
         self._check()
         from ._cluster import start_cluster
 
-        return start_cluster(self.name, self.bindir())
+        bindir = self.bindir()
+        assert bindir is not None  # _check() found it
+        return start_cluster(self.name, bindir)
 
 
 class AutoProvider(Provider):
@@ -149,7 +154,7 @@ PROVIDERS: dict[str, type[Provider]] = {
 def get_provider(name: str = "auto", url=None) -> Provider:
     """The provider called `name`; `url` is used by "url" and "auto" (default: $MIGRATOR_SCRATCH_URL)."""
     try:
-        cls = PROVIDERS[name]
+        cls: Callable[..., Provider] = PROVIDERS[name]  # "url" and "auto" take the URL
     except KeyError:
         raise ProvisionError(f"unknown provider {name!r} (choose from {', '.join(PROVIDERS)})") from None
     return cls(url) if name in ("url", "auto") else cls()

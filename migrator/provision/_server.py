@@ -9,9 +9,13 @@ import re
 import secrets
 import time
 import weakref
+from typing import TYPE_CHECKING
 
 from . import _signals, _urls
 from .errors import ProvisionError
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("migrator.provision")
 
@@ -88,7 +92,7 @@ class Server:
     def __init__(self, admin_url, provider: str):
         self.provider = provider
         self._admin = _urls.parse(admin_url, provider)
-        self._conn = None
+        self._conn: psycopg.Connection | None = None
         self._databases: list[Database] = []
         self._stopped = False
         self.skipped: dict[str, str] = {}  # filled by the auto provider: provider -> why it was not used

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .errors import SignalExit
@@ -49,7 +50,7 @@ def release() -> None:
 
 
 @contextmanager
-def deferred():
+def deferred() -> Iterator[None]:
     """Run a cleanup block to its end: SIGINT/SIGTERM arriving meanwhile are re-delivered afterwards."""
     if not _main_thread():
         yield
@@ -62,5 +63,5 @@ def deferred():
     finally:
         for s, handler in old.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        for s in dict.fromkeys(pending):
-            signal.raise_signal(s)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)

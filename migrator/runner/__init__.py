@@ -415,7 +415,7 @@ def _history(data: dict) -> History:
 class RunnerPool:
     """One ProjectRunner per (interpreter, folder, environment, alembic settings); all closed together."""
 
-    def __init__(self, **defaults):
+    def __init__(self, **defaults) -> None:
         self.defaults = defaults
         self.runners: dict[str, ProjectRunner] = {}
 
