@@ -311,3 +311,48 @@ def test_read_only_session_refuses_writes(demo):
             conn.execute("CREATE TABLE should_not_exist (id int)")
     finally:
         conn.close()
+
+
+READ_ONLY_GRANTS = """
+ALTER ROLE {role} SET default_transaction_read_only = on;
+GRANT CONNECT ON DATABASE {database} TO {role};
+GRANT USAGE ON SCHEMA migrator TO {role};
+GRANT SELECT ON ALL TABLES IN SCHEMA migrator TO {role};
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};
+"""
+
+
+def test_the_documented_read_only_role_is_enough(demo):
+    """The GRANTs docs/scale-out.md gives the gates' role (as a test-only role, dropped afterwards): both gates
+    evaluate with it, and it can change nothing."""
+    import secrets
+
+    import psycopg
+
+    from migrator.release import commands
+    from tests.test_release_commands import admin
+
+    repo, config, ops, url, name = demo
+    migrated(repo, config, url)
+    role = f"migrator_tgate_{secrets.token_hex(4)}"
+    admin(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        grants = READ_ONLY_GRANTS.format(role=f'"{role}"', database=f'"{name}"')
+        query(url, grants)
+        reader = f"postgresql+psycopg://{role}@127.0.0.1:5432/{name}"
+        evidence = evidence_for(url, repo, ops / "ro.json")
+        done = gate_cli("switch", "--evidence", str(evidence), repo=repo, config=config, url=reader)
+        assert done.code == 0, done.out + done.err
+        commands.switch(ctx_for(repo, config, url, evidence=evidence))
+        done = gate_cli("contract", "--soak", "0", repo=repo, config=config, url=reader)
+        assert done.code == 0, done.out + done.err
+        with psycopg.connect(commands.libpq_url(reader), autocommit=True) as conn:
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                conn.execute("INSERT INTO migrator.ledger_meta (version) VALUES (99)")
+            conn.execute("SET default_transaction_read_only = off")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("INSERT INTO migrator.ledger_meta (version) VALUES (99)")
+    finally:
+        query(url, f'DROP OWNED BY "{role}"')
+        admin(f'DROP ROLE IF EXISTS "{role}"')
