@@ -26,6 +26,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from migrator.errors import MigratorError, UsageError
@@ -157,8 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.server.authorized(self.headers.get("Authorization")):
             self._unauthorized()
             return
+        started = time.monotonic()
         status, body = self.server.gate(match["release"], match["gate"])
-        self._send(status, body, note=_verdict(body))
+        self._send(status, body, note=_verdict(body) + _took(started))
 
     def do_POST(self) -> None:  # noqa: N802
         path = self.path.split("?", 1)[0]
@@ -177,12 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.server.authorized(self.headers.get("Authorization"), payload):
             self._unauthorized()
             return
+        started = time.monotonic()
         status, body = self.server.gate(match["release"], match["gate"])
         if status == 200:
             body = {**body, "canary": {k: payload.get(k) for k in ("name", "namespace", "phase") if k in payload}}
             if not body["passed"]:
                 status = 409
-        self._send(status, body, note=_verdict(body) + _canary(payload))
+        self._send(status, body, note=_verdict(body) + _canary(payload) + _took(started))
 
     def do_PUT(self) -> None:  # noqa: N802
         self._send(405, {"error": "read-only: GET the gates, POST .../confirm"}, allow="GET, POST", drain=True)
@@ -245,6 +248,10 @@ def _verdict(body: dict) -> str:
     if "passed" in body:
         return f"{body.get('gate')} gate {'passed' if body['passed'] else 'refused'}"
     return f"error: {body.get('error', '')}"[:300]
+
+
+def _took(started: float) -> str:
+    return f" in {time.monotonic() - started:.2f}s"
 
 
 def _canary(payload: dict) -> str:

@@ -262,8 +262,8 @@ def test_serve_argo_and_flagger_forms_auth_and_a_read_only_ledger(demo, tmp_path
     assert ledger_rows(url) == before, "serving the gates changed the ledger"
     assert colour(ops) == "blue"
     logged = log.read_text()
-    assert f"GET /v1/releases/current/gates/switch 200 switch gate passed" in logged
-    assert "409 switch gate refused (canary prod/shop, phase Promoting)" in logged
+    assert "GET /v1/releases/current/gates/switch 200 switch gate passed in " in logged
+    assert "409 switch gate refused (canary prod/shop, phase Promoting) in " in logged
     assert TOKEN not in logged and PASSWORD not in logged and "Traceback" not in logged
 
 
