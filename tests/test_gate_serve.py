@@ -356,3 +356,37 @@ def test_the_documented_read_only_role_is_enough(demo):
     finally:
         query(url, f'DROP OWNED BY "{role}"')
         admin(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_scale_out_examples_are_complete_and_match_the_server():
+    """docs/scale-out.md: every YAML block parses; the AnalysisTemplate has the web metric (successCondition on
+    result.passed, the bearer header) and the Job form running `migrator gate switch`, used by the Rollout's
+    prePromotionAnalysis; the Flagger Canary has a confirm-promotion webhook; their URLs are the server's routes."""
+    yaml = pytest.importorskip("yaml")
+    from urllib.parse import urlsplit
+
+    from migrator.serve import _GATE
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "scale-out.md").read_text(encoding="utf-8")
+    section = text[text.index("## Gates in Argo Rollouts and Flagger"):]
+    docs = [d for block in re.findall(r"```yaml\n(.*?)```", section, re.S) for d in yaml.safe_load_all(block) if d]
+    kinds = {d["kind"]: d for d in docs}
+    assert {"AnalysisTemplate", "Rollout", "Canary", "Deployment", "Service", "Secret"} <= set(kinds)
+
+    template = kinds["AnalysisTemplate"]
+    web = next(m for m in template["spec"]["metrics"] if "web" in m["provider"])
+    assert web["successCondition"] == "result.passed == true"
+    assert _GATE.match(urlsplit(web["provider"]["web"]["url"]).path)["gate"] == "switch"
+    assert web["provider"]["web"]["headers"][0]["value"].startswith("Bearer {{ args.")
+    job = next(m for m in template["spec"]["metrics"] if "job" in m["provider"])
+    command = job["provider"]["job"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[:3] == ["migrator", "gate", "switch"] and "--evidence" in command
+    pre = kinds["Rollout"]["spec"]["strategy"]["blueGreen"]["prePromotionAnalysis"]
+    assert pre["templates"][0]["templateName"] == template["metadata"]["name"]
+
+    hook = next(h for h in kinds["Canary"]["spec"]["analysis"]["webhooks"] if h["type"] == "confirm-promotion")
+    route = _GATE.match(urlsplit(hook["url"]).path)
+    assert route["gate"] == "switch" and route["confirm"]
+    serve = kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert serve["command"][:2] == ["migrator", "serve"]
+    assert serve["readinessProbe"]["httpGet"]["path"] == "/v1/healthz"
