@@ -297,6 +297,25 @@ def test_serve_refuses_to_start_without_a_token(tmp_path):
     assert_one_line_error(done, contains="$MY_TOKEN")
 
 
+def test_serve_no_auth_and_a_database_that_is_not_there(tmp_path):
+    """--no-auth: no token asked; a database that does not exist from the start, or a contract gate served from
+    outside green's checkout, is a 503 per request (the password hidden), and the server serves on."""
+    config = tmp_path / "pyproject.toml"
+    config.write_text("[tool.migrator]\n", encoding="utf-8")
+    url = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/migrator_trel_never_made"
+    log = tmp_path / "serve.log"
+    with server("--no-auth", repo=tmp_path, config=config, url=url, log=log, token=None) as (base, proc):
+        status, body, _ = call("GET", f"{base}/v1/releases/current/gates/switch", token=None)
+        assert status == 503 and "migrator_trel_never_made" in body["error"] and PASSWORD not in body["error"]
+        status, body, _ = call("GET", f"{base}/v1/releases/current/gates/contract", token=None)
+        assert status == 503 and body["error"].startswith("alembic config alembic.ini not found")
+        assert call("GET", f"{base}/v1/healthz", token=None)[0] == 503
+        assert call("PUT", f"{base}/v1/releases/current/gates/switch", token=None)[0] == 405
+        assert proc.poll() is None
+    logged = log.read_text()
+    assert "NO AUTHENTICATION (--no-auth)" in logged and PASSWORD not in logged
+
+
 def test_read_only_session_refuses_writes(demo):
     """The gates' connection: every transaction READ ONLY, so no code path can change the ledger."""
     import psycopg
