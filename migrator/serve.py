@@ -134,10 +134,10 @@ class GateServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: GateServer
+    protocol_version = "HTTP/1.1"
+
     def version_string(self) -> str:
         return "migrator-serve"
-
-    protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
         self.timeout = self.server.options.request_timeout
@@ -236,9 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def log_request(self, code="-", size="-") -> None:  # noqa: ANN001 - http.server's signature
+        from migrator.escape import escape_controls
+
         note = getattr(self, "_note", "")
-        log.info("%s %s %s %s%s", self.client_address[0], self.command, self.path.split("?", 1)[0][:200], code,
-                 f" {note}" if note else "")
+        log.info("%s %s %s %s%s", self.client_address[0], self.command,
+                 escape_controls(self.path.split("?", 1)[0][:200]), code, f" {escape_controls(note)}" if note else "")
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
         log.warning("%s: %s", self.client_address[0], format % args)
