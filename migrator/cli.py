@@ -301,14 +301,7 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
     from migrator.release.render import error_result, render
 
     _log_to_stderr()
-    overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
-                                                   "blue_application_name", "ledger_schema", "no_lock_timeout")}
-    evidence = values.pop("evidence", None)
-    config = values.pop("config", None)
-    ctx = commands.ReleaseContext(
-        project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
-        overrides={k: v for k, v in overrides.items() if v is not None},
-        evidence=Path(evidence) if evidence else None, **values)
+    ctx = _release_context(values)
     try:
         result = commands.run(command, ctx)
     except MigratorError as exc:
@@ -325,6 +318,20 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
         _err(commands.scrub(result.get("message") or "", ctx.database_url))
         return int(result["exit_code"])
     return 0
+
+
+def _release_context(values: dict):
+    """The release commands' options -> ReleaseContext (the settings flags become overrides)."""
+    from migrator.release import commands
+
+    overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
+                                                   "blue_application_name", "ledger_schema", "no_lock_timeout")}
+    evidence = values.pop("evidence", None)
+    config = values.pop("config", None)
+    return commands.ReleaseContext(
+        project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
+        overrides={k: v for k, v in overrides.items() if v is not None},
+        evidence=Path(evidence) if evidence else None, **values)
 
 
 @app.command(rich_help_panel=RELEASE)
@@ -504,6 +511,98 @@ def status(
         "status", fmt, evidence=evidence, database_url=database_url, project_dir=project_dir,
         alembic_ini=alembic_config, config=config, release_id=release, soak=soak,
         blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+
+
+# --- gate / serve: the switch and contract gates for progressive-delivery engines ------------------------------
+
+class GateName(str, Enum):
+    switch = "switch"
+    contract = "contract"
+
+
+class GateFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+GateEvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat` (switch: required; contract: default the evidence recorded at the switch).")]
+
+
+@app.command(rich_help_panel=RELEASE)
+def gate(
+    name: Annotated[GateName, typer.Argument(metavar="GATE", help="The gate: switch or contract.", show_default=False)],
+    evidence: GateEvidenceOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    release: ReleaseIdOpt = None,
+    fmt: Annotated[GateFormat, typer.Option("--format", "-f", help="Output format.")] = GateFormat.text,
+    soak: SoakOpt = None,
+    blue_application_name: BlueAppOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Evaluate the switch or contract gate without acting, as `migrator switch|contract` would decide now: exit 0
+    pass, 1 refused, 2 error (an Argo Rollouts Job analysis, any CI step). Reads only; records nothing."""
+    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.errors import MigratorError
+    from migrator.release import commands
+    from migrator.release.render import error_result, render
+    from migrator.release.verdict import gate_command, render_text
+
+    _log_to_stderr()
+    ctx = _release_context(dict(
+        evidence=evidence, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
+        config=config, release_id=release, soak=soak, blue_application_name=blue_application_name,
+        ledger_schema=ledger_schema))
+    try:
+        result = gate_command(ctx, name.value)
+    except MigratorError as exc:
+        code = getattr(exc, "exit_code", 2)
+        _err(commands.scrub(exc, ctx.database_url))
+        if fmt is GateFormat.json:
+            error = {**error_result("gate", exc, code), "gate": name.value, "passed": False, "checks": []}
+            sys.stdout.write(commands.scrub_output(render(error, "json"), ctx.database_url))
+        raise typer.Exit(code)
+    sys.stdout.write(render(result, "json") if fmt is GateFormat.json else render_text(result))
+    if not result["passed"]:
+        _err(commands.scrub(f"{name.value} gate refused: " + "; ".join(result["reasons"]), ctx.database_url))
+    raise typer.Exit(0 if result["passed"] else 1)
+
+
+@app.command(rich_help_panel=RELEASE)
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port, logged at start).", min=0, max=65535)] = 8080,
+    token_env: Annotated[Optional[str], typer.Option("--token-env", metavar="NAME", help="Environment variable holding the bearer token [default: MIGRATOR_SERVE_TOKEN].")] = None,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Serve without a token (only where untrusted clients cannot reach it).")] = False,
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON the gates read (re-read on every request); without it the switch gate refuses.")] = None,
+    database_url: DatabaseUrlOpt = None,
+    project_dir: ProjectDirOpt = ".",
+    alembic_config: ReleaseAlembicOpt = None,
+    config: ConfigOpt = None,
+    soak: SoakOpt = None,
+    blue_application_name: BlueAppOpt = None,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """A read-only HTTP server of the switch and contract gates for Argo Rollouts (GET .../gates/{switch,contract}:
+    200 with "passed") and Flagger (POST .../confirm: 200 or 409), and /v1/healthz. Logs on stderr."""
+    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.errors import MigratorError
+    from migrator.release import commands
+    from migrator.serve import ServeOptions, serve as run_server, token_from_env
+
+    _log_to_stderr()
+    ctx = _release_context(dict(
+        evidence=evidence, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
+        config=config, soak=soak, blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+    try:
+        options = ServeOptions(host=host, port=port, token=token_from_env(token_env, no_auth))
+        code = run_server(ctx, options)
+    except MigratorError as exc:
+        _err(commands.scrub(exc, ctx.database_url))
+        raise typer.Exit(getattr(exc, "exit_code", 2))
+    raise typer.Exit(code)
 
 
 # --- router: check ---------------------------------------------------------------------------------------------

@@ -140,9 +140,10 @@ def _database_url(ctx: ReleaseContext) -> str:
     return ctx.database_url
 
 
-def connect(url: str, *, lock_session: bool = False):
+def connect(url: str, *, lock_session: bool = False, read_only: bool = False):
     """autocommit psycopg connection; `lock_session`: the one that holds the coordinator lock (TCP keepalives both
-    ways, no idle timeout may end it)."""
+    ways, no idle timeout may end it); `read_only`: every transaction of the session is READ ONLY (the gate
+    evaluations of `migrator gate` and `migrator serve`: a write is an error, never a change)."""
     import psycopg
 
     from migrator.release.coordinator import keepalive_options, lock_session_sql
@@ -153,23 +154,28 @@ def connect(url: str, *, lock_session: bool = False):
         if lock_session:
             for statement in lock_session_sql(conn.info.server_version):
                 conn.execute(statement)
+        if read_only:
+            conn.execute("SET default_transaction_read_only = on")
         return conn
     except psycopg.Error as exc:
         raise ReleaseError(f"cannot connect to {safe_url(url)}: {scrub(exc, url)}") from None
 
 
 @contextmanager
-def session(ctx: ReleaseContext, *, lock: bool = True, ensure: bool = True, command: str | None = None):
+def session(ctx: ReleaseContext, *, lock: bool = True, ensure: bool = True, command: str | None = None,
+            read_only: bool = False):
     """(conn, ledger) on the target database; with `lock`, the coordinator lock is held throughout (ctx.lock) and
-    the ledger is verified under it. psycopg errors (database down, connection lost) become ReleaseError (exit 2),
-    password-free."""
+    the ledger is verified under it; `read_only` (only without lock and ensure): READ ONLY transactions. psycopg
+    errors (database down, connection lost) become ReleaseError (exit 2), password-free."""
     import psycopg
 
     from migrator.release.coordinator import CoordinatorLock
     from migrator.release.ledger import Ledger
 
+    if read_only and (lock or ensure):
+        raise ValueError("a read-only session neither takes the coordinator lock nor creates the ledger")
     url = _database_url(ctx)
-    conn = connect(url, lock_session=lock)
+    conn = connect(url, lock_session=lock, read_only=read_only)
     try:
         ledger = Ledger(conn, schema=ctx.schema)
         ledger.reopen = lambda: connect(url)
@@ -699,8 +705,7 @@ def contract(ctx: ReleaseContext) -> dict:
         evidence = _read_evidence(ctx)  # None: the evidence the ledger stored at the switch
         hook = hook or _hook(ctx)
         signing = _signing(ctx)
-        gate, _ = evaluate_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
-        gate = _with_preflight(gate, ctx, conn, release)
+        gate, _ = command_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
         soak = soak_used(ctx)
@@ -823,7 +828,7 @@ def switch(ctx: ReleaseContext) -> dict:
         check_alembic(conn, release)
         hook = hook or _hook(ctx)
         signing = _signing(ctx)
-        gate, live = evaluate_gate("switch", ctx, conn, ledger, release, evidence, signing, hook)
+        gate, live = command_gate("switch", ctx, conn, ledger, release, evidence, signing, hook)
         forced = bool(ctx.force and not gate.passed)
         record = _evidence_record(evidence, signing)
         summary = evidence.summary() if evidence is not None else {}
@@ -907,6 +912,16 @@ def evaluate_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidenc
         return switch_gate(conn, release, evidence, live, hook, signing=signing), live
     return contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds, ctx.settings.blue_application_name,
                          evidence=evidence, live_fingerprint=live, signing=signing), live
+
+
+def command_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidence, signing, hook=None):
+    """(gate result, live fingerprint) of the switch or contract gate as the command enforces it: evaluate_gate,
+    and for contract the live-data preflight of its revisions too. `migrator switch|contract` and `migrator gate`
+    (and `migrator serve`, through it) call this one function, so they decide alike."""
+    gate, live = evaluate_gate(name, ctx, conn, ledger, release, evidence, signing, hook)
+    if name == "contract":
+        gate = _with_preflight(gate, ctx, conn, release)
+    return gate, live
 
 
 def _send_back(ctx: ReleaseContext, ledger, release, hook, summary, before: str, why: str, after: str) -> bool:
