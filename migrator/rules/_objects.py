@@ -154,3 +154,36 @@ def index_info(stmt: Statement) -> IndexInfo | None:
     if not table or table in ("(", "using"):
         return None
     return IndexInfo(unique, concurrently, name, table)
+
+
+_FALSE = {"FALSE", "OFF", "0"}
+
+
+def vacuum_full(stmt: Statement) -> tuple[bool, str | None] | None:
+    """(FULL?, first table) of a VACUUM statement; `VACUUM (FULL FALSE)` is not FULL. None if unreadable."""
+    from sqlglot.tokens import TokenType
+
+    from migrator.errors import InputError
+    from migrator.sql.split import tokenize
+
+    tokens = stmt.tokens
+    if len(tokens) == 2 and tokens[1].token_type == TokenType.STRING:
+        # sqlglot's tokenizer keeps the rest of a VACUUM statement as one string: tokenize it
+        try:
+            tokens = tokens[:1] + tokenize(tokens[1].text)
+        except InputError:
+            return None
+    words = tuple(t.text.upper() for t in tokens)
+    full, i = False, 1
+    if words[1:2] == ("(",):
+        j = 2
+        while j < len(words) and words[j] != ")":
+            if words[j] == "FULL":
+                full = words[j + 1:j + 2] not in {(w,) for w in _FALSE}
+            j += 1
+        i = j + 1
+    else:
+        while i < len(words) and words[i] in ("FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"):
+            full = full or words[i] == "FULL"
+            i += 1
+    return full, (tokens[i].text if i < len(words) else None)
