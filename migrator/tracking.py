@@ -46,6 +46,8 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
         _observe_alter(ctx, node, stmt)
     elif stmt.is_command and words[:2] == ("ALTER", "TABLE") and ctx.pending_not_null_checks:
         _observe_validate(ctx, stmt)
+    elif stmt.is_command and words[1:2] == ("POLICY",):
+        _observe_policy(ctx, words)
     elif stmt.is_command and words[:1] == ("CREATE",):
         _observe_create_command(ctx, words)
     elif isinstance(node, exp.Select) and isinstance(node.args.get("into"), exp.Into):
@@ -64,6 +66,25 @@ def _observe_create_command(ctx: Context, words: tuple[str, ...]) -> None:
         name, _ = dotted_name(words, skip_if_exists(words, i))
         if name:
             ctx.created_tables.add(table_key(name))
+
+
+def _observe_policy(ctx: Context, words: tuple[str, ...]) -> None:
+    """CREATE / ALTER / DROP POLICY: which policies a table has, for the row level security rule (C331)."""
+    from migrator.rules._objects import read_policy
+
+    info = read_policy(words)
+    if info is None:
+        return
+    policies = ctx.policies.setdefault(table_key(info.table), {})
+    name = info.name.rsplit(".", 1)[-1]
+    if words[0] == "DROP":
+        policies.pop(name, None)
+    elif info.rename:
+        policies[info.rename] = policies.pop(name, "some")
+    elif words[0] == "CREATE":
+        policies[name] = "restrictive" if info.restrictive else "all" if info.admits_all else "some"
+    elif policies.get(name) != "restrictive":  # ALTER POLICY: judged on the clauses it names alone
+        policies[name] = "all" if info.admits_all and info.roles is not None else "some"
 
 
 def _sets_lock_timeout(node, words) -> bool:
