@@ -143,13 +143,13 @@ def _read_alter_table(stmt: Statement) -> AlterTable | None:
 
 
 def _split_ranges(words: tuple[str, ...], start: int) -> list[tuple[int, int]]:
-    """(start, end) word indexes of the comma-separated actions, commas inside parentheses kept."""
+    """(start, end) word indexes of the comma-separated actions, commas inside parentheses and brackets kept."""
     ranges, depth, begin = [], 0, start
     for i in range(start, len(words)):
         w = words[i]
-        if w == "(":
+        if w == "(" or w == "[":  # ARRAY['a', 'b'] holds commas too
             depth += 1
-        elif w == ")":
+        elif w == ")" or w == "]":
             depth -= 1
         elif w == "," and depth == 0:
             ranges.append((begin, i))
