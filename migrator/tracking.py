@@ -57,12 +57,13 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
 
 
 def _observe_create_command(ctx: Context, words: tuple[str, ...]) -> None:
-    """CREATE TABLE forms sqlglot cannot parse (`OF type`, some constraint options) still create a table."""
+    """CREATE TABLE forms sqlglot cannot parse (`OF type`, some constraint options) still create a table;
+    so does a CREATE MATERIALIZED VIEW sqlglot cannot parse."""
     from migrator.rules._objects import create_kind, skip_if_exists
     from migrator.sql.words import dotted_name
 
     kind, i, _ = create_kind(words)
-    if kind == "TABLE":
+    if kind in ("TABLE", "MATERIALIZED VIEW"):
         name, _ = dotted_name(words, skip_if_exists(words, i))
         if name:
             ctx.created_tables.add(table_key(name))
@@ -104,7 +105,12 @@ def _columns(nodes) -> tuple[str, ...]:
 
 def _observe_create(ctx: Context, node: exp.Create) -> None:
     kind = (node.args.get("kind") or "").upper()
-    if kind == "TABLE":
+    if kind == "VIEW" and _materialized(node):
+        # a new relation blue does not know: indexes on it lock nobody out (as for a new table)
+        name = table_name(node.this)
+        if name:
+            ctx.created_tables.add(table_key(name))
+    elif kind == "TABLE":
         name = table_name(node.this)
         if not name:
             return
@@ -143,6 +149,11 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
         params = index.args.get("params") if isinstance(index, exp.Index) else None
         if table and params is not None:
             ctx.indexed.add((table_key(table), _columns(params.args.get("columns"))))
+
+
+def _materialized(node: exp.Create) -> bool:
+    props = node.args.get("properties")
+    return isinstance(props, exp.Properties) and any(isinstance(p, exp.MaterializedProperty) for p in props.expressions)
 
 
 def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None) -> None:
