@@ -8,6 +8,7 @@ from migrator.phases import Lock
 from migrator.rules._base import Context, Hit, table_key, table_name
 from migrator.sql.split import Statement
 from migrator.sql.words import command_actions, contains, starts_with
+from migrator.function_users import observe_function_users
 from migrator.trigger_fills import defaults_of_create, observe_fills
 
 
@@ -16,6 +17,7 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
     node = stmt.node
     words = stmt.words
     observe_fills(ctx, stmt)
+    observe_function_users(ctx, stmt)
     if isinstance(node, exp.Transaction) or starts_with(words, "BEGIN") or starts_with(words, "START", "TRANSACTION"):
         ctx.transaction_depth += 1
         ctx.in_transaction = True

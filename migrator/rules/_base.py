@@ -139,6 +139,8 @@ class Context:
     column_defaults: set[tuple[str, str]] = field(default_factory=set)  # a DEFAULT seen
     # table -> {policy name: "all" (permissive, admits every row to every role), "some" or "restrictive"}
     policies: dict[str, dict[str, str]] = field(default_factory=dict)
+    # function (unqualified, folded) -> the triggers and views that call it ("trigger t on users", "view v")
+    function_users: dict[str, set[str]] = field(default_factory=dict)
 
     def is_new_table(self, table: str | None) -> bool:
         return table is not None and table_key(table) in self.created_tables
@@ -176,7 +178,8 @@ class SchemaKnowledge:
     """
 
     FIELDS = ("not_null_checks", "not_null_columns", "checked_columns", "column_types", "fill_functions",
-              "fill_triggers", "dropped_fills", "relaxed_columns", "column_defaults", "policies")
+              "fill_triggers", "dropped_fills", "relaxed_columns", "column_defaults", "policies",
+              "function_users")
 
     def __init__(self) -> None:
         self.facts: dict[str, object] = {}
@@ -196,7 +199,7 @@ class SchemaKnowledge:
 
 
 def _copy(value):
-    # one level deeper for dicts of dicts (policies per table), so a later migration cannot change an earlier one's
+    # one level deeper for dicts of dicts and sets (policies per table, function users), so a later migration cannot change an earlier one's
     if isinstance(value, dict):
-        return {k: (v.copy() if isinstance(v, dict) else v) for k, v in value.items()}
+        return {k: (v.copy() if isinstance(v, (dict, set)) else v) for k, v in value.items()}
     return value.copy()
