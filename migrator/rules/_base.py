@@ -199,7 +199,8 @@ class SchemaKnowledge:
 
 
 def _copy(value):
-    # one level deeper for dicts of dicts and sets (policies per table, function users), so a later migration cannot change an earlier one's
+    # one level deeper for dicts of dicts and sets (policies per table, function users):
+    # a later migration must not change what an earlier one saw
     if isinstance(value, dict):
         return {k: (v.copy() if isinstance(v, (dict, set)) else v) for k, v in value.items()}
     return value.copy()
