@@ -161,6 +161,9 @@ def _insert_into_fields(stmt) -> exp.Insert | None:
     for item in _items(open_ + 1, close, words):
         if not item or words[item[0]] in (".", "[", ",", "(", ")"):
             return None
+        for n, k in enumerate(item):  # each `.` is followed by a field name
+            if words[k] == "." and (n + 1 == len(item) or words[item[n + 1]] in (".", "[", "]", "(", ")")):
+                return None
         columns.append(tokens[item[0]].text)  # the column; its .field / [subscript] is cut
     base = stmt.start
     start, end = tokens[open_].start - base, tokens[close].end - base + 1
