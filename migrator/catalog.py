@@ -1,4 +1,5 @@
-"""What a real database's catalog tells the classifier: column types, NOT NULL, CHECK constraints.
+"""What a real database's catalog tells the classifier: column types, NOT NULL, CHECK constraints, the
+triggers and views that call each function, row level security policies.
 
     knowledge = knowledge_from_catalog(conn)            # psycopg connection to blue's (or the live) database
     classify_revisions(ini, "0007:head", config, knowledge=knowledge)
@@ -31,12 +32,41 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE con.contype = 'c' AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND n.nspname <> ALL(%s)
 """
+_TRIGGERS = """
+SELECT p.proname, t.tgname, c.relname
+FROM pg_trigger t
+JOIN pg_proc p ON p.oid = t.tgfoid
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT t.tgisinternal AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND n.nspname <> ALL(%s)
+"""
+_VIEW_FUNCTIONS = """
+SELECT DISTINCT p.proname, v.relname
+FROM pg_depend d
+JOIN pg_rewrite r ON r.oid = d.objid
+JOIN pg_class v ON v.oid = r.ev_class
+JOIN pg_proc p ON p.oid = d.refobjid
+JOIN pg_namespace n ON n.oid = v.relnamespace
+JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_proc'::regclass AND v.relkind IN ('v', 'm')
+  AND pn.nspname <> 'information_schema' AND pn.nspname !~ '^pg_'
+  AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND n.nspname <> ALL(%s)
+"""
+_POLICIES = """
+SELECT c.relname, pol.polname, pol.polpermissive,
+       pol.polroles = '{0}' AND pol.polcmd IN ('*', 'r') AND pg_get_expr(pol.polqual, pol.polrelid) = 'true'
+FROM pg_policy pol
+JOIN pg_class c ON c.oid = pol.polrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND n.nspname <> ALL(%s)
+"""
 _NOT_NULL_CHECK = re.compile(r'^CHECK \(\(("?)([^"()\s]+)\1 IS NOT NULL\)\)$')
 
 
 def knowledge_from_catalog(conn, exclude_schemas: tuple[str, ...] = ("migrator",)) -> SchemaKnowledge:
     """SchemaKnowledge seeded with every user table's column types, NOT NULL columns, the columns CHECK
-    constraints read, and validated CHECK (col IS NOT NULL) constraints. `conn`: a psycopg connection."""
+    constraints read, validated CHECK (col IS NOT NULL) constraints, the functions triggers and views call, and
+    the policies of each table. `conn`: a psycopg connection."""
     from sqlglot import exp
 
     column_types: dict = {}
@@ -58,9 +88,20 @@ def knowledge_from_catalog(conn, exclude_schemas: tuple[str, ...] = ("migrator",
         match = _NOT_NULL_CHECK.match(definition or "")
         if validated and match:
             not_null_checks.add((table_key(table), match.group(2).lower()))
+    # the triggers and views that call each function (E122), the row level security policies per table (C331)
+    function_users: dict = {}
+    for function, trigger, table in conn.execute(_TRIGGERS, (excluded,)).fetchall():
+        function_users.setdefault(function, set()).add(f"trigger {trigger} on {table}")
+    for function, view in conn.execute(_VIEW_FUNCTIONS, (excluded,)).fetchall():
+        function_users.setdefault(function, set()).add(f"view {view}")
+    policies: dict = {}
+    for table, name, permissive, admits_all in conn.execute(_POLICIES, (excluded,)).fetchall():
+        policies.setdefault(table_key(table), {})[name] = \
+            "restrictive" if not permissive else "all" if admits_all else "some"
     knowledge = SchemaKnowledge()
     knowledge.facts = {"column_types": column_types, "not_null_columns": not_null, "checked_columns": checked,
-                       "not_null_checks": not_null_checks}
+                       "not_null_checks": not_null_checks, "function_users": function_users,
+                       "policies": policies}
     return knowledge
 
 

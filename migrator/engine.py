@@ -10,7 +10,6 @@ from functools import lru_cache
 from sqlglot import exp
 
 from migrator.config import Config
-from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
 from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
@@ -97,8 +96,6 @@ def classify_stream(
     `statements` is that spool: iterate it to render (late findings and suppressions are applied as it goes)."""
     config = config or Config()
     report = MigrationReport(source=source)
-    if not text.strip():
-        raise InputError("empty migration: no SQL statements", source)
     suppressions = find_suppressions(text) + list(extra_suppressions)
     report.suppressions = suppressions
     ctx = Context(settings=config.settings)
@@ -124,8 +121,7 @@ def classify_stream(
         if not data and statement.phase is Phase.MIGRATE and not data_rules.isdisjoint(statement.rules):
             data = True
         observe(ctx, stmt, hits)
-    if not seen:
-        raise InputError("no SQL statements (only comments)", source)
+    # an empty or comment-only file is a migration with no statements: phase none, nothing to report
     if in_transaction and ctx.transaction_depth > 0:  # the caller commits the transaction it opened
         ctx.transaction_depth -= 1
         ctx.in_transaction = ctx.transaction_depth > 0

@@ -83,8 +83,8 @@ def decode(data: bytes, name: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", name) from None
-    if not text.strip():
-        raise InputError("empty file: no SQL statements", name)
+    if not text.strip() and name == STDIN:  # an empty file is a migration without statements; empty stdin a mistake
+        raise InputError("empty input: no SQL statements", name)
     return text
 
 

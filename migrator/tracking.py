@@ -8,6 +8,7 @@ from migrator.phases import Lock
 from migrator.rules._base import Context, Hit, table_key, table_name
 from migrator.sql.split import Statement
 from migrator.sql.words import command_actions, contains, starts_with
+from migrator.function_users import observe_function_users
 from migrator.trigger_fills import defaults_of_create, observe_fills
 
 
@@ -16,6 +17,7 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
     node = stmt.node
     words = stmt.words
     observe_fills(ctx, stmt)
+    observe_function_users(ctx, stmt)
     if isinstance(node, exp.Transaction) or starts_with(words, "BEGIN") or starts_with(words, "START", "TRANSACTION"):
         ctx.transaction_depth += 1
         ctx.in_transaction = True
@@ -46,6 +48,8 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
         _observe_alter(ctx, node, stmt)
     elif stmt.is_command and words[:2] == ("ALTER", "TABLE") and ctx.pending_not_null_checks:
         _observe_validate(ctx, stmt)
+    elif stmt.is_command and words[1:2] == ("POLICY",):
+        _observe_policy(ctx, words)
     elif stmt.is_command and words[:1] == ("CREATE",):
         _observe_create_command(ctx, words)
     elif isinstance(node, exp.Select) and isinstance(node.args.get("into"), exp.Into):
@@ -55,15 +59,35 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
 
 
 def _observe_create_command(ctx: Context, words: tuple[str, ...]) -> None:
-    """CREATE TABLE forms sqlglot cannot parse (`OF type`, some constraint options) still create a table."""
+    """CREATE TABLE forms sqlglot cannot parse (`OF type`, some constraint options) still create a table;
+    so does a CREATE MATERIALIZED VIEW sqlglot cannot parse."""
     from migrator.rules._objects import create_kind, skip_if_exists
     from migrator.sql.words import dotted_name
 
     kind, i, _ = create_kind(words)
-    if kind == "TABLE":
+    if kind in ("TABLE", "MATERIALIZED VIEW"):
         name, _ = dotted_name(words, skip_if_exists(words, i))
         if name:
             ctx.created_tables.add(table_key(name))
+
+
+def _observe_policy(ctx: Context, words: tuple[str, ...]) -> None:
+    """CREATE / ALTER / DROP POLICY: which policies a table has, for the row level security rule (C331)."""
+    from migrator.rules._objects import read_policy
+
+    info = read_policy(words)
+    if info is None:
+        return
+    policies = ctx.policies.setdefault(table_key(info.table), {})
+    name = info.name.rsplit(".", 1)[-1]
+    if words[0] == "DROP":
+        policies.pop(name, None)
+    elif info.rename:
+        policies[info.rename] = policies.pop(name, "some")
+    elif words[0] == "CREATE":
+        policies[name] = "restrictive" if info.restrictive else "all" if info.admits_all else "some"
+    elif policies.get(name) != "restrictive":  # ALTER POLICY: judged on the clauses it names alone
+        policies[name] = "all" if info.admits_all and info.roles is not None else "some"
 
 
 def _sets_lock_timeout(node, words) -> bool:
@@ -83,7 +107,12 @@ def _columns(nodes) -> tuple[str, ...]:
 
 def _observe_create(ctx: Context, node: exp.Create) -> None:
     kind = (node.args.get("kind") or "").upper()
-    if kind == "TABLE":
+    if kind == "VIEW" and _materialized(node):
+        # a new relation blue does not know: indexes on it lock nobody out (as for a new table)
+        name = table_name(node.this)
+        if name:
+            ctx.created_tables.add(table_key(name))
+    elif kind == "TABLE":
         name = table_name(node.this)
         if not name:
             return
@@ -122,6 +151,11 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
         params = index.args.get("params") if isinstance(index, exp.Index) else None
         if table and params is not None:
             ctx.indexed.add((table_key(table), _columns(params.args.get("columns"))))
+
+
+def _materialized(node: exp.Create) -> bool:
+    props = node.args.get("properties")
+    return isinstance(props, exp.Properties) and any(isinstance(p, exp.MaterializedProperty) for p in props.expressions)
 
 
 def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None) -> None:

@@ -20,9 +20,6 @@ LONG_EXPRESSION = "SELECT " + "+".join(["1"] * 20_000) + ";\n"
 DEEP_PARENS = "SELECT " + "(" * 3_000 + "1" + ")" * 3_000 + ";\n"
 
 UNREADABLE = {  # file name -> (bytes, what stderr says)
-    "empty.sql": (b"", "empty"),
-    "blank.sql": (b"  \n\t\n", "empty"),
-    "comments.sql": (b"-- nothing but a comment\n/* and another */\n", "no SQL statements"),
     "binary.sql": (b"\x00\x01\x02\x03PGDMP\x00", "binary"),
     "latin1.sql": ("UPDATE t SET name = 'café';\n".encode("latin-1"), "not UTF-8"),
     "dollar.sql": (b"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1;\n", "dollar-quoted"),
@@ -63,6 +60,29 @@ def test_tokenizer_errors_name_the_line(tmp_path, name):
     data = json.loads(run("classify", "--format", "json", name, cwd=tmp_path).out)
     assert data["migrations"][0]["phase"] == "contract" and data["migrations"][0]["error"]
     assert data["summary"]["errors"] == 1
+
+
+NO_STATEMENTS = {"empty.sql": b"", "blank.sql": b"  \n\t\n",
+                 "comments.sql": b"-- nothing but a comment\n/* and another */\n"}
+
+
+def test_empty_and_comment_only_files_are_migrations_without_statements(tmp_path):
+    """One empty file must not abort a directory run: it is a migration with no statements, phase none."""
+    for name, data in NO_STATEMENTS.items():
+        write(tmp_path, name, data)
+    write(tmp_path, "z_add.sql", b"SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN a int;\n")
+    result = run("classify", "--format", "json", ".", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert result.err == ""
+    data = json.loads(result.out)
+    by_source = {m["source"]: m for m in data["migrations"]}
+    for name in NO_STATEMENTS:
+        assert by_source[name]["phase"] == "none" and by_source[name]["statements"] == [], by_source[name]
+        assert by_source[name]["findings"] == []
+    assert by_source["z_add.sql"]["phase"] == "expand"
+    text = run("classify", ".", cwd=tmp_path)
+    assert text.code == 0, text.err
+    assert "NONE  empty.sql\n  no statements" in text.out and "4 migrations" in text.out
 
 
 def test_empty_stdin(tmp_path):
@@ -161,11 +181,16 @@ def test_one_bad_file_among_good_ones_still_reports_the_good(tmp_path):
 # ---- the API -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sql", ["", "   \n", "-- only a comment\n",
-                                 "SELECT $$ never closed", "SELECT $x$ never closed $y$", "SELECT 'open"])
+@pytest.mark.parametrize("sql", ["SELECT $$ never closed", "SELECT $x$ never closed $y$", "SELECT 'open"])
 def test_api_classify_raises_input_error(sql):
     with pytest.raises(InputError):
         api.classify(sql)
+
+
+@pytest.mark.parametrize("sql", ["", "   \n", "-- only a comment\n"])
+def test_api_classify_empty_text_is_a_migration_without_statements(sql):
+    (migration,) = api.classify(sql).migrations
+    assert migration.phase.label == "none" and list(migration.statements) == [] and not migration.findings
 
 
 def test_api_rejects_unknown_dialect():
@@ -186,7 +211,7 @@ def test_api_huge_expressions(sql):
     assert statement.phase.label in ("none", "contract")
 
 
-@pytest.mark.parametrize("name", ["empty.sql", "binary.sql", "latin1.sql"])
+@pytest.mark.parametrize("name", ["binary.sql", "latin1.sql"])
 def test_api_classify_paths_unreadable(tmp_path, name):
     path = write(tmp_path, name, UNREADABLE[name][0])
     with pytest.raises(InputError, match=name):

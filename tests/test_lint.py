@@ -160,7 +160,7 @@ def test_disabled_p507_and_check_is_idempotent():
 
 
 def test_input_errors_win_over_lint():
-    report = api.Report([api.classify_source("", "empty.sql", Config())])
+    report = api.Report([api.classify_source("SELECT $$ never closed", "broken.sql", Config())])
     api.check_declared_phases(report, Config())
     assert api.exit_code(report, Config(), lint=True) == 2
 

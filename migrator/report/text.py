@@ -79,6 +79,8 @@ class TextWriter(Writer):
         self.out.write(head + "\n")
         if m.error:
             self.out.write(f"  {self.paint('error', _SEVERITY_COLOUR[Severity.ERROR])}: {safe(m.error)}\n")
+        elif not len(m.statements):
+            self.out.write("  no statements (empty or comments only)\n")
 
     def statement(self, m: MigrationReport, s: StatementReport) -> None:
         listed = self.shown(s.findings)

@@ -143,13 +143,13 @@ def _read_alter_table(stmt: Statement) -> AlterTable | None:
 
 
 def _split_ranges(words: tuple[str, ...], start: int) -> list[tuple[int, int]]:
-    """(start, end) word indexes of the comma-separated actions, commas inside parentheses kept."""
+    """(start, end) word indexes of the comma-separated actions, commas inside parentheses and brackets kept."""
     ranges, depth, begin = [], 0, start
     for i in range(start, len(words)):
         w = words[i]
-        if w == "(":
+        if w == "(" or w == "[":  # ARRAY['a', 'b'] holds commas too
             depth += 1
-        elif w == ")":
+        elif w == ")" or w == "]":
             depth -= 1
         elif w == "," and depth == 0:
             ranges.append((begin, i))
@@ -480,6 +480,50 @@ def type_change(old: exp.DataType | None, new: exp.DataType | None, postgres_ver
         if on == nn:
             return "binary"
         return "utc" if postgres_version >= 12 else None
+    return None
+
+
+_INTEGERS = {"smallint": 2, "integer": 4, "bigint": 8}
+_STRINGS = ("varchar", "text", "bpchar")
+
+
+def narrowing(old: exp.DataType | None, new: exp.DataType | None) -> str | None:
+    """Which existing values (and which of blue's writes) the new type cannot hold when old -> new narrows;
+    None when it does not narrow or the old type is unknown."""
+    ko, kn = _type_key(old), _type_key(new)
+    if ko is None or kn is None or ko == kn:
+        return None
+    (on, op), (nn, np) = ko, kn
+    if nn in ("varchar", "bpchar") and np and on in _STRINGS:
+        if not op or on == "text" or op[0] > np[0]:
+            return f"values longer than {np[0]} characters"
+        return None
+    if nn == "numeric" and np:
+        digits, scale = np[0] - (np[1] if len(np) > 1 else 0), np[1] if len(np) > 1 else 0
+        if on in _INTEGERS:
+            limit = {2: 5, 4: 10, 8: 19}[_INTEGERS[on]]
+            return f"values of more than {digits} integer digits" if digits < limit else None
+        if on != "numeric":
+            return None
+        if not op:
+            return f"values of more than {digits} integer digits or {scale} decimal places (rounded)"
+        old_scale = op[1] if len(op) > 1 else 0
+        parts = []
+        if digits < op[0] - old_scale:
+            parts.append(f"values of more than {digits} integer digits")
+        if scale < old_scale:
+            parts.append(f"decimal places beyond {scale} (rounded away)")
+        return " and ".join(parts) or None
+    if nn in _INTEGERS and on in _INTEGERS and _INTEGERS[nn] < _INTEGERS[on]:
+        return f"values outside the {nn} range"
+    if nn in _INTEGERS and on == "numeric":
+        return f"fractions (rounded) and values outside the {nn} range"
+    if on == "timestamptz" and nn == "timestamp":
+        return "the time zone: values are stored as local time of the session's TimeZone, offsets lost"
+    if on == nn and on in ("timestamp", "timestamptz") and np and (not op or np[0] < op[0]):
+        return f"fractional seconds beyond {np[0]} digits (rounded)"
+    if on == "double precision" and nn == "real":
+        return "digits beyond real's precision and values outside its range"
     return None
 
 

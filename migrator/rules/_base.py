@@ -137,6 +137,10 @@ class Context:
     dropped_fills: dict[tuple[str, str], object] = field(default_factory=dict)
     relaxed_columns: set[tuple[str, str]] = field(default_factory=set)  # DROP NOT NULL seen
     column_defaults: set[tuple[str, str]] = field(default_factory=set)  # a DEFAULT seen
+    # table -> {policy name: "all" (permissive, admits every row to every role), "some" or "restrictive"}
+    policies: dict[str, dict[str, str]] = field(default_factory=dict)
+    # function (unqualified, folded) -> the triggers and views that call it ("trigger t on users", "view v")
+    function_users: dict[str, set[str]] = field(default_factory=dict)
 
     def is_new_table(self, table: str | None) -> bool:
         return table is not None and table_key(table) in self.created_tables
@@ -174,7 +178,8 @@ class SchemaKnowledge:
     """
 
     FIELDS = ("not_null_checks", "not_null_columns", "checked_columns", "column_types", "fill_functions",
-              "fill_triggers", "dropped_fills", "relaxed_columns", "column_defaults")
+              "fill_triggers", "dropped_fills", "relaxed_columns", "column_defaults", "policies",
+              "function_users")
 
     def __init__(self) -> None:
         self.facts: dict[str, object] = {}
@@ -184,10 +189,18 @@ class SchemaKnowledge:
         for name in self.FIELDS:
             if name in self.facts:
                 value = self.facts[name]
-                setattr(ctx, name, value.copy())  # type: ignore[attr-defined]
+                setattr(ctx, name, _copy(value))
         ctx.migration_number = self.migrations
 
     def save_from(self, ctx: Context) -> None:
         for name in self.FIELDS:
-            self.facts[name] = getattr(ctx, name).copy()
+            self.facts[name] = _copy(getattr(ctx, name))
         self.migrations += 1
+
+
+def _copy(value):
+    # one level deeper for dicts of dicts and sets (policies per table, function users):
+    # a later migration must not change what an earlier one saw
+    if isinstance(value, dict):
+        return {k: (v.copy() if isinstance(v, (dict, set)) else v) for k, v in value.items()}
+    return value.copy()

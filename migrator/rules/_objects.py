@@ -154,3 +154,98 @@ def index_info(stmt: Statement) -> IndexInfo | None:
     if not table or table in ("(", "using"):
         return None
     return IndexInfo(unique, concurrently, name, table)
+
+
+_FALSE = {"FALSE", "OFF", "0"}
+
+
+def vacuum_full(stmt: Statement) -> tuple[bool, str | None] | None:
+    """(FULL?, first table) of a VACUUM statement; `VACUUM (FULL FALSE)` is not FULL. None if unreadable."""
+    from sqlglot.tokens import TokenType
+
+    from migrator.errors import InputError
+    from migrator.sql.split import tokenize
+
+    tokens = stmt.tokens
+    if len(tokens) == 2 and tokens[1].token_type == TokenType.STRING:
+        # sqlglot's tokenizer keeps the rest of a VACUUM statement as one string: tokenize it
+        try:
+            tokens = tokens[:1] + tokenize(tokens[1].text)
+        except InputError:
+            return None
+    words = tuple(t.text.upper() for t in tokens)
+    full, i = False, 1
+    if words[1:2] == ("(",):
+        j = 2
+        while j < len(words) and words[j] != ")":
+            if words[j] == "FULL":
+                full = words[j + 1:j + 2] not in {(w,) for w in _FALSE}
+            j += 1
+        i = j + 1
+    else:
+        while i < len(words) and words[i] in ("FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"):
+            full = full or words[i] == "FULL"
+            i += 1
+    return full, (tokens[i].text if i < len(words) else None)
+
+
+class PolicyInfo:
+    """What a CREATE / ALTER POLICY statement says (from tokens: sqlglot cannot parse policies)."""
+
+    __slots__ = ("name", "table", "restrictive", "command", "roles", "using", "rename")
+
+    def __init__(self, name, table, restrictive=False, command="ALL", roles=None, using=None, rename=None):
+        self.name, self.table, self.restrictive, self.command = name, table, restrictive, command
+        self.roles, self.using, self.rename = roles, using, rename
+
+    @property
+    def admits_all(self) -> bool:
+        """Permissive, for every command and role, USING (true): every row stays visible to every role."""
+        return (not self.restrictive and self.command in ("ALL", "SELECT") and self.roles in (None, ("PUBLIC",))
+                and self.using == ("TRUE",))
+
+
+def read_policy(words: tuple[str, ...]) -> PolicyInfo | None:
+    """`CREATE|ALTER POLICY name ON table [AS ...] [FOR cmd] [TO roles] [USING (...)] [WITH CHECK (...)]`,
+    `ALTER POLICY name ON table RENAME TO new`, `DROP POLICY [IF EXISTS] name ON table`; None if unreadable."""
+    if len(words) < 5 or words[1] != "POLICY":
+        return None
+    i = skip_if_exists(words, 2)
+    name, i = dotted_name(words, i)
+    if name is None or words[i:i + 1] != ("ON",):
+        return None
+    table, i = dotted_name(words, i + 1)
+    if table is None:
+        return None
+    info = PolicyInfo(name, table)
+    if words[0] == "DROP":
+        return info if words[i:] in ((), ("CASCADE",), ("RESTRICT",)) else None
+    if words[0] == "ALTER" and words[i:i + 2] == ("RENAME", "TO") and len(words) == i + 3:
+        info.rename = words[i + 2].lower()
+        return info
+    while i < len(words):
+        w = words[i]
+        if w == "AS" and words[i + 1:i + 2] in (("PERMISSIVE",), ("RESTRICTIVE",)):
+            info.restrictive = words[i + 1] == "RESTRICTIVE"
+            i += 2
+        elif w == "FOR" and i + 1 < len(words):
+            info.command = words[i + 1]
+            i += 2
+        elif w == "TO":
+            roles, i = [], i + 1
+            while i < len(words) and words[i] not in ("USING", "WITH"):
+                if words[i] != ",":
+                    roles.append(words[i])
+                i += 1
+            info.roles = tuple(roles)
+        elif w in ("USING", "WITH"):
+            start = i + 1 + (w == "WITH" and words[i + 1:i + 2] == ("CHECK",))
+            end = skip_parens(words, start)
+            if end == start:
+                return None
+            if w == "USING":
+                info.using = words[start + 1:end - 1]
+            i = end
+        else:
+            return None
+    return info

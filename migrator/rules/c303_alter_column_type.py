@@ -1,6 +1,6 @@
 from migrator.phases import Lock, Phase, Rewrite, Severity
-from migrator.rules._alter import (AlterTableRule, alter_column, column_form, column_key, new_table, type_change,
-                                   type_label)
+from migrator.rules._alter import (AlterTableRule, alter_column, column_form, column_key, narrowing, new_table,
+                                   type_change, type_label)
 
 
 class AlterColumnType(AlterTableRule):
@@ -10,7 +10,8 @@ class AlterColumnType(AlterTableRule):
     Finds `ALTER TABLE ... ALTER COLUMN c [SET DATA] TYPE t` that is not a
     known binary-coercible change (E108): `int` to `bigint`, `text` to
     `varchar(n)`, any change with `USING` or `COLLATE`, and every change whose
-    old type migrator cannot see in the same migration (fail closed). On a
+    old type migrator cannot see in the same migration (fail closed). A known
+    narrowing (`varchar(300)` to `varchar(255)`) is C329. On a
     table created earlier in the same migration it is an expand change and
     reports nothing.
 
@@ -47,6 +48,10 @@ class AlterColumnType(AlterTableRule):
             elif old is None:
                 why = ("the current type is not known from this migration, so migrator assumes a rewrite of the "
                        "table and its indexes")
+                if new.expressions:  # varchar(n), numeric(p, s): may be a narrowing
+                    why += "; if it narrows the column, it fails on existing rows that do not fit"
+            elif narrowing(old, new) is not None:
+                continue  # C329 says what does not fit
             elif type_change(old, new, version) is None:
                 why = f"{type_label(old)} is not binary-coercible to it: rewrites the table and its indexes"
             else:

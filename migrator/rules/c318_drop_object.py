@@ -8,7 +8,7 @@ from migrator.sql.words import dotted_name, find
 # object kinds this rule understands (DROP TABLE is C316, DROP INDEX is C315)
 _KINDS = {
     "SCHEMA", "DATABASE", "TYPE", "DOMAIN", "VIEW", "MATERIALIZED VIEW", "FUNCTION", "PROCEDURE", "ROUTINE",
-    "AGGREGATE", "TRIGGER", "SEQUENCE", "EXTENSION", "POLICY", "RULE", "OPERATOR", "OPERATOR CLASS",
+    "AGGREGATE", "TRIGGER", "SEQUENCE", "EXTENSION", "RULE", "OPERATOR", "OPERATOR CLASS",
     "OPERATOR FAMILY", "CAST", "COLLATION", "CONVERSION", "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY",
     "TEXT SEARCH PARSER", "TEXT SEARCH TEMPLATE", "STATISTICS", "FOREIGN TABLE", "FOREIGN DATA WRAPPER", "SERVER",
     "USER MAPPING", "ROLE", "USER", "GROUP", "OWNED BY", "TABLESPACE", "PUBLICATION", "SUBSCRIPTION",
@@ -16,7 +16,7 @@ _KINDS = {
 }
 # kinds whose drop locks a table: the object itself is a relation, or it hangs ON a table
 _RELATIONS = {"VIEW", "MATERIALIZED VIEW", "SEQUENCE", "FOREIGN TABLE"}
-_ON_TABLE = {"TRIGGER", "POLICY", "RULE"}
+_ON_TABLE = {"TRIGGER", "RULE"}  # DROP POLICY is C331
 
 
 class DropObject(Rule):
@@ -24,8 +24,8 @@ class DropObject(Rule):
 
     ## What it does
     Finds `DROP SCHEMA / DATABASE / TYPE / DOMAIN / VIEW / MATERIALIZED VIEW /
-    FUNCTION / PROCEDURE / TRIGGER / SEQUENCE / EXTENSION / POLICY / RULE /
-    ...` (contract, warning). With `CASCADE`, which silently drops every
+    FUNCTION / PROCEDURE / TRIGGER / SEQUENCE / EXTENSION / RULE / ...`
+    (contract, warning); `DROP POLICY` is C331. With `CASCADE`, which silently drops every
     dependent object (columns of that type, views, defaults, foreign keys),
     and for `DROP DATABASE` it is an error.
 
@@ -34,7 +34,7 @@ class DropObject(Rule):
     the sequence or rely on the trigger (a dual-write trigger is the classic
     case); it fails, or silently stops doing work, the moment the object is
     gone. The drop takes an ACCESS EXCLUSIVE lock on the object (and on the
-    table of a trigger, policy or rule).
+    table of a trigger or rule).
 
     ## Use instead
     Contract phase: stop using the object in green, deploy, wait until blue

@@ -1,5 +1,6 @@
 from migrator.phases import Lock, Phase, Severity
-from migrator.rules._alter import AlterTableRule, alter_column, column_form, column_key, type_change, type_label
+from migrator.rules._alter import (AlterTableRule, alter_column, column_form, column_key, narrowing, type_change,
+                                   type_label)
 
 
 class AlterColumnTypeCompatible(AlterTableRule):
@@ -11,13 +12,15 @@ class AlterColumnTypeCompatible(AlterTableRule):
     `varchar(m)` with m >= n, `varchar(n)` to `varchar` or `text`, `text` to
     `varchar`, `numeric(p,s)` to `numeric(q,s)` with q >= p or to `numeric`,
     `cidr` to `inet`, a wider `timestamp(p)`/`timestamptz(p)`, and (PostgreSQL
-    12+) `timestamp` to/from `timestamptz`, which skips the rewrite only when
-    the session `TimeZone` is UTC (reported as a warning). `char(n)` changes
+    12+) `timestamp` to `timestamptz`, which skips the rewrite only when the
+    session `TimeZone` is UTC (reported as a warning; the other way round
+    loses the offsets, C329). `char(n)` changes
     are not in the list: `bpchar` is padded, so they rewrite.
 
     The old type must be known from earlier statements of the same migration
-    (`CREATE TABLE`, `ADD COLUMN`, an earlier `TYPE` change). When it is not,
-    migrator assumes a rewrite (C303).
+    (`CREATE TABLE`, `ADD COLUMN`, an earlier `TYPE` change), of an earlier
+    migration of the same run, or from the live catalog (`migrator plan`).
+    When it is not, migrator assumes a rewrite (C303).
 
     ## Why is this bad?
     It is the safe kind of type change: a brief ACCESS EXCLUSIVE lock, no
@@ -43,7 +46,7 @@ class AlterColumnTypeCompatible(AlterTableRule):
             old = ctx.column_types.get(column_key(alter, node))
             new = node.args["dtype"]
             change = type_change(old, new, version)
-            if change is None:
+            if change is None or narrowing(old, new) is not None:  # timestamptz -> timestamp is C329
                 continue
             what = f"changes {alter.table}.{node.name} from {type_label(old)} to {type_label(new)}"
             if change == "utc":

@@ -98,7 +98,8 @@ class CreateObject(Rule):
                                lock=Lock.ACCESS_EXCLUSIVE,
                                fix="make sure blue's queries satisfy the policy before it is created")
             else:
-                yield self.hit(f"creates policy {name} on {table} (ACCESS EXCLUSIVE on {table} briefly)",
+                yield self.hit(f"creates permissive policy {name} on {table}: it can only admit more rows, never "
+                               f"fewer (ACCESS EXCLUSIVE on {table} briefly)",
                                table=table, lock=Lock.ACCESS_EXCLUSIVE)
             return
         if kind == "STATISTICS":

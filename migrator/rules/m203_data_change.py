@@ -14,7 +14,8 @@ class DataChange(Rule):
     """Data change.
 
     ## What it does
-    Classifies `UPDATE`, `DELETE`, `INSERT ... VALUES / SELECT`, `MERGE`,
+    Classifies `UPDATE`, `DELETE`, `INSERT ... VALUES / SELECT` (also into
+    composite fields and array elements, `INSERT INTO t (a.x, b[1])`), `MERGE`,
     `COPY ... FROM`, `WITH x AS (UPDATE/DELETE/INSERT ... RETURNING ...)
     SELECT ...` and `SELECT setval(...)` / `nextval(...)` as the migrate
     phase (ROW EXCLUSIVE lock plus row locks). An `UPDATE`/`DELETE` without a
@@ -41,10 +42,15 @@ class DataChange(Rule):
     lock = Lock.ROW_EXCLUSIVE
     changes_data = True
     nodes = (exp.Update, exp.Delete, exp.Insert, exp.Merge, exp.Copy, exp.Select)
+    commands = (("INSERT", "INTO"),)
     fix = "batch it by key range in its own migrate revision, committing between batches"
 
     def check(self, stmt, ctx):
         node = stmt.node
+        if stmt.is_command:
+            node = _insert_into_fields(stmt)  # INSERT INTO t (col.field, col[1]) ...: sqlglot cannot parse it
+            if node is None:
+                return
         if isinstance(node, exp.Select):
             if node.args.get("with_") is not None:
                 yield from self._writing_cte(node, ctx)
@@ -122,6 +128,68 @@ class DataChange(Rule):
                            "fail with duplicate keys", lock=None, fix="")
         else:
             yield self.hit("draws values from a sequence (nextval)", lock=None, fix="")
+
+
+def _insert_into_fields(stmt) -> exp.Insert | None:
+    """An INSERT whose target columns name composite fields or array elements (`(a.x, a[1])`), parsed with
+    those targets cut to their columns: the same rows are written, the same table is locked."""
+    import sqlglot
+
+    from migrator.sql.split import dialect
+
+    tokens, words = stmt.tokens, stmt.words
+    i = 2
+    while i + 1 < len(words) and words[i + 1] == ".":  # schema-qualified table
+        i += 2
+    open_ = i + 1
+    if words[open_:open_ + 1] != ("(",):
+        return None
+    close, depth, fields = None, 0, False
+    for j in range(open_, len(words)):
+        if words[j] in ("(", "["):
+            depth += 1
+        elif words[j] in (")", "]"):
+            depth -= 1
+            if depth == 0:
+                close = j
+                break
+        elif depth == 1 and words[j] == "." or depth == 2 and words[j - 1] == "[":
+            fields = True
+    if close is None or not fields:
+        return None
+    columns = []
+    for item in _items(open_ + 1, close, words):
+        if not item or words[item[0]] in (".", "[", ",", "(", ")"):
+            return None
+        for n, k in enumerate(item):  # each `.` is followed by a field name
+            if words[k] == "." and (n + 1 == len(item) or words[item[n + 1]] in (".", "[", "]", "(", ")")):
+                return None
+        columns.append(tokens[item[0]].text)  # the column; its .field / [subscript] is cut
+    base = stmt.start
+    start, end = tokens[open_].start - base, tokens[close].end - base + 1
+    if stmt.sql[start:start + 1] != "(" or stmt.sql[end - 1:end] != ")":
+        return None
+    text = f"{stmt.sql[:start]}({', '.join(columns)}){stmt.sql[end:]}"
+    try:
+        node = sqlglot.parse_one(text, read=dialect())
+    except Exception:  # still unreadable: stays U000
+        return None
+    return node if isinstance(node, exp.Insert) else None
+
+
+def _items(start: int, end: int, words) -> list[list[int]]:
+    """Word indexes of the comma-separated items in words[start:end] (commas inside brackets kept)."""
+    items, current, depth = [], [], 0
+    for j in range(start, end):
+        w = words[j]
+        depth += (w in ("(", "[")) - (w in (")", "]"))
+        if w == "," and depth == 0:
+            items.append(current)
+            current = []
+        else:
+            current.append(j)
+    items.append(current)
+    return items
 
 
 def _describe(node) -> tuple[str, bool]:

@@ -1,14 +1,9 @@
 from sqlglot import exp
-from sqlglot.tokens import TokenType
-
-from migrator.errors import InputError
 
 from migrator.phases import Lock, Phase, Rewrite, Severity
 from migrator.rules._alter import alter_table, never_raise
 from migrator.rules._base import Rule
-from migrator.sql.split import tokenize
-
-_FALSE = {"FALSE", "OFF", "0"}
+from migrator.rules._objects import vacuum_full
 
 
 class TableRewriteMaintenance(Rule):
@@ -64,29 +59,10 @@ class TableRewriteMaintenance(Rule):
                                    table=alter.table, action=action.index)
 
     def _vacuum(self, stmt):
-        tokens = stmt.tokens
-        if len(tokens) == 2 and tokens[1].token_type == TokenType.STRING:
-            # sqlglot's tokenizer keeps the rest of a VACUUM statement as one string: tokenize it
-            try:
-                tokens = tokens[:1] + tokenize(tokens[1].text)
-            except InputError:
-                return
-        words = tuple(t.text.upper() for t in tokens)
-        full, i = False, 1
-        if words[1:2] == ("(",):
-            j = 2
-            while j < len(words) and words[j] != ")":
-                if words[j] == "FULL":
-                    full = words[j + 1:j + 2] not in {(w,) for w in _FALSE}
-                j += 1
-            i = j + 1
-        else:
-            while i < len(words) and words[i] in ("FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"):
-                full = full or words[i] == "FULL"
-                i += 1
-        if not full:
+        found = vacuum_full(stmt)
+        if found is None or not found[0]:
             return
-        target = tokens[i].text if i < len(words) else None
+        target = found[1]
         what = f"table {target}" if target else "every table of the database"
         yield self.hit(f"VACUUM FULL rewrites {what} under ACCESS EXCLUSIVE", table=target)
 

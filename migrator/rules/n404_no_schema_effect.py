@@ -2,6 +2,7 @@ from sqlglot import exp
 
 from migrator.phases import Phase
 from migrator.rules._base import Rule
+from migrator.rules._objects import vacuum_full
 
 # First words of statements that change neither schema nor data. sqlglot parses some of them into
 # nonsense trees (START TRANSACTION -> Alias, ABORT -> Column), so the words decide, not the node type.
@@ -27,7 +28,8 @@ class NoSchemaEffect(Rule):
     `none`: `SET`/`RESET`, `BEGIN`/`START TRANSACTION`/`COMMIT`/`ROLLBACK`/
     `ABORT`, `SAVEPOINT`/`RELEASE`, read-only `SELECT` and `VALUES`, `SHOW`,
     `EXPLAIN` (not `EXPLAIN ANALYZE`, which runs the statement), `ANALYZE`,
-    `VACUUM` (not `FULL`), `CHECKPOINT`, `COMMENT ON`, `DISCARD`, `LISTEN`.
+    `VACUUM` (also `FREEZE` and `(FULL FALSE)`; not `FULL`, which is N402),
+    `CHECKPOINT`, `COMMENT ON`, `DISCARD`, `LISTEN`.
     It reports nothing. A `SELECT` that calls an unknown function or holds a
     data-modifying CTE is not among them, and neither is `LOCK TABLE`.
 
@@ -51,8 +53,10 @@ class NoSchemaEffect(Rule):
         first = words[0]
         if first == "EXPLAIN" and "ANALYZE" in words[:4] or first == "EXPLAIN" and "ANALYSE" in words[:4]:
             return
-        if first == "VACUUM" and any(w in ("FULL", "FREEZE") for w in words):
-            return
+        if first == "VACUUM":
+            full = vacuum_full(stmt)  # VACUUM (FULL FALSE) is a plain VACUUM; FULL is N402
+            if full is None or full[0]:
+                return
         if first == "SET" and stmt.is_command and len(words) > 1 and words[1] in _UNSAFE_SET:
             return
         if first in ("SELECT", "WITH", "VALUES", "TABLE"):

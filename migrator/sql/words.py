@@ -49,13 +49,13 @@ def dotted_name(words: tuple[str, ...], i: int) -> tuple[str | None, int]:
 
 
 def split_top_level(words: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Split at commas outside parentheses."""
+    """Split at commas outside parentheses and brackets."""
     parts: list[tuple[str, ...]] = []
     depth, current = 0, []
     for w in words:
-        if w == "(":
+        if w == "(" or w == "[":  # ARRAY['a', 'b'] holds commas too
             depth += 1
-        elif w == ")":
+        elif w == ")" or w == "]":
             depth -= 1
         if w == "," and depth == 0:
             parts.append(tuple(current))
