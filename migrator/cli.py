@@ -317,6 +317,11 @@ class ReleaseFormat(str, Enum):
     json = "json"
 
 
+class PlanFailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
 RELEASE = "Release (against the target database)"
 DatabaseUrlOpt = Annotated[Optional[str], typer.Option("--database-url", help="Target database, SQLAlchemy-style URL [env: MIGRATOR_DATABASE_URL].")]
 ProjectDirOpt = Annotated[str, typer.Option("--project-dir", help="Green's checkout: the folder holding alembic.ini.")]
@@ -349,6 +354,7 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
                                                    "blue_application_name", "ledger_schema", "no_lock_timeout")}
     evidence = values.pop("evidence", None)
     config = values.pop("config", None)
+    fail_on = values.pop("fail_on", None)
     ctx = commands.ReleaseContext(
         project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
         overrides={k: v for k, v in overrides.items() if v is not None},
@@ -368,6 +374,15 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
     if result.get("exit_code"):  # status of a tampered ledger: shown, and exit 2
         _err(commands.scrub(result.get("message") or "", ctx.database_url))
         return int(result["exit_code"])
+    if fail_on is not None and result.get("plan"):
+        from migrator.release.plan import findings_at
+
+        found = findings_at(result["plan"], fail_on.value)
+        if found:
+            rules = ", ".join(sorted({f["rule"] for f in found}))
+            _err(f"plan: {len(found)} finding{'s' if len(found) > 1 else ''} at or above {fail_on.value} "
+                 f"({rules}): exit 1 (--fail-on {fail_on.value})")
+            return 1
     return 0
 
 
@@ -388,6 +403,7 @@ def plan(
     soak: SoakOpt = None,
     blue_application_name: BlueAppOpt = None,
     ledger_schema: LedgerSchemaOpt = None,
+    fail_on: Annotated[Optional[PlanFailOn], typer.Option("--fail-on", help="Exit 1 when the plan has findings at or above this severity (failing preflight counts are errors) [default: never].")] = None,
 ) -> None:
     """Plan green's release against the live database and record it as planned: per phase each statement with
     lock, table, estimated rows, rewrite and risk, and the gates ahead (markdown: the DBA's PR comment)."""
@@ -395,7 +411,7 @@ def plan(
         "plan", fmt, blue=blue, record=not no_record, database_url=database_url, project_dir=project_dir,
         alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
         statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
-        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+        blue_application_name=blue_application_name, ledger_schema=ledger_schema, fail_on=fail_on))
 
 
 def _phase_command(command: str):

@@ -111,6 +111,8 @@ def plan_text(result: dict) -> str:
                     out.append(f"      {f['rule']} {f['severity']}: {f['message']}")
                 for f in s.get("reviewed") or []:
                     out.append(f"      {f['rule']} {f['severity']} (reviewed, suppressed): {f['reason']}")
+                for f in s.get("handled") or []:
+                    out.append(f"      {f['rule']} handled: {f['how']}")
                 for p in s.get("preflight") or []:
                     out.append(f"      preflight: {phase} {p['message']}")
             if hidden:
@@ -125,7 +127,7 @@ def plan_text(result: dict) -> str:
 
 def _shown(st: dict) -> bool:
     return not (st.get("phase") == "none" and st.get("lock") is None and not st.get("findings")
-                and not st.get("reviewed") and not st.get("preflight"))
+                and not st.get("reviewed") and not st.get("preflight") and not st.get("handled"))
 
 
 def _trim(text: str, width: int) -> str:
@@ -176,6 +178,8 @@ def plan_markdown(result: dict) -> str:
                 notes += [(rev["revision"], f) for f in s.get("findings") or []]
                 notes += [(rev["revision"], {**f, "message": f"reviewed, suppressed: {f['reason']}", "fix": None})
                           for f in s.get("reviewed") or []]
+                notes += [(rev["revision"], {"rule": f["rule"], "severity": "handled", "message": f["how"], "fix": None})
+                          for f in s.get("handled") or []]
                 notes += [(rev["revision"], {"rule": "preflight", "severity": "error" if p["fails"] else "info",
                                              "message": f"{phase} {p['message']}", "fix": None})
                           for p in s.get("preflight") or []]
