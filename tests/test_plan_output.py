@@ -103,10 +103,75 @@ def test_plan_fail_on(demo):
     assert plain.code == 0 and "C317" in plain.out  # findings, but no --fail-on: exit 0
     warning = run(*base, "--fail-on", "warning", cwd=repo, env=env)
     assert warning.code == 1, warning.err
-    assert warning.out == plain.out  # the same plan on stdout
+    timed = lambda out: [ln for ln in out.splitlines() if ", estimate: " not in ln]  # noqa: E731 - rates vary
+    assert timed(warning.out) == timed(plain.out)  # the same plan on stdout
     assert "at or above warning" in warning.err and "C317" in warning.err
     error = run(*base, "--fail-on", "error", "-f", "json", cwd=repo, env=env)
     assert error.code == 0, error.err  # the demo's worst finding is a warning
     assert json.loads(error.out)["command"] == "plan"
     bad = run(*base, "--fail-on", "info", cwd=repo, env=env)
     assert bad.code == 2 and "'error', 'warning'" in bad.err
+
+
+# --- sizes and estimated durations ---------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_estimates_on_a_real_table_are_positive_grow_with_it_and_say_so():
+    from migrator.release.commands import connect
+    from migrator.release.estimate import KINDS, estimate, sample_rates, table_sizes
+
+    with fresh_database() as (url, _):
+        query(url, "CREATE TABLE small (id bigint PRIMARY KEY, note text); "
+                   "INSERT INTO small SELECT g, md5(g::text) FROM generate_series(1, 20000) g; "
+                   "CREATE TABLE big (id bigint PRIMARY KEY, note text); "
+                   "INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g; ANALYZE small, big")
+        conn = connect(url)
+        try:
+            sizes = table_sizes(conn, {"small", "big", "missing"})
+            rates = sample_rates(conn, refresh=True)
+            assert sample_rates(conn) is rates  # timed once per server
+            temp = conn.execute("SELECT count(*) FROM pg_class WHERE relname = 'migrator_rate_sample'").fetchone()[0]
+        finally:
+            conn.close()
+    assert temp == 0  # the sample is rolled back
+    assert set(sizes) == {"small", "big"} and sizes["big"].rows == 200000
+    assert sizes["big"].bytes > 5 * sizes["small"].bytes > 0 and sizes["big"].total_bytes > sizes["big"].bytes
+    assert rates is not None and min(rates.scan_bytes_per_s, rates.rewrite_bytes_per_s, rates.index_rows_per_s,
+                                     rates.update_rows_per_s) > 0
+    for kind in KINDS:
+        small, big = estimate(kind, sizes["small"], rates), estimate(kind, sizes["big"], rates)
+        assert 0 < small.seconds < big.seconds, kind
+        shown = big.to_dict()
+        assert shown["estimate"] is True and shown["text"].startswith("~") and shown["text"].endswith(", estimate")
+        assert "sampled on this server" in shown["basis"]
+    assert estimate("scan", None, rates) is None  # a table this release creates: nothing to scan yet
+
+
+@pytest.mark.postgres
+def test_plan_shows_table_sizes_and_estimated_durations(demo):
+    from migrator.release import commands
+
+    repo, config, ops, url, _ = demo
+    query(url, "INSERT INTO users (name, email) SELECT 'n' || g, 'e' || g || '@x.invalid' "
+               "FROM generate_series(1, 20000) g; ANALYZE users")
+    plan = commands.plan(ctx_for(repo, config, url, blue="blue", record=False))["plan"]
+    users = plan["tables"]["users"]
+    assert users["rows"] >= 20000 and users["bytes"] > 0
+    assert plan["rates"]["sample_rows"] > 0
+    backfill = next(s for s in plan["phases"]["migrate"][0]["statements"] if s["sql"].lstrip().startswith("UPDATE"))
+    assert backfill["estimate"]["kind"] == "backfill" and backfill["estimate"]["seconds"] > 0
+    assert backfill["size_bytes"] == users["bytes"]
+    validate = next(s for s in plan["phases"]["contract"][0]["statements"] if "VALIDATE" in s["sql"])
+    assert validate["estimate"]["kind"] == "scan" and validate["estimate"]["text"].endswith(", estimate")
+    add = next(s for s in plan["phases"]["expand"][0]["statements"] if "ADD COLUMN" in s["sql"])
+    assert add["estimate"] is None  # catalog only: no work to time
+
+    env = {"MIGRATOR_DATABASE_URL": url}
+    text = run("plan", "--blue", "blue", "--no-record", "--config", str(config), cwd=repo, env=env)
+    assert text.code == 0, text.err
+    assert "tables: users " in text.out and " rows, " in text.out
+    assert ", estimate: backfill of users under ROW EXCLUSIVE; updates " in text.out
+    assert ", estimate: scan of users under SHARE UPDATE EXCLUSIVE; reads " in text.out
+    md = run("plan", "--blue", "blue", "--no-record", "--config", str(config), "-f", "markdown", cwd=repo, env=env)
+    assert "Estimated durations (how long each lock is held" in md.out and "Tables: `users` " in md.out

@@ -44,6 +44,8 @@ class StatementPlan:
     reviewed: list[dict] = field(default_factory=list)  # suppressed with a reason: rule, severity, reason
     preflight: list[dict] = field(default_factory=list)  # live-data counts (migrator.release.preflight)
     handled: list[dict] = field(default_factory=list)  # findings the applier itself takes care of: rule, how
+    size_bytes: int | None = None  # the table's heap on the live database (pg_relation_size)
+    estimate: dict | None = None  # how long its scan / rewrite / index build / backfill takes (migrator.release.estimate)
 
     @property
     def shown(self) -> bool:
@@ -55,7 +57,8 @@ class StatementPlan:
         return {"revision": self.revision, "line": self.line, "sql": self.sql, "phase": self.phase,
                 "lock": self.lock, "table": self.table, "rows": self.rows, "rows_source": self.rows_source,
                 "rewrite": self.rewrite, "risk": self.risk, "findings": self.findings, "reviewed": self.reviewed,
-                "preflight": self.preflight, "handled": self.handled}
+                "preflight": self.preflight, "handled": self.handled, "size_bytes": self.size_bytes,
+                "estimate": self.estimate}
 
 
 @dataclass
@@ -83,6 +86,8 @@ class ReleasePlan:
     gates: dict[str, list[str]] = field(default_factory=dict)  # step -> what must hold before it runs
     connected: bool = False  # rows estimated from the live database
     notes: list[str] = field(default_factory=list)
+    tables: dict[str, dict] = field(default_factory=dict)  # table -> rows, bytes, total_bytes on the live database
+    rates: dict | None = None  # the rates the duration estimates come from (None: no estimate made)
 
     @property
     def risk(self) -> str:
@@ -102,7 +107,8 @@ class ReleasePlan:
     def to_dict(self) -> dict:
         return {"blue_heads": self.blue_heads, "green_head": self.green_head, "risk": self.risk,
                 "phases": {p: [r.to_dict() for r in self.revisions if r.phase == p] for p in PHASES},
-                "gates": self.gates, "rows_estimated": self.connected, "notes": self.notes}
+                "gates": self.gates, "rows_estimated": self.connected, "notes": self.notes, "tables": self.tables,
+                "rates": self.rates}
 
 
 # --- the live database -----------------------------------------------------------------------------------
@@ -349,6 +355,33 @@ def _preflight(conn, plan: ReleasePlan, settings) -> None:
                           "(see `preflight:` under each); fix the data first (a backfill in the migrate phase)")
 
 
+def _estimator(conn, migrations, tables: set[str], plan: ReleasePlan):
+    """statement -> (table heap bytes, estimate dict or None); fills plan.tables and plan.rates. The server's rates
+    are timed only when some statement scans, rewrites, builds an index or backfills a table that exists."""
+    from migrator.release.estimate import estimate, sample_rates, table_sizes, work_kind
+
+    sizes = table_sizes(conn, tables) if conn is not None and tables else {}
+    plan.tables = {name: size.to_dict() for name, size in sizes.items()}
+
+    def kind_of(s) -> str | None:
+        return work_kind(s.rewrite.label, s.sql, {f.rule for f in s.findings}) if s.table in sizes else None
+
+    rates = None
+    if any(kind_of(s) for m in migrations for s in m.statements):
+        rates = sample_rates(conn)
+        if rates is None:
+            plan.notes.append("durations not estimated: this server would not time a sample (temporary tables)")
+    plan.rates = rates.to_dict() if rates is not None else None
+
+    def work(s):
+        size = sizes.get(s.table) if s.table else None
+        kind = kind_of(s)
+        found = estimate(kind, size, rates) if kind else None
+        return (size.bytes if size else None), (found.to_dict() if found else None)
+
+    return work
+
+
 def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str], config=None, settings=None, *,
                conn=None, hook_config: dict | None = None, blue_sha: str | None = None,
                green_sha: str | None = None, runner=None, knowledge=None) -> ReleasePlan:
@@ -370,6 +403,7 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
     migrations = report.migrations if report is not None else []
     tables = {s.table for m in migrations for s in m.statements if s.table}
     rows = estimate_rows(conn, tables) if conn is not None and tables else {}
+    work = _estimator(conn, migrations, tables, plan)
     by_rev = {r.revision: r for r in green.revisions}
     for m in migrations:
         rev = m.revision or m.source
@@ -400,6 +434,7 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
                                 for f in s.findings if f.suppressed is not None],
                                handled=[{"rule": f.rule, "how": handled[id(f)]} for f in s.findings
                                         if id(f) in handled])
+            st.size_bytes, st.estimate = work(s)
             risk = _worse(risk, st.risk)
             item.statements.append(st)
         item.risk = risk
