@@ -143,9 +143,16 @@ def test_estimates_on_a_real_table_are_positive_grow_with_it_and_say_so():
         small, big = estimate(kind, sizes["small"], rates), estimate(kind, sizes["big"], rates)
         assert 0 < small.seconds < big.seconds, kind
         shown = big.to_dict()
-        assert shown["estimate"] is True and shown["text"].startswith("~") and shown["text"].endswith(", estimate")
+        assert shown["estimate"] is True and shown["text"][0] in "~<" and shown["text"].endswith(", estimate")
         assert "sampled on this server" in shown["basis"]
     assert estimate("scan", None, rates) is None  # a table this release creates: nothing to scan yet
+
+
+def test_estimate_text_marks_every_duration_as_an_estimate():
+    from migrator.release.estimate import Estimate
+
+    assert [Estimate("scan", s, "").text for s in (0.01, 2.34, 150, 7200)] == [
+        "<0.1 s, estimate", "~2.3 s, estimate", "~2.5 min, estimate", "~2.0 h, estimate"]
 
 
 @pytest.mark.postgres

@@ -65,7 +65,8 @@ class Estimate:
 
     @property
     def text(self) -> str:
-        return f"~{format_seconds(self.seconds)}, estimate"
+        shown = format_seconds(self.seconds)
+        return f"{shown if shown.startswith('<') else '~' + shown}, estimate"
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "seconds": round(self.seconds, 3), "text": self.text, "basis": self.basis,
