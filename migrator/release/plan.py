@@ -384,9 +384,10 @@ def _estimator(conn, migrations, tables: set[str], plan: ReleasePlan):
 
 def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str], config=None, settings=None, *,
                conn=None, hook_config: dict | None = None, blue_sha: str | None = None,
-               green_sha: str | None = None, runner=None, knowledge=None) -> ReleasePlan:
+               green_sha: str | None = None, runner=None, knowledge=None, estimates: bool = True) -> ReleasePlan:
     """Classify green's revisions after `blue_heads` (the live database's) and lay them out per phase.
-    `conn`: the live database, for row estimates (None: rows unknown). Raises CompatRefused (exit 1) when
+    `conn`: the live database, for row estimates (None: rows unknown); `estimates`: also table sizes and durations
+    (the contract gate, which only needs the preflight counts, leaves them out). Raises CompatRefused (exit 1) when
     green's history cannot be released in phases (a contract revision before an expand/migrate one, a
     revision declared expand/migrate that classifies contract) and CompatError (exit 2) for a broken project."""
     from migrator.compat.apply import plan_green
@@ -403,7 +404,7 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
     migrations = report.migrations if report is not None else []
     tables = {s.table for m in migrations for s in m.statements if s.table}
     rows = estimate_rows(conn, tables) if conn is not None and tables else {}
-    work = _estimator(conn, migrations, tables, plan)
+    work = _estimator(conn if estimates else None, migrations, tables, plan)
     by_rev = {r.revision: r for r in green.revisions}
     for m in migrations:
         rev = m.revision or m.source

@@ -73,11 +73,12 @@ def _table_size(t: dict) -> str:
     return f"{rows}, {format_bytes(t.get('bytes'))} ({format_bytes(t.get('total_bytes'))} with indexes)"
 
 
-def _estimate_line(st: dict) -> str:
+def _estimate_line(st: dict, *, markdown: bool = False) -> str:
     """`~2.3 s, estimate: rewrite of users under ACCESS EXCLUSIVE; copies ...`: how long the lock is held."""
     est = st["estimate"]
     lock = f" under {st['lock']}" if st.get("lock") else ""
-    return f"{est['text']}: {est['kind']} of {st.get('table')}{lock}; {est['basis']}"
+    rest = f"{est['kind']} of {st.get('table')}{lock}; {est['basis']}"
+    return f"**{est['text']}**: {_md_cell(rest)}" if markdown else f"{est['text']}: {rest}"
 
 
 def _md_cell(text) -> str:
@@ -203,7 +204,7 @@ def plan_markdown(result: dict) -> str:
                     continue
                 if s.get("estimate"):
                     durations.append(f"- `{rev['revision']}` `{_md_cell(_one_line(s['sql'], 60))}`: "
-                                     f"**{_md_cell(_estimate_line(s))}**")
+                                     f"{_estimate_line(s, markdown=True)}")
                 sql = _md_cell(_one_line(s["sql"], 80))
                 out.append(f"| `{rev['revision']}` | `{sql}` | {_md_cell(s.get('lock'))} | {_md_cell(s.get('table'))} | "
                            f"{_rows(s)} | {s['rewrite']} | {_risk_md(s['risk'])} |")
