@@ -68,7 +68,7 @@ AlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", hel
 RangeOpt = Annotated[Optional[str], typer.Option("--range", help="Revision range BASE:HEAD (alembic only).")]
 ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="pyproject.toml holding [tool.migrator].")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings in text output.")]
-RulesUrlOpt = Annotated[Optional[str], typer.Option("--rules-url", metavar="URL", help="Base URL of the rule pages linked from findings ('' for no links) [env: MIGRATOR_RULES_URL; default: rules_url of [tool.migrator], else the project's docs/rules/].")]
+RulesUrlOpt = Annotated[Optional[str], typer.Option("--rules-url", metavar="URL", help="Base URL of the rule pages linked from findings ('' for no links) [env: MIGRATOR_RULES_URL; default: rules_url of [tool.migrator], else the project's repository].")]
 MaxSizeOpt = Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse an input larger than this, e.g. 64MiB [default: max_file_size of [tool.migrator], else 64 MiB].")]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from tests._cli import assert_one_line_error, run
 
 ROOT = Path(__file__).resolve().parents[1]
+PAGES = "https://github.com/migrator-bluegreen/migrator/blob/main/docs/rules/"  # the project's repository
 DROP = "ALTER TABLE users DROP COLUMN name;\n"
 
 
@@ -23,7 +24,8 @@ def test_rule_explains_phase_lock_why_alternative_and_examples(tmp_path):
                      "Examples: flagged", "ALTER TABLE users DROP COLUMN name;", "Examples: not flagged",
                      "ALTER TABLE users DROP CONSTRAINT users_name_key;"):
         assert expected in out, expected
-    assert out.rstrip().splitlines()[-1] == f"docs: {(ROOT / 'docs' / 'rules' / 'C317.md').as_uri()}"
+    assert out.rstrip().splitlines()[-1] == f"docs: {PAGES}C317.md"
+    assert (ROOT / "docs" / "rules" / "C317.md").is_file()  # the page the link names
 
 
 def test_rule_json_and_lookup_by_name(tmp_path):
@@ -55,10 +57,10 @@ def test_rules_offers_only_text_and_json(tmp_path):
 def test_text_findings_link_to_the_rule_page(tmp_path):
     (tmp_path / "m.sql").write_text(DROP)
     default = run("classify", "m.sql", cwd=tmp_path)
-    assert f"see: {(ROOT / 'docs' / 'rules' / 'C317.md').as_uri()}" in default.out
-    # from the checkout, the default link is a short relative path
-    inside = run("classify", str(tmp_path / "m.sql"), cwd=ROOT)
-    assert "\n        see: docs/rules/C317.md\n" in inside.out
+    assert f"\n        see: {PAGES}C317.md\n" in default.out
+    # a file: base into the working directory is shown as a short relative path
+    local = run("classify", str(tmp_path / "m.sql"), "--rules-url", (ROOT / "docs" / "rules").as_uri(), cwd=ROOT)
+    assert "\n        see: docs/rules/C317.md\n" in local.out
 
     env = run("classify", "m.sql", cwd=tmp_path, env={"MIGRATOR_RULES_URL": "https://wiki.example/m/{id}"})
     assert "see: https://wiki.example/m/C317\n" in env.out

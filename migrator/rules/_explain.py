@@ -4,8 +4,8 @@ A rule's documentation is its docstring (the same text as docs/rules/<ID>.md); i
 its fixture file, tests/rules/fixtures/<ID>.sql, when migrator runs from a checkout that has it.
 
 Links: the base URL of the rule pages comes from `--rules-url`, else `MIGRATOR_RULES_URL`, else `rules_url` in
-[tool.migrator], else the installed package's repository URL + /blob/main/docs/rules/, else the checkout's own
-docs/rules/ folder (a file: URI). An empty value turns links off. A base holding `{id}` is a template
+[tool.migrator], else the project's repository (the installed package's [project.urls], else PROJECT_URL) +
+/blob/main/docs/rules/. An empty value turns links off. A base holding `{id}` is a template
 (`https://wiki.example/migrator/{id}`); any other base gets `<ID>.md` appended.
 """
 
@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 ENV_VAR = "MIGRATOR_RULES_URL"
+DISTRIBUTION = "migrator-bluegreen"
+PROJECT_URL = "https://github.com/migrator-bluegreen/migrator"
 _ROOT = Path(__file__).resolve().parents[2]  # the checkout, when migrator runs from one
 _SECTIONS = {"what it does": "what", "why is this bad?": "why", "use instead": "instead"}
 _HEADER = re.compile(r"^--\s*(title|expect|phase|settings):\s*(.*?)\s*$")
@@ -32,28 +34,24 @@ def rules_base(option: str | None = None, config=None) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def default_rules_base() -> str | None:
-    repo = _repository_url()
-    if repo:
-        return repo.rstrip("/") + "/blob/main/docs/rules/"
-    docs = _ROOT / "docs" / "rules"
-    if (docs / "README.md").is_file():
-        return docs.as_uri() + "/"
-    return None
+def default_rules_base() -> str:
+    return (_repository_url() or PROJECT_URL).rstrip("/") + "/blob/main/docs/rules/"
 
 
 def _repository_url() -> str | None:
-    """The Repository/Source URL of the installed package's metadata ([project.urls])."""
+    """The repository in the installed package's metadata ([project.urls]): a GitHub or GitLab project URL."""
     try:
         from importlib.metadata import PackageNotFoundError, metadata
 
-        meta = metadata("migrator")
+        meta = metadata(DISTRIBUTION)
     except (ImportError, PackageNotFoundError):
         return None
     for entry in meta.get_all("Project-URL") or ():
         label, _, url = entry.partition(",")
-        if label.strip().lower() in ("repository", "source", "source code") and url.strip():
-            return url.strip()
+        url = url.strip()
+        if (label.strip().lower() in ("repository", "source", "source code", "homepage")
+                and re.fullmatch(r"https://(github|gitlab)\.com/[^/\s]+/[^/\s]+/?", url)):
+            return url
     return None
 
 
