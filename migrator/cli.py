@@ -68,6 +68,7 @@ AlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", hel
 RangeOpt = Annotated[Optional[str], typer.Option("--range", help="Revision range BASE:HEAD (alembic only).")]
 ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="pyproject.toml holding [tool.migrator].")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings in text output.")]
+RulesUrlOpt = Annotated[Optional[str], typer.Option("--rules-url", metavar="URL", help="Base URL of the rule pages linked from findings ('' for no links) [env: MIGRATOR_RULES_URL; default: rules_url of [tool.migrator], else the project's repository].")]
 MaxSizeOpt = Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse an input larger than this, e.g. 64MiB [default: max_file_size of [tool.migrator], else 64 MiB].")]
 
 
@@ -80,7 +81,7 @@ def _only(migrations, revision_files):
 
 
 def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, max_size,
-                  lint: bool) -> int:
+                  lint: bool, rules_url: str | None = None) -> int:
     """Check the inputs, then classify and render migration by migration (bounded memory, output as it goes)."""
     from pathlib import Path
 
@@ -135,8 +136,11 @@ def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_pa
         if migration.error:
             _err(migration.error)
 
+    from migrator.rules._explain import rules_base
+
     try:
-        summary = write_report(migrations, fmt.value, sys.stdout, verbose=verbose, after_each=written)
+        summary = write_report(migrations, fmt.value, sys.stdout, verbose=verbose, after_each=written,
+                               rules_url=rules_base(rules_url, config) or "")
     except MigratorError as exc:
         _err(str(exc))
         return 2
@@ -153,10 +157,11 @@ def classify(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
     max_file_size: MaxSizeOpt = None,
+    rules_url: RulesUrlOpt = None,
 ) -> None:
     """Classify each statement as expand, migrate, contract or none, with lock, rewrite and findings."""
     raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
-                                   max_file_size, lint=False))
+                                   max_file_size, lint=False, rules_url=rules_url))
 
 
 @app.command()
@@ -169,10 +174,11 @@ def lint(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
     max_file_size: MaxSizeOpt = None,
+    rules_url: RulesUrlOpt = None,
 ) -> None:
     """Pre-merge gate: classify, and fail (exit 1) on mixed migrations or a declared phase that disagrees."""
     raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
-                                   max_file_size, lint=True))
+                                   max_file_size, lint=True, rules_url=rules_url))
 
 
 @app.command()
@@ -245,15 +251,20 @@ def compat(
         fmt=fmt.value, alembic_ini=alembic_config))
 
 
+class RulesFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+RulesFormatOpt = Annotated[RulesFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
 @app.command()
-def rules(fmt: FormatOpt = OutputFormat.text) -> None:
+def rules(fmt: RulesFormatOpt = RulesFormat.text) -> None:
     """List every rule: id, name, phase, severity."""
-    if fmt not in (OutputFormat.text, OutputFormat.json):
-        _err(f"rules: --format {fmt.value} is not supported here (use text or json)")
-        raise typer.Exit(2)
     from migrator.rules.registry import all_rules
 
-    if fmt is OutputFormat.json:
+    if fmt is RulesFormat.json:
         import json
 
         data = [{"rule": r.id, "name": r.name, "phase": r.phase.label,
@@ -265,12 +276,50 @@ def rules(fmt: FormatOpt = OutputFormat.text) -> None:
         sys.stdout.write(f"{r.id}  {r.name:<40} {r.phase.label:<9} {sev}\n")
 
 
+@app.command("rule")
+def rule_(
+    rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id or name, e.g. C317 or drop-column.")],
+    fmt: RulesFormatOpt = RulesFormat.text,
+    config: ConfigOpt = None,
+    rules_url: RulesUrlOpt = None,
+) -> None:
+    """Explain one rule: phase, severity, lock, why it matters, the safe alternative, examples and its page."""
+    from pathlib import Path
+
+    from migrator.config import load_config
+    from migrator.errors import MigratorError
+    from migrator.rules._explain import explain, explain_text, rules_base
+    from migrator.rules.registry import find_rule
+
+    try:
+        settings = load_config(Path(config) if config else None)
+        found = find_rule(rule_id)
+    except MigratorError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
+    if found is None:
+        _err(f"unknown rule {rule_id!r} (`migrator rules` lists them)")
+        raise typer.Exit(2)
+    info = explain(found, rules_base(rules_url, settings))
+    if fmt is RulesFormat.json:
+        import json
+
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    else:
+        sys.stdout.write(explain_text(info))
+
+
 # --- release: plan / expand / migrate / switch / rollback / contract / status ----------------------------------
 
 class ReleaseFormat(str, Enum):
     text = "text"
     markdown = "markdown"
     json = "json"
+
+
+class PlanFailOn(str, Enum):
+    error = "error"
+    warning = "warning"
 
 
 RELEASE = "Release (against the target database)"
@@ -301,6 +350,7 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
     from migrator.release.render import error_result, render
 
     _log_to_stderr()
+    fail_on = values.pop("fail_on", None)
     ctx = _release_context(values)
     try:
         result = commands.run(command, ctx)
@@ -317,6 +367,15 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
     if result.get("exit_code"):  # status of a tampered ledger: shown, and exit 2
         _err(commands.scrub(result.get("message") or "", ctx.database_url))
         return int(result["exit_code"])
+    if fail_on is not None and result.get("plan"):
+        from migrator.release.plan import findings_at
+
+        found = findings_at(result["plan"], fail_on.value)
+        if found:
+            rules = ", ".join(sorted({f["rule"] for f in found}))
+            _err(f"plan: {len(found)} finding{'s' if len(found) > 1 else ''} at or above {fail_on.value} "
+                 f"({rules}): exit 1 (--fail-on {fail_on.value})")
+            return 1
     return 0
 
 
@@ -351,6 +410,7 @@ def plan(
     soak: SoakOpt = None,
     blue_application_name: BlueAppOpt = None,
     ledger_schema: LedgerSchemaOpt = None,
+    fail_on: Annotated[Optional[PlanFailOn], typer.Option("--fail-on", help="Exit 1 when the plan has findings at or above this severity (failing preflight counts are errors) [default: never].")] = None,
 ) -> None:
     """Plan green's release against the live database and record it as planned: per phase each statement with
     lock, table, estimated rows, rewrite and risk, and the gates ahead (markdown: the DBA's PR comment)."""
@@ -358,7 +418,7 @@ def plan(
         "plan", fmt, blue=blue, record=not no_record, database_url=database_url, project_dir=project_dir,
         alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
         statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
-        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+        blue_application_name=blue_application_name, ledger_schema=ledger_schema, fail_on=fail_on))
 
 
 def _phase_command(command: str):

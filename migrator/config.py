@@ -14,7 +14,7 @@ from migrator.sources import MAX_BYTES, parse_size
 SUPPORTED_DIALECTS = ("postgres",)
 KNOWN_KEYS = {
     "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
-    "fail_on", "alembic_config", "python", "app", "script_location", "max_file_size",
+    "fail_on", "alembic_config", "python", "app", "script_location", "max_file_size", "rules_url",
 }
 
 
@@ -31,6 +31,7 @@ class Config:
     app: str | None = None  # "package.module:create_app" or "package.module:create_app(arg=...)"
     script_location: str | None = None  # when alembic.ini leaves it to a front-end (Flask-Migrate)
     max_file_size: int = MAX_BYTES  # bytes: a larger SQL input is refused before it is read
+    rules_url: str | None = None  # base URL of the rule pages ("" = no links); see migrator.rules._explain
     source: Path | None = None
     extra: dict = field(default_factory=dict)  # sections other commands read
 
@@ -122,6 +123,10 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
             setattr(cfg, key, value.strip())
+    if "rules_url" in section:
+        if not isinstance(section["rules_url"], str):
+            raise ConfigError(f"{where}: rules_url must be a string (a URL, or \"\" for no links)")
+        cfg.rules_url = section["rules_url"].strip()
     if "max_file_size" in section:
         cfg.max_file_size = parse_size(section["max_file_size"], f"{where}: max_file_size")
     return cfg

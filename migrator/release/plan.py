@@ -15,6 +15,7 @@ phase commands agree on what runs when.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,18 +43,22 @@ class StatementPlan:
     findings: list[dict] = field(default_factory=list)  # unsuppressed: rule, severity, message, fix
     reviewed: list[dict] = field(default_factory=list)  # suppressed with a reason: rule, severity, reason
     preflight: list[dict] = field(default_factory=list)  # live-data counts (migrator.release.preflight)
+    handled: list[dict] = field(default_factory=list)  # findings the applier itself takes care of: rule, how
+    size_bytes: int | None = None  # the table's heap on the live database (pg_relation_size)
+    estimate: dict | None = None  # how long its scan / rewrite / index build / backfill takes (migrator.release.estimate)
 
     @property
     def shown(self) -> bool:
         """False for statements without schema effect and without findings (BEGIN/COMMIT, SET ...)."""
         return not (self.phase == "none" and self.lock is None and not self.findings and not self.reviewed
-                    and not self.preflight)
+                    and not self.preflight and not self.handled)
 
     def to_dict(self) -> dict:
         return {"revision": self.revision, "line": self.line, "sql": self.sql, "phase": self.phase,
                 "lock": self.lock, "table": self.table, "rows": self.rows, "rows_source": self.rows_source,
                 "rewrite": self.rewrite, "risk": self.risk, "findings": self.findings, "reviewed": self.reviewed,
-                "preflight": self.preflight}
+                "preflight": self.preflight, "handled": self.handled, "size_bytes": self.size_bytes,
+                "estimate": self.estimate}
 
 
 @dataclass
@@ -81,6 +86,8 @@ class ReleasePlan:
     gates: dict[str, list[str]] = field(default_factory=dict)  # step -> what must hold before it runs
     connected: bool = False  # rows estimated from the live database
     notes: list[str] = field(default_factory=list)
+    tables: dict[str, dict] = field(default_factory=dict)  # table -> rows, bytes, total_bytes on the live database
+    rates: dict | None = None  # the rates the duration estimates come from (None: no estimate made)
 
     @property
     def risk(self) -> str:
@@ -100,7 +107,8 @@ class ReleasePlan:
     def to_dict(self) -> dict:
         return {"blue_heads": self.blue_heads, "green_head": self.green_head, "risk": self.risk,
                 "phases": {p: [r.to_dict() for r in self.revisions if r.phase == p] for p in PHASES},
-                "gates": self.gates, "rows_estimated": self.connected, "notes": self.notes}
+                "gates": self.gates, "rows_estimated": self.connected, "notes": self.notes, "tables": self.tables,
+                "rates": self.rates}
 
 
 # --- the live database -----------------------------------------------------------------------------------
@@ -175,8 +183,86 @@ def statement_risk(findings, lock: Lock | None, rewrite: Rewrite, rows: int | No
     return risk
 
 
-def _finding(f) -> dict:
+def _finding(f, phase: str | None = None) -> dict:
+    """A finding as the plan shows it for the release phase its statement runs in."""
+    if phase == "contract" and "blue" in f.message.lower():
+        return {"rule": f.rule, "severity": f.severity.label, "message": contract_message(f.rule, f.message),
+                "fix": None if f.fix and "blue" in f.fix.lower() else f.fix}
     return {"rule": f.rule, "severity": f.severity.label, "message": f.message, "fix": f.fix}
+
+
+# The classifier speaks from blue's side ("blue still reads and writes it"); by the contract step blue is gone, so
+# the plan says what must be true of the code still running instead.
+CONTRACT_PRECONDITIONS = {
+    "C301": "no running code may insert rows without the column",
+    "C302": "no running code may write rows the constraint rejects",
+    "C303": "no running code may read or write the old type",
+    "C304": "no running code may read or write the old type",
+    "C305": "no running code may write NULL into the column",
+    "C306": "no running code may insert rows without the column",
+    "C307": "no running code may write rows that violate the check",
+    "C308": "no running code may write rows without a matching parent",
+    "C309": "no running code may write rows that violate the constraint",
+    "C310": "no running code may write duplicate values",
+    "C311": "no running code may write duplicate or NULL keys",
+    "C312": "no running code may write conflicting rows",
+    "C313": "no running code may rely on the constraint",
+    "C314": "no running code may write duplicate values",
+    "C315": "no running query may depend on the index",
+    "C316": "no running code may read or write the table; its data is gone",
+    "C317": "no running code may read or write the column",
+    "C318": "no running code may use it",
+    "C319": "no running code may need its rows",
+    "C320": "no running code may use the old name",
+    "C321": "no running code may use the old name",
+    "C322": "no running code may use the old schema",
+    "C323": "no running code may write or compare the old value",
+    "C324": "no running code may write values that violate it",
+    "C325": "no running code may expect its rows in the parent",
+    "C326": "no running code may depend on the trigger",
+    "C327": "no running code may need the privilege",
+    "C328": "no running code may use the old name",
+}
+_CLAUSE = re.compile(r"(; |: |, and |, )")
+
+
+def contract_message(rule: str, message: str) -> str:
+    """`message` up to its first clause about blue, then what must hold at the contract step."""
+    parts = _CLAUSE.split(message)
+    kept = ""
+    for i in range(0, len(parts), 2):
+        if "blue" in parts[i].lower():
+            break
+        kept += parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
+    kept = kept.rstrip(";:, ")
+    kept = kept[:-4] if kept.endswith(" and") else kept
+    must = CONTRACT_PRECONDITIONS.get(rule, "no running code may depend on what it removes or changes")
+    return f"{kept}; at contract time {must}" if kept else f"at contract time {must}"
+
+
+def handled_by_applier(f, settings) -> str | None:
+    """How the applier itself takes care of a finding (None: it does not, the finding stays a risk)."""
+    if f.rule == "P501" and not settings.no_lock_timeout and settings.lock_timeout_ms > 0:
+        return (f"migrator applies each revision with lock_timeout {settings.lock_timeout_ms} ms and up to "
+                f"{settings.lock_retries} retries")
+    return None
+
+
+def findings_at(plan: dict, level: str) -> list[dict]:
+    """The plan's unsuppressed findings (and failing preflight counts, as errors) at or above `level`
+    (`migrator plan --fail-on`)."""
+    floor = Severity.parse(level)
+    found = []
+    for revisions in (plan.get("phases") or {}).values():
+        for rev in revisions:
+            items = list(rev.get("findings") or [])
+            for st in rev.get("statements") or []:
+                items += st.get("findings") or []
+                items += [{"rule": "preflight", "severity": "error", "message": p["message"]}
+                          for p in st.get("preflight") or [] if p.get("fails")]
+            found += [{**f, "revision": rev["revision"]} for f in items
+                      if Severity.parse(f["severity"]) >= floor]
+    return found
 
 
 # --- phases ----------------------------------------------------------------------------------------------
@@ -269,11 +355,39 @@ def _preflight(conn, plan: ReleasePlan, settings) -> None:
                           "(see `preflight:` under each); fix the data first (a backfill in the migrate phase)")
 
 
+def _estimator(conn, migrations, tables: set[str], plan: ReleasePlan):
+    """statement -> (table heap bytes, estimate dict or None); fills plan.tables and plan.rates. The server's rates
+    are timed only when some statement scans, rewrites, builds an index or backfills a table that exists."""
+    from migrator.release.estimate import estimate, sample_rates, table_sizes, work_kind
+
+    sizes = table_sizes(conn, tables) if conn is not None and tables else {}
+    plan.tables = {name: size.to_dict() for name, size in sizes.items()}
+
+    def kind_of(s) -> str | None:
+        return work_kind(s.rewrite.label, s.sql, {f.rule for f in s.findings}) if s.table in sizes else None
+
+    rates = None
+    if any(kind_of(s) for m in migrations for s in m.statements):
+        rates = sample_rates(conn)
+        if rates is None:
+            plan.notes.append("durations not estimated: this server would not time a sample (temporary tables)")
+    plan.rates = rates.to_dict() if rates is not None else None
+
+    def work(s):
+        size = sizes.get(s.table) if s.table else None
+        kind = kind_of(s)
+        found = estimate(kind, size, rates) if kind else None
+        return (size.bytes if size else None), (found.to_dict() if found else None)
+
+    return work
+
+
 def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str], config=None, settings=None, *,
                conn=None, hook_config: dict | None = None, blue_sha: str | None = None,
-               green_sha: str | None = None, runner=None, knowledge=None) -> ReleasePlan:
+               green_sha: str | None = None, runner=None, knowledge=None, estimates: bool = True) -> ReleasePlan:
     """Classify green's revisions after `blue_heads` (the live database's) and lay them out per phase.
-    `conn`: the live database, for row estimates (None: rows unknown). Raises CompatRefused (exit 1) when
+    `conn`: the live database, for row estimates (None: rows unknown); `estimates`: also table sizes and durations
+    (the contract gate, which only needs the preflight counts, leaves them out). Raises CompatRefused (exit 1) when
     green's history cannot be released in phases (a contract revision before an expand/migrate one, a
     revision declared expand/migrate that classifies contract) and CompatError (exit 2) for a broken project."""
     from migrator.compat.apply import plan_green
@@ -290,31 +404,38 @@ def build_plan(project_dir: str | Path, alembic_ini: str, blue_heads: list[str],
     migrations = report.migrations if report is not None else []
     tables = {s.table for m in migrations for s in m.statements if s.table}
     rows = estimate_rows(conn, tables) if conn is not None and tables else {}
+    work = _estimator(conn if estimates else None, migrations, tables, plan)
     by_rev = {r.revision: r for r in green.revisions}
     for m in migrations:
         rev = m.revision or m.source
         entry = by_rev.get(rev)
         phase = plan.phase_of(rev) or "contract"
+        handled = {id(f): how for f in [*m.findings, *(f for s in m.statements for f in s.findings)]
+                   if f.suppressed is None and (how := handled_by_applier(f, settings))}
         item = RevisionPlanItem(rev, phase,
                                 entry.declared.label if entry and entry.declared is not None else None,
                                 entry.classified.label if entry else m.phase.label, "low",
-                                findings=[_finding(f) for f in m.findings if f.suppressed is None])
+                                findings=[_finding(f, phase) for f in m.findings
+                                          if f.suppressed is None and id(f) not in handled])
         if m.error:
             item.findings.append({"rule": "error", "severity": "error", "message": m.error, "fix": None})
         risk = "low"
         for f in m.findings:
-            if f.suppressed is None:
+            if f.suppressed is None and id(f) not in handled:
                 risk = _worse(risk, _SEVERITY_RISK.get(f.severity, "low"))
         if m.error:
             risk = "high"
         for s in m.statements:
-            found = [f for f in s.findings if f.suppressed is None]
+            found = [f for f in s.findings if f.suppressed is None and id(f) not in handled]
             count, source = rows.get(s.table, (None, None)) if s.table else (None, None)
             st = StatementPlan(rev, s.line, s.sql, s.phase.label, s.lock.label if s.lock else None, s.table, count,
                                source, s.rewrite.label, statement_risk(found, s.lock, s.rewrite, count),
-                               [_finding(f) for f in found],
+                               [_finding(f, phase) for f in found],
                                [{"rule": f.rule, "severity": f.severity.label, "reason": f.suppressed}
-                                for f in s.findings if f.suppressed is not None])
+                                for f in s.findings if f.suppressed is not None],
+                               handled=[{"rule": f.rule, "how": handled[id(f)]} for f in s.findings
+                                        if id(f) in handled])
+            st.size_bytes, st.estimate = work(s)
             risk = _worse(risk, st.risk)
             item.statements.append(st)
         item.risk = risk

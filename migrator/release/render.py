@@ -60,6 +60,27 @@ def _rows(st: dict) -> str:
     return f"{rows:,}"
 
 
+def _size(st: dict) -> str:
+    from migrator.release.estimate import format_bytes
+
+    return format_bytes(st.get("size_bytes")) if st.get("size_bytes") is not None else "-"
+
+
+def _table_size(t: dict) -> str:
+    from migrator.release.estimate import format_bytes
+
+    rows = f"{t['rows']:,} rows" if t.get("rows") is not None else "rows unknown (never analysed)"
+    return f"{rows}, {format_bytes(t.get('bytes'))} ({format_bytes(t.get('total_bytes'))} with indexes)"
+
+
+def _estimate_line(st: dict, *, markdown: bool = False) -> str:
+    """`~2.3 s, estimate: rewrite of users under ACCESS EXCLUSIVE; copies ...`: how long the lock is held."""
+    est = st["estimate"]
+    lock = f" under {st['lock']}" if st.get("lock") else ""
+    rest = f"{est['kind']} of {st.get('table')}{lock}; {est['basis']}"
+    return f"**{est['text']}**: {_md_cell(rest)}" if markdown else f"{est['text']}: {rest}"
+
+
 def _md_cell(text) -> str:
     return str(text if text is not None else "-").replace("|", "\\|").replace("\n", " ")
 
@@ -81,6 +102,8 @@ def plan_text(result: dict) -> str:
     heads = ", ".join(plan.get("blue_heads") or []) or "base"
     out.append(f"database at {heads}; green head {plan.get('green_head') or 'base'}; risk {plan['risk'].upper()}"
                + ("" if plan.get("rows_estimated") else "; rows not estimated (no database)"))
+    if plan.get("tables"):
+        out.append("tables: " + "; ".join(f"{name} {_table_size(t)}" for name, t in sorted(plan["tables"].items())))
     for note in plan.get("notes") or []:
         out.append(f"note: {note}")
     gates = plan.get("gates") or {}
@@ -103,14 +126,19 @@ def plan_text(result: dict) -> str:
             statements = [s for s in rev["statements"] if _shown(s)]
             hidden = len(rev["statements"]) - len(statements)
             if statements:
-                out.append(f"    {'lock':<22} {'table':<20} {'est. rows':>10}  {'rewrite':<7}  {'risk':<6}  statement")
+                out.append(f"    {'lock':<22} {'table':<20} {'est. rows':>10} {'size':>9}  {'rewrite':<7}  {'risk':<6}  "
+                           "statement")
             for s in statements:
-                out.append(f"    {s.get('lock') or '-':<22} {_trim(s.get('table') or '-', 20):<20} {_rows(s):>10}  "
-                           f"{s['rewrite']:<7}  {s['risk']:<6}  {_one_line(s['sql'], 70)}")
+                out.append(f"    {s.get('lock') or '-':<22} {_trim(s.get('table') or '-', 20):<20} {_rows(s):>10} "
+                           f"{_size(s):>9}  {s['rewrite']:<7}  {s['risk']:<6}  {_one_line(s['sql'], 70)}")
+                if s.get("estimate"):
+                    out.append(f"      {_estimate_line(s)}")
                 for f in s.get("findings") or []:
                     out.append(f"      {f['rule']} {f['severity']}: {f['message']}")
                 for f in s.get("reviewed") or []:
                     out.append(f"      {f['rule']} {f['severity']} (reviewed, suppressed): {f['reason']}")
+                for f in s.get("handled") or []:
+                    out.append(f"      {f['rule']} handled: {f['how']}")
                 for p in s.get("preflight") or []:
                     out.append(f"      preflight: {phase} {p['message']}")
             if hidden:
@@ -125,7 +153,7 @@ def plan_text(result: dict) -> str:
 
 def _shown(st: dict) -> bool:
     return not (st.get("phase") == "none" and st.get("lock") is None and not st.get("findings")
-                and not st.get("reviewed") and not st.get("preflight"))
+                and not st.get("reviewed") and not st.get("preflight") and not st.get("handled"))
 
 
 def _trim(text: str, width: int) -> str:
@@ -144,6 +172,9 @@ def plan_markdown(result: dict) -> str:
     if not plan.get("rows_estimated"):
         out.append("")
         out.append("_Rows not estimated: planned without the live database._")
+    if plan.get("tables"):
+        out.append("")
+        out.append("Tables: " + "; ".join(f"`{name}` {_table_size(t)}" for name, t in sorted(plan["tables"].items())))
     for note in plan.get("notes") or []:
         out.append("")
         out.append(f"> {note}")
@@ -166,20 +197,31 @@ def plan_markdown(result: dict) -> str:
         out.append("| revision | statement | lock | table | est. rows | rewrite | risk |")
         out.append("|---|---|---|---|--:|---|---|")
         notes = []
+        durations = []
         for rev in revisions:
             for s in rev["statements"]:
                 if not _shown(s):
                     continue
+                if s.get("estimate"):
+                    durations.append(f"- `{rev['revision']}` `{_md_cell(_one_line(s['sql'], 60))}`: "
+                                     f"{_estimate_line(s, markdown=True)}")
                 sql = _md_cell(_one_line(s["sql"], 80))
                 out.append(f"| `{rev['revision']}` | `{sql}` | {_md_cell(s.get('lock'))} | {_md_cell(s.get('table'))} | "
                            f"{_rows(s)} | {s['rewrite']} | {_risk_md(s['risk'])} |")
                 notes += [(rev["revision"], f) for f in s.get("findings") or []]
                 notes += [(rev["revision"], {**f, "message": f"reviewed, suppressed: {f['reason']}", "fix": None})
                           for f in s.get("reviewed") or []]
+                notes += [(rev["revision"], {"rule": f["rule"], "severity": "handled", "message": f["how"], "fix": None})
+                          for f in s.get("handled") or []]
                 notes += [(rev["revision"], {"rule": "preflight", "severity": "error" if p["fails"] else "info",
                                              "message": f"{phase} {p['message']}", "fix": None})
                           for p in s.get("preflight") or []]
             notes += [(rev["revision"], f) for f in rev.get("findings") or []]
+        if durations:
+            out.append("")
+            out.append("Estimated durations (how long each lock is held; rates sampled on this server):")
+            out.append("")
+            out.extend(durations)
         if notes:
             out.append("")
             out.append("<details><summary>Findings</summary>")

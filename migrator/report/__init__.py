@@ -18,9 +18,20 @@ FORMATS = ("text", "json", "sarif", "github")
 class Writer:
     """Writes one format to `out`: begin(), migration() for each migration in order, end(summary)."""
 
-    def __init__(self, out: TextIO, *, verbose: bool = False) -> None:
+    def __init__(self, out: TextIO, *, verbose: bool = False, rules_url: str | None = None) -> None:
         self.out = out
         self.verbose = verbose
+        # base URL of the rule pages: None = the default (migrator.rules._explain.rules_base), "" = no links
+        if rules_url is None:
+            from migrator.rules._explain import rules_base
+
+            rules_url = rules_base() or ""
+        self.rules_url = rules_url
+
+    def rule_url(self, rule_id: str) -> str | None:
+        from migrator.rules._explain import rule_url
+
+        return rule_url(rule_id, self.rules_url)
 
     def begin(self) -> None:
         pass
@@ -47,7 +58,7 @@ class Writer:
         pass
 
 
-def writer_for(fmt: str, out: TextIO, *, verbose: bool = False) -> Writer:
+def writer_for(fmt: str, out: TextIO, *, verbose: bool = False, rules_url: str | None = None) -> Writer:
     if fmt == "json":
         from migrator.report.json_format import JsonWriter as cls
     elif fmt == "sarif":
@@ -56,13 +67,15 @@ def writer_for(fmt: str, out: TextIO, *, verbose: bool = False) -> Writer:
         from migrator.report.github import GithubWriter as cls
     else:
         from migrator.report.text import TextWriter as cls
-    return cls(out, verbose=verbose)
+    return cls(out, verbose=verbose, rules_url=rules_url)
 
 
 def write_report(migrations: Iterable[MigrationReport], fmt: str, out: TextIO, *, verbose: bool = False,
-                 after_each: Callable[[MigrationReport], None] | None = None) -> Summary:
-    """Render the migrations as they come; `after_each(m)` runs once a migration is written (e.g. flush)."""
-    writer = writer_for(fmt, out, verbose=verbose)
+                 after_each: Callable[[MigrationReport], None] | None = None,
+                 rules_url: str | None = None) -> Summary:
+    """Render the migrations as they come; `after_each(m)` runs once a migration is written (e.g. flush).
+    `rules_url`: base URL of the rule pages (None: the default, "": no links)."""
+    writer = writer_for(fmt, out, verbose=verbose, rules_url=rules_url)
     summary = Summary()
     writer.begin()
     for m in migrations:
@@ -73,7 +86,7 @@ def write_report(migrations: Iterable[MigrationReport], fmt: str, out: TextIO, *
     return summary
 
 
-def render(report: Report, fmt: str, *, verbose: bool = False) -> str:
+def render(report: Report, fmt: str, *, verbose: bool = False, rules_url: str | None = None) -> str:
     out = io.StringIO()
-    write_report(report.migrations, fmt, out, verbose=verbose)
+    write_report(report.migrations, fmt, out, verbose=verbose, rules_url=rules_url)
     return out.getvalue()

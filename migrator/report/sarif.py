@@ -50,7 +50,7 @@ def _version() -> str:
     return __version__
 
 
-def rule_descriptor(rule) -> dict:
+def rule_descriptor(rule, help_uri: str | None = None) -> dict:
     """A SARIF reportingDescriptor from a rule: the docstring's title and body are its documentation."""
     doc = inspect.cleandoc(type(rule).__doc__ or "")
     title, _, body = doc.partition("\n")
@@ -58,7 +58,7 @@ def rule_descriptor(rule) -> dict:
     body = body.strip() or title
     help_text = f"{body}\n\n## Fix\n{rule.fix}" if rule.fix else body
     level = LEVELS[rule.severity] if rule.severity is not None else "none"
-    return {
+    descriptor = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": title},
@@ -72,6 +72,9 @@ def rule_descriptor(rule) -> dict:
             "tags": ["migrator", rule.phase.label],
         },
     }
+    if help_uri:
+        descriptor["helpUri"] = help_uri
+    return descriptor
 
 
 def _artifact(source: str) -> dict:
@@ -86,13 +89,15 @@ def _message(f: Finding) -> str:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, rules_url: str | None = None) -> None:
+        from migrator.rules._explain import rule_url, rules_base
         from migrator.rules.registry import all_rules
 
+        base = rules_base() if rules_url is None else rules_url
         self.rules: list[dict] = []
         self.index: dict[str, int] = {}
         for rule in all_rules():
-            self._add(rule.id, rule_descriptor(rule))
+            self._add(rule.id, rule_descriptor(rule, rule_url(rule.id, base)))
 
     def _add(self, rule_id: str, descriptor: dict) -> int:
         self.index[rule_id] = len(self.rules)
@@ -158,8 +163,8 @@ def _notification(m: MigrationReport) -> dict:
             "locations": [{"physicalLocation": {"artifactLocation": _artifact(m.source)}}]}
 
 
-def to_sarif(report: Report) -> dict:
-    b = _Builder()
+def to_sarif(report: Report, *, rules_url: str | None = None) -> dict:
+    b = _Builder(rules_url)
     results: list[dict] = []
     notifications: list[dict] = []
     for m in report.migrations:
@@ -182,7 +187,7 @@ class SarifWriter(Writer):
     def begin(self) -> None:
         import tempfile
 
-        self.builder = _Builder()
+        self.builder = _Builder(self.rules_url)
         self.notifications: list[dict] = []
         self.results = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8")
         self.count = 0
@@ -219,5 +224,5 @@ class SarifWriter(Writer):
         self.results.close()
 
 
-def render_sarif(report: Report) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False) + "\n"
+def render_sarif(report: Report, *, rules_url: str | None = None) -> str:
+    return json.dumps(to_sarif(report, rules_url=rules_url), indent=2, ensure_ascii=False) + "\n"

@@ -48,9 +48,11 @@ class TextWriter(Writer):
     """Migrations with their phase; statements that are migrate/contract or have findings at or above
     warning (every statement and info findings too with `verbose`); then a one-line summary."""
 
-    def __init__(self, out, *, verbose: bool = False, colour: bool | None = None) -> None:
-        super().__init__(out, verbose=verbose)
+    def __init__(self, out, *, verbose: bool = False, colour: bool | None = None,
+                 rules_url: str | None = None) -> None:
+        super().__init__(out, verbose=verbose, rules_url=rules_url)
         self.colour = use_colour() if colour is None else colour
+        self._links: dict[str, str | None] = {}
 
     def paint(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.colour else text
@@ -65,9 +67,20 @@ class TextWriter(Writer):
         text = f"{indent}{label} {f.name}: {safe(f.message)}\n"
         if f.suppressed is not None:
             text += f"{indent}  {self.paint('suppressed: ' + safe(f.suppressed), _DIM)}\n"
-        elif f.fix:
-            text += f"{indent}  fix: {safe(f.fix)}\n"
+        else:
+            if f.fix:
+                text += f"{indent}  fix: {safe(f.fix)}\n"
+            link = self.link(f.rule)
+            if link:
+                text += f"{indent}  {self.paint('see: ' + safe(link), _DIM)}\n"
         return text
+
+    def link(self, rule_id: str) -> str | None:
+        from migrator.rules._explain import short_link
+
+        if rule_id not in self._links:
+            self._links[rule_id] = short_link(self.rule_url(rule_id))
+        return self._links[rule_id]
 
     def begin_migration(self, m: MigrationReport) -> None:
         head = self.paint(f"{m.phase.label.upper()}{' (mixed)' if m.mixed else ''}", _BOLD + _PHASE_COLOUR[m.phase])
@@ -102,9 +115,10 @@ class TextWriter(Writer):
         self.out.write(summary_line(summary) + "\n")
 
 
-def render_text(report: Report, *, verbose: bool = False, colour: bool | None = None) -> str:
+def render_text(report: Report, *, verbose: bool = False, colour: bool | None = None,
+                rules_url: str | None = None) -> str:
     out = io.StringIO()
-    writer = TextWriter(out, verbose=verbose, colour=colour)
+    writer = TextWriter(out, verbose=verbose, colour=colour, rules_url=rules_url)
     summary = Summary()
     writer.begin()
     for m in report.migrations:

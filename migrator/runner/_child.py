@@ -23,6 +23,7 @@ revisions importing migrator.backfill and apps importing migrator.startup work).
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import io
@@ -395,6 +396,7 @@ class OfflineBuffer(io.StringIO):
         super().__init__()
         self.current = None  # (path, list of [sql offset, line]) of the revision being rendered
         self.span_start = 0
+        self.forced_line = None  # the op call of a batch entry alembic is flushing (see LinedBatch)
 
     def write(self, text):
         if _RUNNING.match(text):
@@ -404,10 +406,56 @@ class OfflineBuffer(io.StringIO):
             if "--" in body[body.rfind("\n") + 1:]:
                 text = body + "\n;\n\n"
         if self.current is not None:
-            line = _caller_line(self.current[0])
+            line = self.forced_line or _caller_line(self.current[0])
             if line is not None:
                 self.current[1].append([self.tell() - self.span_start, line])
         return super().write(text)
+
+
+class LinedBatch(list):
+    """alembic's batch_alter_table() queues its ops and writes their SQL when the `with` block ends, where the
+    only frame in the revision file is the `with` line. This queue remembers the line of each op call and, while
+    alembic flushes it, tells the buffer which call wrote the SQL."""
+
+    def __init__(self, buffer):
+        super().__init__()
+        self.buffer = buffer
+        self.lines = []
+
+    def append(self, item):
+        current = self.buffer.current
+        self.lines.append(_caller_line(current[0]) if current is not None else None)
+        super().append(item)
+
+    def __iter__(self):
+        try:
+            for item, line in zip(list(super().__iter__()), self.lines):
+                self.buffer.forced_line = line
+                yield item
+        finally:
+            self.buffer.forced_line = None
+
+
+@contextlib.contextmanager
+def lined_batches(buffer):
+    """Give every BatchOperationsImpl made while rendering a LinedBatch queue."""
+    try:
+        from alembic.operations.batch import BatchOperationsImpl
+    except ImportError:  # pragma: no cover - an alembic without batch mode
+        yield
+        return
+    original = BatchOperationsImpl.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if isinstance(getattr(self, "batch", None), list) and not self.batch:
+            self.batch = LinedBatch(buffer)
+
+    BatchOperationsImpl.__init__ = init
+    try:
+        yield
+    finally:
+        BatchOperationsImpl.__init__ = original
 
 
 def _caller_line(path):
@@ -463,8 +511,8 @@ def op_render(project, req):
     env = display(os.path.join(script.dir, "env.py"))
     starting = list(start) if isinstance(start, (tuple, list)) else start
     try:
-        with quiet(), EnvironmentContext(cfg, script, fn=migrations, as_sql=True, starting_rev=starting,
-                                         destination_rev=dest):
+        with quiet(), lined_batches(buffer), EnvironmentContext(cfg, script, fn=migrations, as_sql=True,
+                                                                starting_rev=starting, destination_rev=dest):
             script.run_env()
     except Problem:
         raise
