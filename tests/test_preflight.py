@@ -72,6 +72,19 @@ def test_validate_reads_the_definition_added_earlier_in_the_plan(conn):
     assert [(f.revision, f.line, f.kind, f.count) for f in found] == [("r2", 4, "foreign-key", 1)]
 
 
+def test_a_column_an_earlier_step_adds_is_left_to_the_contract_gate(conn):
+    """The demo's plan: expand adds full_name, contract sets it NOT NULL. Before expand it cannot be counted; that
+    is no error, and the contract gate counts it. A column nothing adds stays an unknown count (fail closed)."""
+    found = preflight(conn, [("0003", 1, "ALTER TABLE item ADD COLUMN full_name text"),
+                             ("0005", 9, "ALTER TABLE item ALTER COLUMN full_name SET NOT NULL"),
+                             ("0005", 10, "ALTER TABLE item ALTER COLUMN nowhere SET NOT NULL")])
+    added, missing = found
+    assert added.pending and added.count is None and not added.fails
+    assert added.message == ("counted by the contract gate (full_name is added by an earlier step of this release): "
+                             "in item.full_name that is NULL")
+    assert not missing.pending and missing.count is None and "does not exist" in missing.message
+
+
 def test_counts_are_read_only_bounded_and_never_zero_when_unknown(conn):
     conn.execute("CREATE FUNCTION slow(int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(1) IS NULL'")
     [found] = preflight(conn, [("r1", 1, "ALTER TABLE item ADD CONSTRAINT c3 CHECK (slow(n))")], timeout_ms=200)
