@@ -306,3 +306,18 @@ def test_prune_templates_drops_the_cached_blue_schemas(e2e_repo, leftovers):
                              timeout=60, env={k: v for k, v in __import__("os").environ.items()
                                               if k not in ("MIGRATOR_DATABASE_URL", "MIGRATOR_SCRATCH_URL")})
     assert missing.returncode == 2 and "needs --scratch-url" in missing.stderr
+
+
+def test_text_report_groups_tests_failing_with_one_error():
+    """59 green tests failing on one integer-vs-uuid column are one line with a count, not 20 copies."""
+    from migrator.compat.render import render_compat
+    from migrator.compat.result import CompatResult, SuiteRun
+
+    same = "ProgrammingError: column \"id\" is of type integer but expression is of type uuid"
+    failures = [{"test": f"t.py::test_{i}", "error": same} for i in range(59)]
+    failures.append({"test": "t.py::test_other", "error": "AssertionError: 2 != 3"})
+    result = CompatResult(result="fail", blue_ref="v2", blue_sha="a" * 40, green_sha="b" * 40, cells=[
+        SuiteRun("green", "expanded", "fail", errors=59, failed=1, total=60, failures=failures)])
+    lines = [line for line in render_compat(result, "text").splitlines() if "FAILED" in line]
+    assert lines == [f"  FAILED [green/expanded] t.py::test_0 (and 58 more with this error): {same}",
+                     "  FAILED [green/expanded] t.py::test_other: AssertionError: 2 != 3"]

@@ -33,20 +33,26 @@ def render_compat(result: CompatResult, fmt: str) -> str:
         for s in result.cells:
             out.append(f"  {s.app:<6} {s.schema:<11} {s.result:<12} {s.passed:>6} {s.failed:>6} {s.errors:>6} "
                        f"{s.skipped:>7} {s.duration:>6.2f}s")
-        shown = 0
-        for s in result.cells:
-            for f in s.failures:
-                if shown == MAX_FAILURES:
-                    more = sum(len(c.failures) for c in result.cells) - shown
-                    out.append(f"  ... and {more} more failing tests (--format json lists them all)")
-                    break
-                why = {"own-schema": " (fails on its own schema too)"}.get(f.get("attribution") or "", "")
-                out.append(f"  FAILED [{s.app}/{s.schema}] {f['test']}: {f['error']}{why}")
-                shown += 1
-            else:
-                continue
-            break
+        out.extend(_failures(result))
     if result.provider:
         out.append(f"  database: PostgreSQL {result.postgres_version // 10000 if result.postgres_version else '?'} "
                    f"from the {result.provider} provider; {result.duration:.2f}s in all")
     return escape_controls("\n".join(out) + "\n")
+
+
+def _failures(result: CompatResult) -> list[str]:
+    """One line per cell and first error: 59 tests failing on one missing column are one finding, not 59."""
+    groups: dict[tuple, list[str]] = {}
+    for s in result.cells:
+        for f in s.failures:
+            groups.setdefault((s.app, s.schema, f["error"], f.get("attribution") or ""), []).append(f["test"])
+    lines = []
+    for n, ((app, schema, error, attribution), tests) in enumerate(groups.items()):
+        if n == MAX_FAILURES:
+            left = sum(len(t) for t in list(groups.values())[n:])
+            lines.append(f"  ... and {left} more failing tests (--format json lists them all)")
+            break
+        why = {"own-schema": " (fails on its own schema too)"}.get(attribution, "")
+        same = f" (and {len(tests) - 1} more with this error)" if len(tests) > 1 else ""
+        lines.append(f"  FAILED [{app}/{schema}] {tests[0]}{same}: {error}{why}")
+    return lines
