@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -144,9 +145,10 @@ def classify_stream(
 
 def _run_rules(rules: list[Rule], stmt: Statement, ctx: Context) -> list[Hit]:
     """Classifying rules first; then context rules, which see those hits in ctx.current_hits."""
-    context_rules = [rule for rule in rules if not rule.classifies]
     hits = _classify(rules, stmt, ctx, 0)
     ctx.current_hits = hits
+    # a DO block's inner statements met the context rules already, each with its own hits
+    context_rules = [] if stmt.is_command and is_do(stmt.words) else [rule for rule in rules if not rule.classifies]
     for rule in context_rules:
         _check(rule, stmt, ctx, hits)
     return hits
@@ -196,25 +198,43 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
                 hits.append(u000.hit(f"line {item.line}: SQL not read ({exc}); treated as contract", line=item.line))
                 continue
             for part in inner:
-                found = _classify(d.for_statement(part), part, ctx, depth + 1)
+                rules = d.for_statement(part)
+                found = _classify(rules, part, ctx, depth + 1)
+                ctx.current_hits = found
+                if not is_do(part.words):
+                    for rule in rules:
+                        if not rule.classifies:
+                            _check(rule, part, ctx, found)
+                nested = part.is_command and is_do(part.words)
                 for h in found:
-                    if h.rule.id == UNCLASSIFIED:
+                    if nested:  # a DO inside EXECUTE: its lines count in the string, so point at the EXECUTE
+                        h.message = _LINE.sub("", h.message, count=1)
+                    elif h.rule.id == UNCLASSIFIED:
                         h.message = f"`{_short(part.sql)}`: {h.message}"
-                    h.message, h.line, h.action = f"line {item.line}: {h.message}", h.line or item.line, WHOLE
+                    h.message, h.line, h.action = f"line {item.line}: {h.message}", item.line, WHOLE
                 hits.extend(found)
                 if item.commit:  # COMMIT inside the block: what the transaction held is released
-                    ctx.exclusive_in_transaction.clear()
-                    ctx.not_valid_in_transaction.clear()
-                    ctx.altered_tables.clear()
-                    ctx.transaction_number += 1
+                    _end_transaction(ctx)
                 else:
                     ctx.statements_seen = saved[2]
                     observe(ctx, part, found)
     finally:
         ctx.in_transaction, ctx.transaction_depth, ctx.statements_seen = saved
+    if not ctx.transactional:  # the block was a transaction of its own: its locks are released at its end
+        _end_transaction(ctx)
     if not hits:
         hits.append(find_rule(NO_EFFECT).hit("DO block that runs no statement"))
     return hits
+
+
+_LINE = re.compile(r"line \d+: ")
+
+
+def _end_transaction(ctx: Context) -> None:
+    ctx.exclusive_in_transaction.clear()
+    ctx.not_valid_in_transaction.clear()
+    ctx.altered_tables.clear()
+    ctx.transaction_number += 1
 
 
 def _short(sql: str, width: int = 60) -> str:
