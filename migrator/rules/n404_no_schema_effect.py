@@ -37,7 +37,10 @@ class NoSchemaEffect(Rule):
     `EXPLAIN` (not `EXPLAIN ANALYZE`, which runs the statement), `ANALYZE`,
     `VACUUM` (not `FULL`), `CHECKPOINT`, `COMMENT ON`, `DISCARD`, `LISTEN`.
     It reports nothing. A `SELECT` that calls an unknown function or holds a
-    data-modifying CTE is not among them, and neither is `LOCK TABLE`.
+    data-modifying CTE is not among them, and neither is `LOCK TABLE`;
+    catalog look-ups (`to_regclass`, `has_table_privilege`,
+    `pg_get_indexdef`, `quote_ident`, ...) are. A `DO` block whose body only
+    reads, checks and RAISEs is `none` through this rule too.
 
     ## Why is this bad?
     It is not: these statements are safe in any phase. They are listed so that
