@@ -323,3 +323,31 @@ def test_github_sarif_and_json_point_at_the_inner_line(tmp_path, monkeypatch):
     (block,) = [s for s in data["migrations"][0]["statements"] if s["sql"].startswith("DO")]
     assert block["line"] == 2 and block["phase"] == "contract"
     assert [(f["rule"], f["line"]) for f in block["findings"]] == [("C317", 4)]
+
+
+class _Rendered:
+    """What _map_lines reads of an alembic rendering: the revision-file line of each rendered SQL line."""
+
+    def __init__(self, line):
+        self.line = line
+
+    def source_line(self, _):
+        return self.line
+
+
+def test_alembic_revision_inner_lines_follow_the_op_call():
+    from migrator.alembic_source import _map_lines
+
+    sql = "DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\nEND $$;"
+    text = ('def upgrade():\n    op.execute("""DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\n'
+            'END $$""")\n')
+    report = classify_sql(sql, "rev.py")
+    _map_lines(report, _Rendered(2), text, (1, 5))
+    (finding,) = [f for f in report.statements[0].findings if f.rule == "C317"]
+    assert report.statements[0].line == 2 and finding.line == 4 and finding.message.startswith("line 4: ")
+
+    # where the SQL stands in the file is unknown (built in Python): the line counts in the statement
+    report = classify_sql(sql, "rev.py")
+    _map_lines(report, _Rendered(2), "def upgrade():\n    op.execute(build_sql())\n", (1, 2))
+    (finding,) = [f for f in report.statements[0].findings if f.rule == "C317"]
+    assert finding.line is None and finding.message.startswith("line 3 of the statement: ")
