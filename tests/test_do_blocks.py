@@ -351,3 +351,12 @@ def test_alembic_revision_inner_lines_follow_the_op_call():
     _map_lines(report, _Rendered(2), "def upgrade():\n    op.execute(build_sql())\n", (1, 2))
     (finding,) = [f for f in report.statements[0].findings if f.rule == "C317"]
     assert finding.line is None and finding.message.startswith("line 3 of the statement: ")
+
+
+def test_inner_line_survives_the_spool():
+    from migrator.model import StatementReport
+
+    stmt = only("DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\nEND $$;")
+    again = StatementReport.from_record(stmt.to_record())
+    assert [(f.rule, f.line) for f in again.findings] == [(f.rule, f.line) for f in stmt.findings]
+    assert ("C317", 3) in [(f.rule, f.line) for f in again.findings]
