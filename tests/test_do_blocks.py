@@ -360,3 +360,24 @@ def test_inner_line_survives_the_spool():
     again = StatementReport.from_record(stmt.to_record())
     assert [(f.rule, f.line) for f in again.findings] == [(f.rule, f.line) for f in stmt.findings]
     assert ("C317", 3) in [(f.rule, f.line) for f in again.findings]
+
+
+_PIECES = ["BEGIN", "END", ";", "IF", "THEN", "END IF", "LOOP", "END LOOP", "EXECUTE", "'x'", "||", "format(",
+           ")", "(", "%I", "v", "DECLARE v text;", "EXCEPTION WHEN others THEN", "NULL", "RAISE", "DROP TABLE t",
+           "ALTER TABLE t ADD COLUMN c int", "UPDATE t SET a = 1", "COMMIT", "<<l>>", "$q$", "\n", "FOR r IN"]
+
+
+def test_any_body_is_read_or_fails_closed():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=150, deadline=None)
+    @hypothesis.given(st.lists(st.sampled_from(_PIECES), max_size=25))
+    def run(pieces):
+        body = " ".join(pieces).replace("$$", "")
+        report = classify_sql(f"DO $$ {body} $$;", "fuzz.sql")
+        (stmt,) = report.statements
+        if "U000" in stmt.rules:
+            assert stmt.phase is Phase.CONTRACT
+
+    run()
