@@ -181,6 +181,8 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
         block = read_do(stmt.sql, stmt.line)
     except Unreadable as exc:
         return [u000.hit(f"line {exc.line}: DO block not read ({exc.why}); treated as contract", line=exc.line)]
+    except Exception as exc:  # a reader bug (or a body nested too deeply) must not stop the run: fail closed
+        return [u000.hit(f"DO block not read (reader failed: {type(exc).__name__}); treated as contract")]
     hits: list[Hit] = []
     d = dispatch()
     # The block runs in one transaction (its locks are held to its end), and it is one statement of the

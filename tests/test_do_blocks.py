@@ -381,3 +381,12 @@ def test_any_body_is_read_or_fails_closed():
             assert stmt.phase is Phase.CONTRACT
 
     run()
+
+
+def test_nested_blocks_are_read_and_absurd_nesting_fails_closed():
+    def nested(depth):
+        return "DO $$ " + "BEGIN " * depth + "UPDATE t SET a = 1; " + "END; " * (depth - 1) + "END $$;"
+
+    assert only(nested(20)).phase is Phase.MIGRATE
+    deep = only(nested(3000))
+    assert deep.phase is Phase.CONTRACT and "U000" in deep.rules
