@@ -185,7 +185,16 @@ class _Reader:
 
 
 class _Dynamic(Exception):
-    """The expression's value is only known at run time; the message names the part."""
+    """The expression's value is only known at run time; the message names the part (rendered when asked)."""
+
+    def __init__(self, what: str | None = None, node=None, source: str = ""):
+        super().__init__(what)
+        self.what, self.node, self.source = what, node, source
+
+    def __str__(self) -> str:
+        if self.what is None:
+            self.what = _snippet(self.node, self.source)
+        return self.what
 
 
 def static_text(expr: str) -> str | None:
@@ -233,7 +242,7 @@ def _value(node, source: str) -> str | None:
         if name == "concat":
             parts = [_value(a, source) for a in args]
             return "".join(p for p in parts if p is not None)
-    raise _Dynamic(_snippet(node, source))
+    raise _Dynamic(node=node, source=source)
 
 
 @dataclass
@@ -244,8 +253,8 @@ class _Runtime:
 def _arg(node, source: str):
     try:
         return _value(node, source)
-    except _Dynamic:
-        return _Runtime(_snippet(node, source))
+    except _Dynamic as exc:
+        return _Runtime(str(exc) if exc.node is node else _snippet(node, source))
 
 
 def _names(nodes) -> list[str]:
@@ -253,6 +262,10 @@ def _names(nodes) -> list[str]:
 
 
 def _snippet(node, source: str) -> str:
+    if type(node).__name__ == "ColumnRef":  # the usual case, `r.tablename`: no need for the printer
+        names = [getattr(f, "sval", None) for f in node.fields or ()]
+        if all(names):
+            return ".".join(names)
     try:
         from pglast.stream import RawStream
 
