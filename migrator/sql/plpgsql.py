@@ -12,6 +12,11 @@ like a top-level statement:
   becomes a placeholder no other statement can match, so the statement's shape is still read;
 - what cannot be read (SQL built from a variable, a construct this reader does not know, another language)
   is an `Inner` without SQL and a reason: the caller reports it as unclassified, never as safe.
+
+Why libpg_query rather than a splitter on sqlglot's tokens: it is PostgreSQL's own grammar (labels, handlers,
+CASE, cursors, `INTO` stripped from the SQL), and it is faster: a typical 14-line body parses in ~36 us, while
+sqlglot only tokenizing the same body takes ~255 us (measured with pglast 8.8, sqlglot 30.30). Importing
+pglast costs ~25 ms, paid only by a run that meets a DO block.
 """
 
 from __future__ import annotations
