@@ -16,6 +16,7 @@ The rendering runs in the app's own interpreter (migrator.runner); no database i
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +273,7 @@ def _map_lines(migration: MigrationReport, item: "Rendered", text: str,
         if line is not None and 0 < line <= len(lines):
             text_line = lines[line - 1]
             col = text_line.find(head) if len(head) >= 6 else -1
+            _move_inner_lines(s, line - s.line if head and head in text_line else None)
             s.line = line
             s.column = col + 1 if col >= 0 else len(text_line) - len(text_line.lstrip()) + 1
             continue
@@ -283,7 +285,28 @@ def _map_lines(migration: MigrationReport, item: "Rendered", text: str,
                     found = (i, col)
                     break
         if found is None:
+            _move_inner_lines(s, None)
             s.line, s.column = first, 1
         else:
             cursor = found[0]
+            _move_inner_lines(s, found[0] + 1 - s.line)
             s.line, s.column = found[0] + 1, found[1] + 1
+
+
+_INNER_LINE = re.compile(r"line (\d+): ")
+
+
+def _move_inner_lines(s, shift: int | None) -> None:
+    """Findings of statements inside a DO block carry their line in the rendered SQL: move them by `shift` (the
+    statement's text stands in the revision file as rendered), or, when where it stands is unknown, drop the
+    line (the finding sits on the statement) and say the line counts in the statement."""
+    for f in s.findings:
+        if f.line is None:
+            continue
+        offset = f.line - s.line
+        if shift is None:
+            f.line = None
+            f.message = _INNER_LINE.sub(f"line {offset + 1} of the statement: ", f.message, count=1)
+        else:
+            f.line += shift
+            f.message = _INNER_LINE.sub(f"line {f.line}: ", f.message, count=1)

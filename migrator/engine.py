@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -15,12 +16,13 @@ from migrator.phases import Phase, Rewrite
 from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
 from migrator.rules.registry import all_rules, find_rule
 from migrator.spool import StatementSpool
+from migrator.sql.plpgsql import MAX_DEPTH, is_do
 from migrator.sql.split import Statement, iter_statements
 from migrator.sql.words import command_actions
 from migrator.suppress import Suppression, find_suppressions
 from migrator.tracking import observe
 
-UNCLASSIFIED, MIXED, NO_REASON = "U000", "P505", "P508"
+UNCLASSIFIED, MIXED, NO_REASON, NO_EFFECT = "U000", "P505", "P508", "N404"
 
 
 class Dispatch:
@@ -120,6 +122,9 @@ def classify_stream(
         phases.add(statement.phase)
         if not data and statement.phase is Phase.MIGRATE and not data_rules.isdisjoint(statement.rules):
             data = True
+        if is_do(stmt.words):  # a DO block that adds a column and backfills it mixes phases like two statements
+            phases.update(h.phase for h in hits)
+            data = data or any(h.phase is Phase.MIGRATE and h.rule.id in data_rules for h in hits)
         observe(ctx, stmt, hits)
     # an empty or comment-only file is a migration with no statements: phase none, nothing to report
     if in_transaction and ctx.transaction_depth > 0:  # the caller commits the transaction it opened
@@ -136,23 +141,103 @@ def classify_stream(
 
 def _run_rules(rules: list[Rule], stmt: Statement, ctx: Context) -> list[Hit]:
     """Classifying rules first; then context rules, which see those hits in ctx.current_hits."""
-    hits: list[Hit] = []
-    context_rules = []
-    for rule in rules:
-        if not rule.classifies:
-            context_rules.append(rule)
-            continue
+    hits = _classify(rules, stmt, ctx, 0)
+    ctx.current_hits = hits
+    # a DO block's inner statements met the context rules already, each with its own hits
+    context_rules = [] if stmt.is_command and is_do(stmt.words) else [rule for rule in rules if not rule.classifies]
+    for rule in context_rules:
         _check(rule, stmt, ctx, hits)
+    return hits
+
+
+def _classify(rules: list[Rule], stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
+    """The classifying rules' hits, or a DO block's inner statements' hits; U000 for what none claims."""
+    if stmt.is_command and is_do(stmt.words) and depth <= MAX_DEPTH:
+        return _do_block(stmt, ctx, depth)
+    hits: list[Hit] = []
+    for rule in rules:
+        if rule.classifies:
+            _check(rule, stmt, ctx, hits)
     uncovered = _uncovered_actions(stmt, hits)
     if not hits or uncovered:
         u000 = find_rule(UNCLASSIFIED)
         what = stmt.error or (f"no rule understands part {uncovered[0] + 1} of this statement" if uncovered and hits
                               else "no rule understands this statement")
         hits.append(u000.hit(f"unclassified statement ({what}); treated as contract", table=_table_of(stmt)))
-    ctx.current_hits = hits
-    for rule in context_rules:
-        _check(rule, stmt, ctx, hits)
     return hits
+
+
+def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
+    """A DO block: each statement and expression of its body classified like a top-level statement (see
+    migrator.sql.plpgsql); the block holds every hit, each message and line pointing at its line in the file."""
+    from migrator.sql.plpgsql import Unreadable, read_do  # pglast is imported only when a DO block is met
+
+    u000 = find_rule(UNCLASSIFIED)
+    try:
+        block = read_do(stmt.sql, stmt.line)
+    except Unreadable as exc:
+        return [u000.hit(f"line {exc.line}: DO block not read ({exc.why}); treated as contract", line=exc.line)]
+    except Exception as exc:  # a reader bug (or a body nested too deeply) must not stop the run: fail closed
+        return [u000.hit(f"DO block not read (reader failed: {type(exc).__name__}); treated as contract")]
+    hits: list[Hit] = []
+    d = dispatch()
+    # The block runs in one transaction (its locks are held to its end), and it is one statement of the
+    # migration: statement indexes the context records (foreign keys, ...) are the block's.
+    saved = ctx.in_transaction, ctx.transaction_depth, ctx.statements_seen
+    ctx.in_transaction, ctx.transaction_depth = True, ctx.transaction_depth + 1
+    try:
+        for item in block.items:
+            if item.sql is None:
+                hits.append(u000.hit(f"line {item.line}: {item.why}; treated as contract", line=item.line))
+                continue
+            try:
+                inner = list(iter_statements(item.sql))
+            except InputError as exc:
+                hits.append(u000.hit(f"line {item.line}: SQL not read ({exc}); treated as contract", line=item.line))
+                continue
+            for part in inner:
+                rules = d.for_statement(part)
+                found = _classify(rules, part, ctx, depth + 1)
+                ctx.current_hits = found
+                if not is_do(part.words):
+                    for rule in rules:
+                        if not rule.classifies:
+                            _check(rule, part, ctx, found)
+                nested = part.is_command and is_do(part.words)
+                for h in found:
+                    if nested:  # a DO inside EXECUTE: its lines count in the string, so point at the EXECUTE
+                        h.message = _LINE.sub("", h.message, count=1)
+                    elif h.rule.id == UNCLASSIFIED:
+                        h.message = f"`{_short(part.sql)}`: {h.message}"
+                    h.message, h.line, h.action = f"line {item.line}: {h.message}", item.line, WHOLE
+                hits.extend(found)
+                if item.commit:  # COMMIT inside the block: what the transaction held is released
+                    _end_transaction(ctx)
+                else:
+                    ctx.statements_seen = saved[2]
+                    observe(ctx, part, found)
+    finally:
+        ctx.in_transaction, ctx.transaction_depth, ctx.statements_seen = saved
+    if not ctx.transactional:  # the block was a transaction of its own: its locks are released at its end
+        _end_transaction(ctx)
+    if not hits:
+        hits.append(find_rule(NO_EFFECT).hit("DO block that runs no statement"))
+    return hits
+
+
+_LINE = re.compile(r"line \d+: ")
+
+
+def _end_transaction(ctx: Context) -> None:
+    ctx.exclusive_in_transaction.clear()
+    ctx.not_valid_in_transaction.clear()
+    ctx.altered_tables.clear()
+    ctx.transaction_number += 1
+
+
+def _short(sql: str, width: int = 60) -> str:
+    sql = " ".join(sql.split())
+    return sql if len(sql) <= width else sql[: width - 3] + "..."
 
 
 def _check(rule: Rule, stmt: Statement, ctx: Context, hits: list[Hit]) -> None:
@@ -210,7 +295,7 @@ def _statement_report(stmt: Statement, hits: list[Hit], config: Config) -> State
         severity = config.severity.get(h.rule.id, h.severity)
         if severity is None or h.rule.id in config.disable:
             continue
-        findings.append(Finding(h.rule.id, h.rule.name, severity, h.message, h.fix))
+        findings.append(Finding(h.rule.id, h.rule.name, severity, h.message, h.fix, line=h.line))
     return StatementReport(
         line=stmt.line,
         column=stmt.column,

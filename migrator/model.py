@@ -15,15 +15,19 @@ class Finding:
     message: str
     fix: str | None = None
     suppressed: str | None = None  # the reason given in a `migrator: ignore` comment
+    line: int | None = None  # a statement inside a DO block: its own line in the file
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "rule": self.rule,
             "name": self.name,
             "severity": self.severity.label,
             "message": self.message,
             "fix": self.fix,
         }
+        if self.line is not None:
+            out["line"] = self.line
+        return out
 
 
 @dataclass
@@ -53,14 +57,14 @@ class StatementReport:
     def to_record(self) -> tuple:
         """Plain values only (for marshal): see migrator.spool."""
         return (self.line, self.column, self.sql, int(self.phase), int(self.lock) if self.lock else 0, self.table,
-                int(self.rewrite), tuple((f.rule, f.name, int(f.severity), f.message, f.fix, f.suppressed)
+                int(self.rewrite), tuple((f.rule, f.name, int(f.severity), f.message, f.fix, f.suppressed, f.line)
                                          for f in self.findings), tuple(self.rules))
 
     @classmethod
     def from_record(cls, record: tuple) -> "StatementReport":
         line, column, sql, phase, lock, table, rewrite, findings, rules = record
         return cls(line, column, sql, Phase(phase), Lock(lock) if lock else None, table, Rewrite(rewrite),
-                   [Finding(r, n, Severity(sev), m, fix, sup) for r, n, sev, m, fix, sup in findings], list(rules))
+                   [Finding(r, n, Severity(sev), m, fix, sup, line) for r, n, sev, m, fix, sup, line in findings], list(rules))
 
 
 @dataclass

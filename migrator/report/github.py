@@ -40,6 +40,8 @@ def _annotation(f: Finding, m: MigrationReport, s: StatementReport | None) -> st
     if s is not None:
         last = end_line(s.line, s.sql) if m.revision is None else s.line  # alembic: lines are in the .py file
         where = {"line": s.line, "endLine": last if last > s.line else None, "col": s.column}
+        if f.line is not None:  # a statement inside a DO block: its own line
+            where = {"line": f.line, "endLine": None, "col": None}
         context = f"{s.phase.label}" + (f", {s.lock.label} on {s.table}" if s.lock and s.table else "")
         message = f"{message}\n[{context}]"
     else:

@@ -115,6 +115,8 @@ class _Builder:
         if s is not None and m.revision is None:  # alembic: lines point into the revision file, not the SQL
             region["endLine"] = end_line(s.line, s.sql)
             region["snippet"] = {"text": s.sql}
+        if s is not None and f.line is not None:  # a statement inside a DO block: its own line
+            region = {"startLine": f.line, "endLine": f.line}
         properties = {
             "phase": (s.phase if s else m.phase).label,
             "lock": s.lock.label if s and s.lock else None,

@@ -32,6 +32,7 @@ class Hit:
     message: str
     fix: str | None
     action: int = WHOLE
+    line: int | None = None  # set for a statement inside a DO block: its line in the file
 
 
 class Rule:
@@ -73,6 +74,7 @@ class Rule:
         lock: Lock | None | str = "default",
         rewrite: Rewrite | None = None,
         fix: str | None = None,
+        line: int | None = None,
     ) -> Hit:
         return Hit(
             rule=self,
@@ -84,6 +86,7 @@ class Rule:
             message=message,
             fix=fix if fix is not None else self.fix,
             action=action,
+            line=line,
         )
 
 

@@ -17,6 +17,14 @@ _DML = (exp.Update, exp.Delete, exp.Insert, exp.Merge)
 _HARMLESS_FUNCS = frozenset({
     "set_config", "current_setting", "pg_advisory_lock", "pg_advisory_unlock", "pg_advisory_xact_lock",
     "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "version", "current_schema", "pg_sleep",
+    # catalog look-ups DO blocks guard with (`IF to_regclass('t_idx') IS NULL THEN ...`): they only read
+    "to_regclass", "to_regtype", "to_regproc", "to_regprocedure", "to_regnamespace", "to_regrole", "to_regoper",
+    "to_regoperator", "to_regcollation", "quote_ident", "quote_literal", "quote_nullable", "format_type",
+    "has_table_privilege", "has_column_privilege", "has_schema_privilege", "has_database_privilege",
+    "has_function_privilege", "has_sequence_privilege", "has_type_privilege", "pg_has_role",
+    "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef", "pg_get_functiondef", "pg_get_triggerdef",
+    "pg_get_expr", "pg_get_serial_sequence", "pg_table_is_visible", "pg_typeof", "obj_description",
+    "col_description", "current_database", "pg_relation_size", "pg_total_relation_size",
 })
 
 
@@ -31,7 +39,10 @@ class NoSchemaEffect(Rule):
     `VACUUM` (also `FREEZE` and `(FULL FALSE)`; not `FULL`, which is N402),
     `CHECKPOINT`, `COMMENT ON`, `DISCARD`, `LISTEN`.
     It reports nothing. A `SELECT` that calls an unknown function or holds a
-    data-modifying CTE is not among them, and neither is `LOCK TABLE`.
+    data-modifying CTE is not among them, and neither is `LOCK TABLE`;
+    catalog look-ups (`to_regclass`, `has_table_privilege`,
+    `pg_get_indexdef`, `quote_ident`, ...) are. A `DO` block whose body only
+    reads, checks and RAISEs is `none` through this rule too.
 
     ## Why is this bad?
     It is not: these statements are safe in any phase. They are listed so that
