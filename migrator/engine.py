@@ -11,6 +11,7 @@ from functools import lru_cache
 from sqlglot import exp
 
 from migrator.config import Config
+from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
 from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
