@@ -49,6 +49,7 @@ class Rule:
     lock: Lock | None = None
     rewrite: Rewrite = Rewrite.NONE
     fix: str | None = None
+    url: str | None = None  # a plug-in rule's page (migrator's own rules link to docs/rules/<id>.md)
     #: sqlglot node classes whose statements this rule reads; empty = none
     nodes: tuple[type[exp.Expr], ...] = ()
     #: first words of exp.Command / unparsed statements this rule reads, e.g. ("ALTER", "TABLE")

@@ -56,6 +56,12 @@ def _repository_url() -> str | None:
 
 
 def rule_url(rule_id: str, base: str | None) -> str | None:
+    """The rule's page: a plug-in rule's own `url` (none if it has none), else the page under `base`."""
+    from migrator.rules.registry import find_rule
+
+    rule = find_rule(rule_id)
+    if rule is not None and not type(rule).__module__.startswith("migrator.rules."):
+        return rule.url  # migrator's docs have no page for another package's rule
     if not base:
         return None
     if "{id}" in base:
