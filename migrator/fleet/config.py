@@ -179,7 +179,8 @@ def _lines(text: str) -> list[str]:
 
 def _from_command(cfg: FleetConfig) -> list[str]:
     command = cfg.command
-    shown = command if isinstance(command, str) else " ".join(command)
+    words = command.split() if isinstance(command, str) else command
+    shown = Path(words[0]).name if words else "?"  # its program only: its arguments may hold a secret
     try:
         done = subprocess.run(command, shell=isinstance(command, str), cwd=cfg.base, capture_output=True,
                               text=True, timeout=SOURCE_TIMEOUT, stdin=subprocess.DEVNULL)

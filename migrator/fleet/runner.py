@@ -272,6 +272,16 @@ def execute(run: FleetRun) -> FleetRun:
                     f"{first.state!r} on the canary {canary.shown}, which records the fleet's one switch",
                     "migrator switch --to green --evidence FILE --database-url <the canary's URL>")
             record = first
+            if not run.after_switch:
+                mine = [m for w in run.waves for m in w.members
+                        if run.shard.holds(m.identity) and m.identity != canary.identity]
+                waiting = [s for s in read_many(run.template, mine, run.release_id, run.concurrency)
+                           if s.state == st.MIGRATED]
+                if waiting:
+                    raise PreconditionFailed(
+                        f"cannot contract: {len(waiting)} database(s) (e.g. {waiting[0].member.shown}) are 'migrated': "
+                        f"the fleet's one router switch is recorded on the canary {canary.shown}; pass --after-switch "
+                        "to acknowledge it for them (their ledgers then record it, naming the canary's)")
     tag_logs()
     done_before: list[Member] = []
     for index, wave in enumerate(run.waves):
