@@ -43,13 +43,18 @@ def peak_connections(prefix: str, stop: threading.Event, out: list[int]) -> None
         pass
 
 
+class Failed(Exception):
+    pass
+
+
 def timed(*args: str) -> float:
     started = time.monotonic()
     proc = kit.migrator(*args, timeout=7200)
     seconds = time.monotonic() - started
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-3000:])
-        raise SystemExit(f"bench: `migrator {' '.join(args[:2])}` exited {proc.returncode}")
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise Failed(f"`migrator {' '.join(args[:2])}` exited {proc.returncode}: {last[:300]}")
     return seconds
 
 
@@ -91,15 +96,22 @@ def main(argv: list[str] | None = None) -> int:
         repo = kit.make_repo(workdir)
         for level in levels:
             sys.stderr.write(f"bench: {args.databases} databases at concurrency {level}...\n")
-            rows.append(one(args.databases, level, workdir, repo))
+            try:
+                rows.append(one(args.databases, level, workdir, repo))
+            except Failed as exc:  # e.g. the server's max_connections: reported in the table, the others still run
+                rows.append({"concurrency": level, "error": str(exc)})
+            sys.stderr.write(f"bench: {rows[-1]}\n")
     print(f"fleet bench: expand + migrate of a tiny release (1 revision each) on {args.databases} databases; "
           f"{os.cpu_count()} CPU(s); PostgreSQL at {kit.HOST}")
     print(f"{'concurrency':>11}  {'plan s':>7}  {'expand s':>8}  {'migrate s':>9}  {'exp+mig s':>9}  "
           f"{'ms/db':>6}  {'dbs/min':>7}  {'peak conns':>10}")
     for r in rows:
+        if "error" in r:
+            print(f"{r['concurrency']:>11}  failed: {r['error']}")
+            continue
         print(f"{r['concurrency']:>11}  {r['plan']:>7.1f}  {r['expand']:>8.1f}  {r['migrate']:>9.1f}  "
               f"{r['both']:>9.1f}  {r['per_db_ms']:>6.0f}  {r['per_min']:>7.0f}  {r['peak_connections']:>10}")
-    return 0
+    return 1 if any("error" in r for r in rows) else 0
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def make_repo(root: Path) -> Path:
 
 
 def write_config(folder: Path, urls: list[str], *, concurrency: int = 8, waves=(10, 50, 100), canary=1,
-                 extra_fleet: str = "") -> Path:
+                 extra_fleet: str = "", soak: str = "0") -> Path:
     """fleet.toml outside the repository: release settings (soak 0), a command router hook keeping the live
     colour in <folder>/colour, and [tool.migrator.fleet] with the databases."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def write_config(folder: Path, urls: list[str], *, concurrency: int = 8, waves=(
     canary_text = json.dumps(canary)
     config.write_text(
         "[tool.migrator]\npostgres_version = 15\n\n"
-        '[tool.migrator.release]\nsoak = "0"\nlock_timeout = "2s"\nlock_retries = 3\n\n'
+        f'[tool.migrator.release]\nsoak = "{soak}"\nlock_timeout = "2s"\nlock_retries = 3\n\n'
         f'[tool.migrator.hook]\nkind = "command"\ncommand = {command}\ntimeout = "20s"\ndeadline = "30s"\n'
         'poll_interval = "0.1s"\n\n'
         f"[tool.migrator.fleet]\nurls = {json.dumps(urls)}\nconcurrency = {concurrency}\n"

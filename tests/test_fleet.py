@@ -373,3 +373,26 @@ def test_usage_and_infrastructure_errors_are_one_line(tmp_path, repo):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     missing = kit.migrator("fleet", "status", "--project-dir", str(repo), "--config", str(tmp_path / "none.toml"))
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+@needs_pg
+@pytest.mark.postgres
+def test_the_soak_is_served_once_on_the_canary_that_records_the_switch(tmp_path, repo):
+    """Two canaries, soak 1h: the canary that records the switch refuses on its soak, and the other canary (same
+    wave) is not acknowledged or contracted; the rest are untouched."""
+    with kit.Fleet(5) as fleet:
+        ops = tmp_path / "ops"
+        config = kit.write_config(ops, secret_urls(fleet), canary=2, soak="1h")
+        evidence = kit.write_evidence(fleet, repo, ops / "compat.json")
+        for args in (("plan", "--blue", "blue"), ("expand", "--evidence", str(evidence)), ("migrate",)):
+            assert run(config, repo, *args).returncode == 0
+        switch = kit.migrator("switch", "--to", "green", "--evidence", str(evidence), "--database-url",
+                              secret_urls(fleet)[0], "--project-dir", str(repo), "--config", str(config))
+        assert switch.returncode == 0, switch.stderr
+        refused = run(config, repo, "contract", "--after-switch", "--format", "json")
+        assert refused.returncode == 1
+        result = as_json(refused)
+        assert fleet.names[0] in result["failed"]["database"] and "soak" in result["failed"]["message"]
+        assert result["counts"] == {"failed": 1, "not_started": 4}
+        assert state(fleet.names[0]) == "switched" and {state(n) for n in fleet.names[1:]} == {"migrated"}
+        assert events_of(fleet.names[1], "switch") == []

@@ -114,6 +114,12 @@ def _contract_one(run: FleetRun, ctx, ack_ctx, member: Member, record: DbState, 
 
     if is_record:
         return commands.contract(ctx)
+    canary_now = read_one(run.template, record.member, run.release_id)
+    if canary_now.state != st.CONTRACTED:
+        raise PreconditionFailed(
+            f"cannot contract: the canary {record.member.shown}, which records the fleet's router switch, is "
+            f"{canary_now.state!r}: its contract gate (the soak since the switch, traffic on green) passes first",
+            "migrator fleet contract")
     with commands.session(ack_ctx, command="contract") as (conn, ledger):
         release = ledger.get(run.release_id)
         if release is None:
@@ -311,7 +317,16 @@ def execute(run: FleetRun) -> FleetRun:
         if todo:
             log.info("wave %s: %s on %d database(s)%s", wave.name, run.phase, len(todo),
                      f" (shard {run.shard})" if run.shard.count > 1 else "")
-        outcomes = _run_wave(run, ctx_for, wave, todo, record)
+        first = [m for m in todo if record is not None and m.identity == record.member.identity]
+        if first:  # contract: the canary that records the switch passes its own gate (the soak) before any other
+            outcomes = _run_wave(run, ctx_for, wave, first, record)
+            rest = [m for m in todo if m not in first]
+            if any(o.result == "failed" for o in outcomes):
+                outcomes += [Outcome(m, wave.name, "not_started") for m in rest]
+            else:
+                outcomes += _run_wave(run, ctx_for, wave, rest, record)
+        else:
+            outcomes = _run_wave(run, ctx_for, wave, todo, record)
         run.outcomes += outcomes
         failed = [o for o in outcomes if o.result == "failed"]
         if failed:
