@@ -110,7 +110,6 @@ def _one_line(text: object) -> str:
 def _contract_one(run: FleetRun, ctx, ack_ctx, member: Member, record: DbState, is_record: bool) -> dict:
     """contract on one database; a database that is `migrated` gets the fleet's switch acknowledged first."""
     from migrator.release import commands
-    from migrator.release.ledger import Ledger  # noqa: F401 - the session's ledger is one
 
     if is_record:
         return commands.contract(ctx)
