@@ -665,6 +665,151 @@ def serve(
     raise typer.Exit(code)
 
 
+# --- fleet: one release across many databases ---------------------------------------------------------------
+
+fleet_app = typer.Typer(help="One release across a fleet of databases ([tool.migrator.fleet]): waves, a concurrency "
+                             "limit, shards; each database keeps its own ledger.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(fleet_app, name="fleet", rich_help_panel=RELEASE)
+
+
+class FleetFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+ShardOpt = Annotated[Optional[str], typer.Option("--shard", metavar="I/N", help="Only this stable slice of the fleet (hash of each database's host:port/dbname); auto/N takes I from $JOB_COMPLETION_INDEX.")]
+ConcurrencyOpt = Annotated[Optional[int], typer.Option("--concurrency", help="Databases at a time [default: concurrency of [tool.migrator.fleet], else 8].")]
+WavesOpt = Annotated[Optional[str], typer.Option("--waves", metavar="P1,P2,...", help="Cumulative percentages of the fleet after the canary, the last 100 [default: waves of [tool.migrator.fleet], else 10,50,100].")]
+CanaryOpt = Annotated[Optional[str], typer.Option("--canary", help="A count, or one database (URL, host:port/dbname, dbname) [default: the first].")]
+WaveWaitOpt = Annotated[float, typer.Option("--wave-wait", metavar="SECONDS", help="Sharded: wait this long for the earlier waves' databases of other shards (0: exit 1 at once).")]
+FleetFormatOpt = Annotated[FleetFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _run_fleet(command: str, fmt: FleetFormat, fleet: dict, **values) -> int:
+    """Options -> migrator.fleet.commands -> render. Results on stdout; progress and the one-line error on stderr."""
+    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.errors import MigratorError
+    from migrator.fleet.commands import FleetOptions, run
+    from migrator.fleet.render import render
+    from migrator.release import commands
+
+    _log_to_stderr()
+    overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
+                                                   "ledger_schema", "no_lock_timeout")}
+    evidence = values.pop("evidence", None)
+    config = values.pop("config", None)
+    template = commands.ReleaseContext(
+        project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
+        overrides={k: v for k, v in overrides.items() if v is not None},
+        evidence=Path(evidence) if evidence else None, **values)
+    try:
+        result, code = run(FleetOptions(command, template, **fleet))
+    except MigratorError as exc:
+        code = getattr(exc, "exit_code", 2)
+        _err(_one_line(exc))
+        if fmt is FleetFormat.json:
+            import json
+
+            sys.stdout.write(json.dumps({"command": f"fleet {command}", "result": "refused" if code == 1 else "error",
+                                         "exit_code": code, "message": _one_line(exc)}, indent=2) + "\n")
+        return code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    sys.stdout.write(render(result, fmt.value))
+    if code:
+        _err(_one_line(result.get("message") or ""))
+    return code
+
+
+def _fleet_opts(shard, concurrency, waves, canary, wave_wait, **extra) -> dict:
+    return {"shard": shard, "concurrency": concurrency, "waves": waves, "canary": canary, "wave_wait": wave_wait,
+            **extra}
+
+
+@fleet_app.command("plan")
+def fleet_plan(
+    blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref of the version production runs.")] = None,
+    shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
+    wave_wait: WaveWaitOpt = 0.0,
+    project_dir: ProjectDirOpt = ".", alembic_config: ReleaseAlembicOpt = None, config: ConfigOpt = None,
+    release: ReleaseIdOpt = None, wait: WaitOpt = 0.0, fmt: FleetFormatOpt = FleetFormat.text,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Plan green's release on every database and record it (the canary's release id is every database's)."""
+    raise typer.Exit(_run_fleet("plan", fmt, _fleet_opts(shard, concurrency, waves, canary, wave_wait), blue=blue,
+                                project_dir=project_dir, alembic_ini=alembic_config, config=config,
+                                release_id=release, wait=wait, ledger_schema=ledger_schema))
+
+
+def _fleet_phase(command: str, doc: str):
+    def run_phase(
+        evidence: EvidenceOpt = None,
+        force: ForceOpt = False, reason: ReasonOpt = None,
+        shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
+        wave_wait: WaveWaitOpt = 0.0,
+        project_dir: ProjectDirOpt = ".", alembic_config: ReleaseAlembicOpt = None, config: ConfigOpt = None,
+        release: ReleaseIdOpt = None, wait: WaitOpt = 0.0, fmt: FleetFormatOpt = FleetFormat.text,
+        lock_timeout: LockTimeoutOpt = None, statement_timeout: StatementTimeoutOpt = None,
+        lock_retries: LockRetriesOpt = None, no_lock_timeout: NoLockTimeoutOpt = False,
+        ledger_schema: LedgerSchemaOpt = None,
+    ) -> None:
+        if command == "migrate" and (evidence or force):
+            _err("fleet migrate takes no --evidence or --force (migrate has no gate)")
+            raise typer.Exit(2)
+        raise typer.Exit(_run_fleet(
+            command, fmt, _fleet_opts(shard, concurrency, waves, canary, wave_wait), evidence=evidence, force=force,
+            reason=reason, project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release,
+            wait=wait, lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_retries=lock_retries,
+            no_lock_timeout=no_lock_timeout or None, ledger_schema=ledger_schema))
+
+    run_phase.__name__ = f"fleet_{command}"
+    run_phase.__doc__ = doc
+    return run_phase
+
+
+fleet_app.command("expand")(_fleet_phase(
+    "expand", "The expand gate and revisions on every database, canary first, wave by wave."))
+fleet_app.command("migrate")(_fleet_phase(
+    "migrate", "The migrate revisions on every database, canary first, wave by wave."))
+
+
+@fleet_app.command("contract")
+def fleet_contract(
+    after_switch: Annotated[bool, typer.Option("--after-switch", help="Acknowledge the one router switch recorded on the canary (`migrator switch` against it) for the other databases.")] = False,
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --full` [default: the evidence recorded at the switch].")] = None,
+    force: ForceOpt = False, reason: ReasonOpt = None,
+    shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
+    wave_wait: WaveWaitOpt = 0.0,
+    project_dir: ProjectDirOpt = ".", alembic_config: ReleaseAlembicOpt = None, config: ConfigOpt = None,
+    release: ReleaseIdOpt = None, wait: WaitOpt = 0.0, fmt: FleetFormatOpt = FleetFormat.text,
+    lock_timeout: LockTimeoutOpt = None, statement_timeout: StatementTimeoutOpt = None,
+    lock_retries: LockRetriesOpt = None, soak: SoakOpt = None, no_lock_timeout: NoLockTimeoutOpt = False,
+    ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Contract every database after the one router switch: the canary's own contract gate first (soak since the
+    switch), then each database's (with --after-switch: the switch acknowledged in its ledger, no router call)."""
+    raise typer.Exit(_run_fleet(
+        "contract", fmt, _fleet_opts(shard, concurrency, waves, canary, wave_wait, after_switch=after_switch),
+        evidence=evidence, force=force, reason=reason, project_dir=project_dir, alembic_ini=alembic_config,
+        config=config, release_id=release, wait=wait, lock_timeout=lock_timeout, statement_timeout=statement_timeout,
+        lock_retries=lock_retries, soak=soak, no_lock_timeout=no_lock_timeout or None, ledger_schema=ledger_schema))
+
+
+@fleet_app.command("status")
+def fleet_status(
+    shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
+    project_dir: ProjectDirOpt = ".", config: ConfigOpt = None, release: ReleaseIdOpt = None,
+    fmt: FleetFormatOpt = FleetFormat.text, ledger_schema: LedgerSchemaOpt = None,
+) -> None:
+    """Every ledger read (no lock, nothing written): per-wave and per-database state with counts, and whether the
+    whole fleet is migrated (the one `migrator switch` can run)."""
+    raise typer.Exit(_run_fleet("status", fmt, _fleet_opts(shard, concurrency, waves, canary, 0.0),
+                                project_dir=project_dir, config=config, release_id=release,
+                                ledger_schema=ledger_schema))
+
+
 # --- router: check ---------------------------------------------------------------------------------------------
 
 router_app = typer.Typer(help="The router hook ([tool.migrator.hook]): ask it which colour is live.",

@@ -63,3 +63,22 @@ def test_compat_workers_bench_prints_its_table():
     lines = proc.stdout.splitlines()
     assert lines[1].split() == ["workers", "migrator", "total", "migrator", "cell", "pytest-xdist", "cell/xdist"]
     assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
+
+
+def test_fleet_bench_prints_its_table():
+    """bench/fleet.py with a handful of databases: it runs, prints one row per concurrency, drops its databases."""
+    import subprocess
+
+    from tests import _fleet as kit
+
+    try:
+        kit.admin("SELECT 1")
+    except Exception:  # noqa: BLE001
+        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+    bench = Path(__file__).resolve().parent.parent / "bench" / "fleet.py"
+    proc = subprocess.run([sys.executable, str(bench), "--databases", "4", "--concurrency", "1,4"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert "expand + migrate" in lines[0] and "concurrency" in lines[1]
+    assert [line.split()[0] for line in lines[2:]] == ["1", "4"]
