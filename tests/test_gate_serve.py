@@ -387,7 +387,8 @@ def test_scale_out_examples_are_complete_and_match_the_server():
     from migrator.serve import _GATE
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "scale-out.md").read_text(encoding="utf-8")
-    section = text[text.index("## Gates in Argo Rollouts and Flagger"):]
+    start = text.index("## Gates in Argo Rollouts and Flagger")
+    section = text[start:text.index("\n## ", start + 1)]  # this section only (the fleet's YAML follows)
     docs = [d for block in re.findall(r"```yaml\n(.*?)```", section, re.S) for d in yaml.safe_load_all(block) if d]
     kinds = {d["kind"]: d for d in docs}
     assert {"AnalysisTemplate", "Rollout", "Canary", "Deployment", "Service", "Secret"} <= set(kinds)
