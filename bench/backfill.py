@@ -105,12 +105,23 @@ def run_fixed(url: str) -> int:
 
 
 def run_default(url: str) -> int:
+    import os
+
+    import migrator.backfill as mb
     from migrator.backfill import backfill
     from migrator.release.ledger import Ledger
 
+    for item in filter(None, os.environ.get("BENCH_KNOBS", "").split(",")):  # TEMP tuning
+        k, v = item.split("=")
+        setattr(mb, k, type(getattr(mb, k))(v))
+
     with psycopg.connect(url, autocommit=True) as conn:
         Ledger(conn, "migrator").ensure()
-        return backfill(conn, "items", "full_name = name", progress=False).rows
+        result = backfill(conn, "items", "full_name = name", progress=False)
+        sizes = sorted(result.batch_sizes)
+        print(f"default: {result.batches} batches, keys per batch median {sizes[len(sizes) // 2]}, "
+              f"max {sizes[-1]}", file=sys.stderr)
+        return result.rows
 
 
 METHODS = {"limit": run_limit, "fixed": run_fixed, "default": run_default}

@@ -64,7 +64,14 @@ DEFAULT_START = 1000
 DEFAULT_MIN = 100
 DEFAULT_MAX = 100_000
 DEFAULT_PAUSE_RATIO = 0.25
+DEFAULT_MAX_RATIO = 4.0
 DEFAULT_LOCK_BUDGET_MS = 500  # outside a release, when the session has no lock_timeout either
+
+# Sessions waiting for this batch's row locks as it ends (after its UPDATE: the list is evaluated last): clients
+# it made wait. Only sessions waiting on its transaction id, so other work's lock waits do not count.
+_WAITERS = ("(SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted "
+            "AND transactionid = (SELECT transactionid FROM pg_locks WHERE locktype = 'transactionid' AND granted "
+            "AND pid = pg_backend_pid() AND mode = 'ExclusiveLock' LIMIT 1))")
 
 # Does the coordinator's session (pid) still hold its advisory lock (key)? As migrator.release.coordinator._HELD.
 _HELD = ("EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = :pid AND granted "
@@ -239,15 +246,21 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
     stream = stream or ctx.get("stream") or sys.stderr
     holder = ctx.get("lock")
 
-    def run(template, params=None, **fragments):
+    def execute(statement, params=None):
+        """One statement in a transaction of its own: its first row."""
+        if db.autocommit:
+            return db.one(statement, params)
         db.begin()
         try:
-            row = db.one(db.compose(template, **fragments), params)
+            row = db.one(statement, params)
         except BaseException:
             db.rollback()
             raise
         db.commit()
         return row
+
+    def run(template, params=None, **fragments):
+        return execute(db.compose(template, **fragments), params)
 
     cp_table = f"{quote_ident(ledger_schema)}.checkpoints"
     regclass, key_type, checkpoints, session_lock_ms = run(
@@ -307,26 +320,34 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
     elif checkpoints is None:
         bar.note(f"no checkpoint table {ledger_schema}.checkpoints: running without a checkpoint")
 
-    # one statement per batch: the next key range, its UPDATE and the checkpoint move; it returns the range's
-    # upper key (NULL: nothing left), the keys walked and the rows updated
+    # one statement per batch, i.e. one transaction: the coordinator lock check, the next key range, its UPDATE
+    # and the checkpoint move; it returns whether the lock is held, the range's upper key (NULL: nothing left),
+    # the keys walked and the rows updated
+    ok = "(SELECT ok FROM g)"
     move = ("), c AS (UPDATE {cp} SET last_key = coalesce((SELECT hi FROM r), last_key), "
             "rows_done = rows_done + (SELECT count(*) FROM u), finished = (SELECT hi FROM r) IS NULL, "
-            "updated_at = clock_timestamp() WHERE name = :name") if checkpoints is not None else ""
+            f"updated_at = clock_timestamp() WHERE name = :name AND {ok}") if checkpoints is not None else ""
     batch_sql = {
         first: db.compose(
-            "WITH r AS (SELECT max(k)::text AS hi, count(*) AS n FROM (SELECT {key} AS k FROM {t}"
-            + ("" if first else " WHERE " + lower) + " ORDER BY {key} LIMIT :size) s), "
+            f"WITH g AS (SELECT {_HELD if holder else 'true'} AS ok), "
+            f"r AS (SELECT max(k)::text AS hi, count(*) AS n FROM (SELECT {{key}} AS k FROM {{t}} WHERE {ok}"
+            + ("" if first else " AND " + lower) + " ORDER BY {key} LIMIT :size) s), "
             f"u AS (UPDATE {{t}} SET {{set}} WHERE {'' if first else lower + ' AND '}"
             f"{{key}} <= CAST((SELECT hi FROM r) AS {key_type}){{where}} RETURNING 1" + move
-            + ") SELECT hi, n, (SELECT count(*) FROM u) FROM r", **frag)
+            + f") SELECT {ok}, hi, n, (SELECT count(*) FROM u), {_WAITERS} FROM r", **frag)
         for first in (True, False)}
-    guard = ("SELECT set_config('lock_timeout', :lock_ms, true), set_config('statement_timeout', :ms, true), "
-             + (_HELD if holder else "true"))
-    prelude = db.compose(guard)
-    # a lock wait gives up at half the budget (55P03: retried), the whole batch at the budget (57014: halved)
-    prelude_params = {"ms": str(budget_ms), "lock_ms": str(budget_ms and max(1, budget_ms // 2))}
+    params = {"name": name}
     if holder:
-        prelude_params.update(pid=int(holder["pid"]), key=int(holder["key"]))
+        params.update(pid=int(holder["pid"]), key=int(holder["key"]))
+
+    # while the batches run (restored after): a batch holds its row locks no longer than the lock budget
+    # (statement_timeout; 57014: halved and retried), gives up a lock wait at half of it (55P03: retried), and
+    # does not wait for its commit to reach the disk (synchronous_commit off: a crash loses at most the last
+    # batches together with their checkpoint moves, and the re-run redoes them)
+    knobs = {"statement_timeout": str(budget_ms), "lock_timeout": str(budget_ms and max(1, budget_ms // 2)),
+             "synchronous_commit": "off"}
+    saved = dict(zip(knobs, run("SELECT " + ", ".join(f"current_setting('{k}')" for k in knobs))))
+    run("SELECT " + ", ".join(f"set_config('{k}', :{k}, false)" for k in knobs), knobs)
 
     pacer = _Pacer(batch_size, target_batch_seconds, min_batch_size, max_batch_size, pause, pause_ratio)
     started = time.monotonic()
@@ -336,24 +357,12 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
             attempt = 0
             while True:
                 began = time.monotonic()
-                db.begin()
+                params["size"] = pacer.size
+                if last is not None:
+                    params["last"] = last
                 try:
-                    held = db.one(prelude, prelude_params)[2]
-                    if not held:  # D1: the coordinator lost its lock: no batch starts without it
-                        raise BackfillError(
-                            f"backfill {regclass}: lost the coordinator lock (session pid {holder['pid']}); stopped "
-                            f"before the batch after {key} {last}", reason="lost_lock")
-                    params = {"size": pacer.size, "name": name}
-                    if last is not None:
-                        params["last"] = last
-                    upper, keys, rows = db.one(batch_sql[last is None], params)
-                    db.commit()
-                    break
-                except BackfillError:
-                    db.rollback()
-                    raise
+                    held, upper, keys, rows, waiters = execute(batch_sql[last is None], params)
                 except Exception as exc:
-                    db.rollback()
                     state = sqlstate(exc)
                     if state == "57014" and "statement timeout" in str(exc):
                         if pacer.size <= 1:
@@ -374,6 +383,12 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
                             f"{attempt} attempts; the checkpoint keeps the committed batches: re-run to resume",
                             reason="retries") from None
                     _sleep_backoff(settings, attempt)
+                    continue
+                if not held:  # D1: the coordinator lost its lock; this batch touched nothing
+                    raise BackfillError(
+                        f"backfill {regclass}: lost the coordinator lock (its session, pid {holder['pid']}, no "
+                        f"longer holds it); stopped before the batch after {key} {last}", reason="lost_lock")
+                break
             if upper is None:
                 break
             duration = time.monotonic() - began
@@ -383,41 +398,55 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
             result.batches += 1
             result.batch_sizes.append(pacer.size)
             bar.update(keys, rows)
-            wait = pacer.after(duration)
+            wait = pacer.after(duration, waiters)
             if wait > 0:
                 time.sleep(wait)
         completed = True
     finally:
         result.seconds = time.monotonic() - started
         bar.close(completed)
+        try:
+            run("SELECT " + ", ".join(f"set_config('{k}', :{k}, false)" for k in saved), saved)
+        except Exception:  # noqa: BLE001 - a broken connection has no settings left to restore
+            pass
     return result
 
 
 class _Pacer:
     """Batch size and the pause after each batch. Fixed (`batch_size` alone), GitLab-style adaptive (an explicit
     `target_batch_seconds`: x1.2 while quick, halve when slow), or the default: batches aimed at DEFAULT_TARGET
-    seconds, followed by a pause of `pause_ratio` x the batch's duration (the duty cycle)."""
+    seconds, each followed by a pause of `ratio` x its duration (the duty cycle). The ratio starts at
+    DEFAULT_PAUSE_RATIO; a batch that made clients wait for its row locks doubles it (up to DEFAULT_MAX_RATIO) and
+    halves the batch; each batch nobody waited for brings it back towards the start value."""
 
     def __init__(self, size, target, low, high, pause, ratio):
         self.default = size is None and target is None
+        if size is None:
+            size = DEFAULT_START
         if self.default:
-            size, target = DEFAULT_START, DEFAULT_TARGET
+            target = DEFAULT_TARGET
             low, high = low or DEFAULT_MIN, high or DEFAULT_MAX
             ratio = DEFAULT_PAUSE_RATIO if ratio is None else ratio
         self.size, self.target = size, target
         self.low = max(1, low or max(1, size // 16))
         self.high = max(size, high or size * 16)
         self.pause, self.ratio = pause, ratio or 0.0
+        self.base = self.ratio
 
     def too_slow(self) -> None:
         self.size = max(1, self.size // 2)
         self.low = min(self.low, self.size)
 
-    def after(self, duration: float) -> float:
-        """Adapt to the batch that took `duration` seconds; return the pause before the next one."""
+    def after(self, duration: float, waiters: int = 0) -> float:
+        """Adapt to the batch that took `duration` seconds and made `waiters` sessions wait; return the pause."""
         if self.default:
-            factor = min(2.0, max(0.5, self.target / max(duration, 1e-4)))
-            self.size = min(self.high, max(self.low, int(self.size * factor)))
+            if waiters:
+                self.ratio = min(DEFAULT_MAX_RATIO, max(self.ratio * 2, 0.25))
+                self.size = max(self.low, self.size // 2)
+            else:
+                self.ratio = max(self.base, self.ratio * 0.8)
+                factor = min(2.0, max(0.5, self.target / max(duration, 1e-4)))
+                self.size = min(self.high, max(self.low, int(self.size * factor)))
         elif self.target:
             if duration > 1.5 * self.target:
                 self.size = max(self.low, self.size // 2)
