@@ -235,6 +235,9 @@ def test_any_sqlalchemy_driver_in_or_out_of_autocommit(db, driver, autocommit):
         pytest.skip(f"{driver} is not installed")
     import sqlalchemy as sa
 
+    if driver == "psycopg" and sa.__version__.startswith("1."):
+        pytest.skip("SQLAlchemy 1.4 has no psycopg 3 dialect")
+
     url, pq = db
     table = f"t_sa_{driver}_{int(autocommit)}"
     _table(pq, table, "SELECT g, CASE WHEN g <= 10 THEN 'a' || g END FROM generate_series(1, 500) g")
@@ -247,9 +250,9 @@ def test_any_sqlalchemy_driver_in_or_out_of_autocommit(db, driver, autocommit):
             assert (result.rows, result.checkpointed) == (250, True)
             if not autocommit:  # nothing left open: every batch committed
                 assert not conn.in_transaction()
-                conn.execute(sa.text("SELECT 1"))
-                with pytest.raises(BackfillError, match="outside a transaction"):
-                    backfill(conn, table, "n = n + 1", progress=False)
+                with conn.begin():  # as alembic's transaction of a revision, outside an autocommit block
+                    with pytest.raises(BackfillError, match="outside a transaction"):
+                        backfill(conn, table, "n = n + 1", progress=False)
     finally:
         engine.dispose()
     assert query(pq, f"SELECT count(*), min(v), max(v) FROM {table} WHERE n = 1") == [(250, "x%0", "x%2")]
