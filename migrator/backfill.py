@@ -4,18 +4,29 @@
 
     def upgrade():
         with op.get_context().autocommit_block():      # each batch commits on its own
-            backfill(op.get_bind(), "users", "full_name = name", where="full_name IS NULL", batch_size=10_000)
+            backfill(op.get_bind(), "users", "full_name = name", where="full_name IS NULL")
 
-Online, the rows are walked in primary-key order, `batch_size` keys at a time (keyset ranges
-`key > last AND key <= upper`, so sparse keys and non-integer keys work); each batch is one short
-transaction that also moves the checkpoint row (`{ledger_schema}.checkpoints`), so a batch is either done
-and recorded or neither: a killed backfill resumes after the last committed batch and no row is updated
-twice. Between batches it sleeps `pause` seconds (plus `pause_ratio` x the batch's duration), and with
-`target_batch_seconds` the batch size follows the observed batch duration (grow while batches are quick,
-halve when one is slow), as GitLab's batched background migrations do.
+Online, the rows are walked in primary-key order (keyset ranges `key > last AND key <= upper`, so sparse and
+non-integer keys work). Each batch is ONE statement, i.e. one transaction and one round trip: it checks the
+coordinator lock (under a release), takes the next range, updates it and moves the checkpoint row
+(`{ledger_schema}.checkpoints`), so a batch is either done and recorded or neither: a killed backfill resumes after
+the last committed batch and no row is updated twice. It runs through SQLAlchemy `text()` (any PostgreSQL driver,
+SQLAlchemy 1.4+) or a bare psycopg / psycopg2 connection; a `%` or `:` in `set_sql` / `where` is literal.
 
-A lock timeout (SQLSTATE 55P03) on a batch rolls that batch back and retries it with jittered backoff
-(`lock_retries` times), then raises.
+Pacing. With no batch arguments, batches start at 1000 keys and follow their duration towards DEFAULT_TARGET
+(30 ms; halved at most, doubled at most per batch), and after each batch it sleeps DEFAULT_PAUSE_RATIO x the
+batch's duration (a duty cycle). A batch that ends with sessions waiting for its row locks doubles the ratio (up
+to 4x the batch) and halves the next batch; each batch nobody waited for brings the ratio back. `batch_size` alone
+gives fixed batches; `target_batch_seconds` the GitLab-style rule (x1.2 while quick, halve when slow); `pause`
+and `pause_ratio` set the pause.
+
+The lock budget. While it runs, the session's statement_timeout is the budget (the release's lock_timeout, else the
+session's lock_timeout, else 500 ms) and its lock_timeout half of it, so no batch holds its row locks longer than
+the budget: a batch that outruns it is rolled back and retried at half the size; a lock timeout (55P03) rolls the
+batch back and retries it with jittered backoff (`lock_retries`; under a release the revision's one budget, shared
+by its backfills), then raises. Commits do not wait for the disk (synchronous_commit off): a crash loses at most
+the last batches together with their checkpoint moves, which the re-run redoes. The session's settings are
+restored afterwards.
 
 Offline (`alembic upgrade --sql`, `migrator classify`), `op.get_bind()` is None: one representative
 statement `UPDATE <table> SET <set_sql> [WHERE <where>]` is rendered through `op.execute`.
