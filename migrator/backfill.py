@@ -76,6 +76,8 @@ DEFAULT_MIN = 100
 DEFAULT_MAX = 100_000
 DEFAULT_PAUSE_RATIO = 0.25
 DEFAULT_MAX_RATIO = 4.0
+SYNC_COMMIT = "off"
+ESTIMATE_ABOVE = 200_000  # rows (pg_class.reltuples) from which progress uses the estimate, not a count
 DEFAULT_LOCK_BUDGET_MS = 500  # outside a release, when the session has no lock_timeout either
 
 # Sessions waiting for this batch's row locks as it ends (after its UPDATE: the list is evaluated last): clients
@@ -321,7 +323,12 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
     lower = f"{{key}} > CAST(CAST(:last AS text) AS {key_type})"
     frag = {"t": table, "key": quote_ident(key), "set": set_sql, "where": f" AND ({where})" if where else "",
             "cp": cp_table}
-    if last is None:
+    # the progress bar's total: counted on a small table; on a big one the planner's estimate (a count would
+    # read the whole table before the first batch)
+    estimate = run("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)", {"t": table})[0]
+    if estimate is not None and estimate >= ESTIMATE_ABOVE:
+        total = estimate
+    elif last is None:
         total = run("SELECT count(*) FROM {t}", t=table)[0]
     else:
         total = run("SELECT count(*) FROM {t} WHERE " + lower, {"last": last}, t=table, key=frag["key"])[0]
@@ -356,7 +363,7 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
     # does not wait for its commit to reach the disk (synchronous_commit off: a crash loses at most the last
     # batches together with their checkpoint moves, and the re-run redoes them)
     knobs = {"statement_timeout": str(budget_ms), "lock_timeout": str(budget_ms and max(1, budget_ms // 2)),
-             "synchronous_commit": "off"}
+             "synchronous_commit": SYNC_COMMIT}
     saved = dict(zip(knobs, run("SELECT " + ", ".join(f"current_setting('{k}')" for k in knobs))))
     run("SELECT " + ", ".join(f"set_config('{k}', :{k}, false)" for k in knobs), knobs)
 
