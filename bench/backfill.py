@@ -105,15 +105,8 @@ def run_fixed(url: str) -> int:
 
 
 def run_default(url: str) -> int:
-    import os
-
-    import migrator.backfill as mb
     from migrator.backfill import backfill
     from migrator.release.ledger import Ledger
-
-    for item in filter(None, os.environ.get("BENCH_KNOBS", "").split(",")):  # TEMP tuning
-        k, v = item.split("=")
-        setattr(mb, k, type(getattr(mb, k))(v))
 
     with psycopg.connect(url, autocommit=True) as conn:
         Ledger(conn, "migrator").ensure()
