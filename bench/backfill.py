@@ -111,7 +111,7 @@ def run_default(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         Ledger(conn, "migrator").ensure()
         result = backfill(conn, "items", "full_name = name", progress=False)
-        sizes = sorted(result.batch_sizes)
+        sizes = sorted(result.batch_sizes) or [0]
         print(f"default: {result.batches} batches, keys per batch median {sizes[len(sizes) // 2]}, "
               f"max {sizes[-1]}", file=sys.stderr)
         return result.rows
