@@ -191,7 +191,7 @@ def main(argv=None) -> int:
         for r in results:
             ratio = f"{r['vs_limit']:.2f}x" if r["vs_limit"] is not None else "-"
             print(f"{r['method']:<8} {r['rows_per_s']:>10,.0f} {ratio:>8} {r['transactions']:>9} {r['p50_ms']:>7.2f} "
-                  f"{r['p99_ms']:>7.2f} {r['max_ms']:>8.1f} {r['failed']:>6}")
+                  f"{r['p99_ms']:>7.2f} {r['max_ms']:>8.2f} {r['failed']:>6}")
         if verdict is not None:
             print(f"{'PASS' if verdict['pass'] else 'FAIL'}  default is {verdict['speed_vs_fixed']:.2f}x fixed's rows/s "
                   f"(goal >= {args.goal_speed:g}x), p99 {verdict['p99_vs_fixed']:.2f}x fixed's (goal <= "
