@@ -14,9 +14,9 @@ the last committed batch and no row is updated twice. It runs through SQLAlchemy
 SQLAlchemy 1.4+) or a bare psycopg / psycopg2 connection; a `%` or `:` in `set_sql` / `where` is literal.
 
 Pacing. With no batch arguments, batches start at 1000 keys and follow their duration towards DEFAULT_TARGET
-(30 ms; halved at most, doubled at most per batch), and after each batch it sleeps DEFAULT_PAUSE_RATIO x the
-batch's duration (a duty cycle). A batch that ends with sessions waiting for its row locks doubles the ratio (up
-to 4x the batch) and halves the next batch; each batch nobody waited for brings the ratio back. `batch_size` alone
+(30 ms; halved at most, doubled at most per batch), and after each batch it sleeps DEFAULT_PAUSE_RATIO (0.1) x
+the batch's duration (a duty cycle). A batch that ends with sessions waiting for its row locks raises the ratio
+(doubled, at least 0.25, up to 4) and halves the next batch; each batch nobody waited for brings the ratio back. `batch_size` alone
 gives fixed batches; `target_batch_seconds` the GitLab-style rule (x1.2 while quick, halve when slow); `pause`
 and `pause_ratio` set the pause.
 
@@ -24,9 +24,7 @@ The lock budget. While it runs, the session's statement_timeout is the budget (t
 session's lock_timeout, else 500 ms) and its lock_timeout half of it, so no batch holds its row locks longer than
 the budget: a batch that outruns it is rolled back and retried at half the size; a lock timeout (55P03) rolls the
 batch back and retries it with jittered backoff (`lock_retries`; under a release the revision's one budget, shared
-by its backfills), then raises. Commits do not wait for the disk (synchronous_commit off): a crash loses at most
-the last batches together with their checkpoint moves, which the re-run redoes. The session's settings are
-restored afterwards.
+by its backfills), then raises. The session's settings are restored afterwards.
 
 Offline (`alembic upgrade --sql`, `migrator classify`), `op.get_bind()` is None: one representative
 statement `UPDATE <table> SET <set_sql> [WHERE <where>]` is rendered through `op.execute`.
@@ -74,9 +72,8 @@ DEFAULT_TARGET = 0.03
 DEFAULT_START = 1000
 DEFAULT_MIN = 100
 DEFAULT_MAX = 100_000
-DEFAULT_PAUSE_RATIO = 0.25
+DEFAULT_PAUSE_RATIO = 0.1
 DEFAULT_MAX_RATIO = 4.0
-SYNC_COMMIT = "off"
 ESTIMATE_ABOVE = 200_000  # rows (pg_class.reltuples) from which progress uses the estimate, not a count
 DEFAULT_LOCK_BUDGET_MS = 500  # outside a release, when the session has no lock_timeout either
 
@@ -359,11 +356,8 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
         params.update(pid=int(holder["pid"]), key=int(holder["key"]))
 
     # while the batches run (restored after): a batch holds its row locks no longer than the lock budget
-    # (statement_timeout; 57014: halved and retried), gives up a lock wait at half of it (55P03: retried), and
-    # does not wait for its commit to reach the disk (synchronous_commit off: a crash loses at most the last
-    # batches together with their checkpoint moves, and the re-run redoes them)
-    knobs = {"statement_timeout": str(budget_ms), "lock_timeout": str(budget_ms and max(1, budget_ms // 2)),
-             "synchronous_commit": SYNC_COMMIT}
+    # (statement_timeout; 57014: halved and retried) and gives up a lock wait at half of it (55P03: retried)
+    knobs = {"statement_timeout": str(budget_ms), "lock_timeout": str(budget_ms and max(1, budget_ms // 2))}
     saved = dict(zip(knobs, run("SELECT " + ", ".join(f"current_setting('{k}')" for k in knobs))))
     run("SELECT " + ", ".join(f"set_config('{k}', :{k}, false)" for k in knobs), knobs)
 
@@ -434,8 +428,8 @@ class _Pacer:
     """Batch size and the pause after each batch. Fixed (`batch_size` alone), GitLab-style adaptive (an explicit
     `target_batch_seconds`: x1.2 while quick, halve when slow), or the default: batches aimed at DEFAULT_TARGET
     seconds, each followed by a pause of `ratio` x its duration (the duty cycle). The ratio starts at
-    DEFAULT_PAUSE_RATIO; a batch that made clients wait for its row locks doubles it (up to DEFAULT_MAX_RATIO) and
-    halves the batch; each batch nobody waited for brings it back towards the start value."""
+    DEFAULT_PAUSE_RATIO; a batch that made clients wait for its row locks doubles it (at least 0.25, up to
+    DEFAULT_MAX_RATIO) and halves the batch; each batch nobody waited for brings it back towards the start."""
 
     def __init__(self, size, target, low, high, pause, ratio):
         self.default = size is None and target is None
