@@ -4,18 +4,27 @@
 
     def upgrade():
         with op.get_context().autocommit_block():      # each batch commits on its own
-            backfill(op.get_bind(), "users", "full_name = name", where="full_name IS NULL", batch_size=10_000)
+            backfill(op.get_bind(), "users", "full_name = name", where="full_name IS NULL")
 
-Online, the rows are walked in primary-key order, `batch_size` keys at a time (keyset ranges
-`key > last AND key <= upper`, so sparse keys and non-integer keys work); each batch is one short
-transaction that also moves the checkpoint row (`{ledger_schema}.checkpoints`), so a batch is either done
-and recorded or neither: a killed backfill resumes after the last committed batch and no row is updated
-twice. Between batches it sleeps `pause` seconds (plus `pause_ratio` x the batch's duration), and with
-`target_batch_seconds` the batch size follows the observed batch duration (grow while batches are quick,
-halve when one is slow), as GitLab's batched background migrations do.
+Online, the rows are walked in primary-key order (keyset ranges `key > last AND key <= upper`, so sparse and
+non-integer keys work). Each batch is ONE statement, i.e. one transaction and one round trip: it checks the
+coordinator lock (under a release), takes the next range, updates it and moves the checkpoint row
+(`{ledger_schema}.checkpoints`), so a batch is either done and recorded or neither: a killed backfill resumes after
+the last committed batch and no row is updated twice. It runs through SQLAlchemy `text()` (any PostgreSQL driver,
+SQLAlchemy 1.4+) or a bare psycopg / psycopg2 connection; a `%` or `:` in `set_sql` / `where` is literal.
 
-A lock timeout (SQLSTATE 55P03) on a batch rolls that batch back and retries it with jittered backoff
-(`lock_retries` times), then raises.
+Pacing. With no batch arguments, batches start at 1000 keys and follow their duration towards DEFAULT_TARGET
+(30 ms; halved at most, doubled at most per batch), and after each batch it sleeps DEFAULT_PAUSE_RATIO (0.1) x
+the batch's duration (a duty cycle). A batch that ends with sessions waiting for its row locks raises the ratio
+(doubled, at least 0.25, up to 4) and halves the next batch; each batch nobody waited for brings the ratio back. `batch_size` alone
+gives fixed batches; `target_batch_seconds` the GitLab-style rule (x1.2 while quick, halve when slow); `pause`
+and `pause_ratio` set the pause.
+
+The lock budget. While it runs, the session's statement_timeout is the budget (the release's lock_timeout, else the
+session's lock_timeout, else 500 ms) and its lock_timeout half of it, so no batch holds its row locks longer than
+the budget: a batch that outruns it is rolled back and retried at half the size; a lock timeout (55P03) rolls the
+batch back and retries it with jittered backoff (`lock_retries`; under a release the revision's one budget, shared
+by its backfills), then raises. The session's settings are restored afterwards.
 
 Offline (`alembic upgrade --sql`, `migrator classify`), `op.get_bind()` is None: one representative
 statement `UPDATE <table> SET <set_sql> [WHERE <where>]` is rendered through `op.execute`.
@@ -39,6 +48,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from migrator.backfill_session import Session, quote_ident, sqlstate
 from migrator.errors import MigratorError
 
 #: set by migrator.release.applier while it applies a revision: {"release_id", "revision", "settings"}
@@ -46,7 +56,37 @@ _RELEASE_CONTEXT: ContextVar[dict | None] = ContextVar("migrator_backfill_releas
 
 
 class BackfillError(MigratorError):
+    """`reason`: "lost_lock" (the coordinator lost its lock) or "retries" (the lock retries ran out); the applier's
+    child reports it as the error's `backfill` extra."""
+
     exit_code = 1
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason
+
+
+# The defaults (no batch arguments): batches aimed at DEFAULT_TARGET seconds (from DEFAULT_START keys, between
+# DEFAULT_MIN and DEFAULT_MAX), each followed by a pause of DEFAULT_PAUSE_RATIO x its duration.
+DEFAULT_TARGET = 0.03
+DEFAULT_START = 1000
+DEFAULT_MIN = 100
+DEFAULT_MAX = 100_000
+DEFAULT_PAUSE_RATIO = 0.1
+DEFAULT_MAX_RATIO = 4.0
+ESTIMATE_ABOVE = 200_000  # rows (pg_class.reltuples) from which progress uses the estimate, not a count
+DEFAULT_LOCK_BUDGET_MS = 500  # outside a release, when the session has no lock_timeout either
+
+# Sessions waiting for this batch's row locks as it ends (after its UPDATE: the list is evaluated last): clients
+# it made wait. Only sessions waiting on its transaction id, so other work's lock waits do not count.
+_WAITERS = ("(SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted "
+            "AND transactionid = (SELECT transactionid FROM pg_locks WHERE locktype = 'transactionid' AND granted "
+            "AND pid = pg_backend_pid() AND mode = 'ExclusiveLock' LIMIT 1))")
+
+# Does the coordinator's session (pid) still hold its advisory lock (key)? As migrator.release.coordinator._HELD.
+_HELD = ("EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = :pid AND granted "
+         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+         "AND (classid::bigint << 32 | objid::bigint) = :key AND objsubid = 1)")
 
 
 @dataclass
@@ -68,12 +108,15 @@ class BackfillResult:
 
 
 @contextmanager
-def release_context(release_id: str | None, revision: str | None, settings: Any = None, stream=None
-                    ) -> Iterator[None]:
+def release_context(release_id: str | None, revision: str | None, settings: Any = None, stream=None, *,
+                    retry_budget: int | None = None, lock: dict | None = None) -> Iterator[None]:
     """Tell backfills run inside this block which release / revision they belong to, the release settings
-    (lock_retries, backoff, ledger_schema) and where progress goes (used by the applier)."""
+    (lock_retries, backoff, ledger_schema, lock_timeout_ms), where progress goes, the lock retries left for the
+    revision (shared by all its backfills) and the coordinator lock to check before every batch ({"pid", "key"})
+    (used by the applier's child)."""
     token = _RELEASE_CONTEXT.set({"release_id": release_id, "revision": revision, "settings": settings,
-                                  "stream": stream})
+                                  "stream": stream, "lock": lock,
+                                  "retry_budget": None if retry_budget is None else {"left": int(retry_budget)}})
     try:
         yield
     finally:
@@ -93,20 +136,6 @@ def _render_offline(table: str, set_sql: str, where: str | None) -> None:
     from alembic import op
 
     op.execute(f"UPDATE {table} SET {set_sql}" + (f" WHERE {where}" if where else ""))
-
-
-def _driver_connection(conn):
-    """The psycopg connection behind `conn` (psycopg Connection, SQLAlchemy Connection or Engine-less bind)."""
-    import psycopg
-
-    if isinstance(conn, psycopg.Connection):
-        return conn
-    raw = getattr(conn, "connection", None)  # sqlalchemy Connection -> PoolProxiedConnection
-    driver = getattr(raw, "driver_connection", None)
-    if isinstance(driver, psycopg.Connection):
-        return driver
-    raise BackfillError(f"backfill needs a psycopg or SQLAlchemy (postgresql+psycopg) connection, got "
-                        f"{type(conn).__name__}")
 
 
 def default_name(table: str, set_sql: str, key: str, where: str | None, release_id: str | None = None,
@@ -190,15 +219,15 @@ class _Progress:
 
 
 def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | None = None,
-             batch_size: int = 1000, pause: float = 0.0, name: str | None = None,
+             batch_size: int | None = None, pause: float = 0.0, name: str | None = None,
              ledger_schema: str | None = None, progress: bool = True,
              target_batch_seconds: float | None = None, min_batch_size: int | None = None,
-             max_batch_size: int | None = None, pause_ratio: float = 0.0, lock_retries: int | None = None,
+             max_batch_size: int | None = None, pause_ratio: float | None = None, lock_retries: int | None = None,
              stream=None) -> BackfillResult:
-    """`UPDATE table SET set_sql WHERE (where)` in committed batches of `batch_size` keys; see the module doc.
+    """`UPDATE table SET set_sql WHERE (where)` in committed batches of keys; see the module doc.
 
     Returns a BackfillResult (rows updated, batches, seconds, where it resumed from)."""
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise BackfillError(f"backfill {table}: batch_size must be >= 1, got {batch_size}")
     ctx = _RELEASE_CONTEXT.get() or {}
     settings = ctx.get("settings")
@@ -210,52 +239,76 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
         _render_offline(table, set_sql, where)
         return BackfillResult(name, offline=True)
 
-    from psycopg import errors as pg_errors, pq, sql
-
-    pg = _driver_connection(conn)
-    if pg.info.transaction_status != pq.TransactionStatus.IDLE:
+    try:
+        db = Session(conn)
+    except TypeError as exc:
+        raise BackfillError(f"backfill {table}: {exc}") from None
+    if not db.idle():
         raise BackfillError(f"backfill {table}: commits each batch, so it must run outside a transaction (in an "
                             "alembic revision: inside `with op.get_context().autocommit_block():`)")
     release_id, revision = ctx.get("release_id"), ctx.get("revision")
     explicit_name = name is not None
     name = name or default_name(table, set_sql, key, where, release_id, revision)
+    budget = ctx.get("retry_budget")  # one budget per revision, shared by its backfills (D12)
     retries = lock_retries if lock_retries is not None else getattr(settings, "lock_retries", 10)
+    if budget is not None:
+        retries = min(retries, budget["left"])
     stream = stream or ctx.get("stream") or sys.stderr
+    holder = ctx.get("lock")
 
-    def run(query, params=()):
-        return pg.execute(query, params)
+    def execute(statement, params=None):
+        """One statement in a transaction of its own: its first row."""
+        if db.autocommit:
+            return db.one(statement, params)
+        db.begin()
+        try:
+            row = db.one(statement, params)
+        except BaseException:
+            db.rollback()
+            raise
+        db.commit()
+        return row
 
-    with pg.transaction():
-        regclass = run("SELECT to_regclass(%s)::text", (table,)).fetchone()[0]
-        if regclass is None:
-            raise BackfillError(f"backfill: table {table} not found")
-        row = run("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                  "WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped",
-                  (table, key)).fetchone()
-        if row is None:
-            raise BackfillError(f"backfill {table}: no column {key!r} to walk the rows by (pass key=...)")
-        key_type = row[0]
-        checkpoints = run("SELECT to_regclass(quote_ident(%s) || '.checkpoints')", (ledger_schema,)).fetchone()[0]
+    def run(template, params=None, **fragments):
+        return execute(db.compose(template, **fragments), params)
+
+    cp_table = f"{quote_ident(ledger_schema)}.checkpoints"
+    regclass, key_type, checkpoints, session_lock_ms = run(
+        "SELECT to_regclass(:t)::text, (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(:t) AND a.attname = :key AND a.attnum > 0 AND NOT a.attisdropped), "
+        "to_regclass(:cp)::text, (SELECT setting::int FROM pg_settings WHERE name = 'lock_timeout')",
+        {"t": table, "key": key, "cp": cp_table})
+    if regclass is None:
+        raise BackfillError(f"backfill: table {table} not found")
+    if key_type is None:
+        raise BackfillError(f"backfill {table}: no column {key!r} to walk the rows by (pass key=...)")
     if checkpoints is None and release_id:  # under a release a backfill is always resumable: never silently not
         raise BackfillError(f"backfill {table}: release {release_id} runs it, but there is no checkpoint table "
                             f"{ledger_schema}.checkpoints (ledger_schema {ledger_schema!r}): run `migrator plan` first")
-    key_id = sql.Identifier(key)
-    cast = sql.SQL(key_type)
-    table_sql = sql.SQL(table)
-    cp_table = sql.SQL("{}.checkpoints").format(sql.Identifier(ledger_schema))
+    # a batch holds its row locks for no longer than the lock budget: lock_timeout and statement_timeout of each
+    # batch (SET LOCAL); the release's lock_timeout, else the session's, else the release default
+    budget_ms = getattr(settings, "lock_timeout_ms", None)
+    if budget_ms is None:
+        budget_ms = session_lock_ms or DEFAULT_LOCK_BUDGET_MS
+    budget_ms = int(budget_ms)
 
     result = BackfillResult(name, checkpointed=checkpoints is not None)
     last: str | None = None
     if checkpoints is not None:
-        with pg.transaction():
-            run(sql.SQL("INSERT INTO {} (name, release_id) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING")
-                .format(cp_table), (name, release_id))
-            last, finished = run(sql.SQL("SELECT last_key, finished FROM {} WHERE name = %s").format(cp_table),
-                                 (name,)).fetchone()
+        db.begin()
+        try:
+            last, finished = db.one(db.compose(
+                "WITH ins AS (INSERT INTO {cp} (name, release_id) VALUES (:name, :rid) ON CONFLICT (name) DO NOTHING "
+                "RETURNING last_key, finished) SELECT last_key, finished FROM ins UNION ALL "
+                "SELECT last_key, finished FROM {cp} WHERE name = :name", cp=cp_table), {"name": name, "rid": release_id})
             if finished and not (release_id or explicit_name):
-                run(sql.SQL("UPDATE {} SET last_key = NULL, rows_done = 0, finished = false, "
-                            "updated_at = clock_timestamp() WHERE name = %s").format(cp_table), (name,))
+                db.one(db.compose("UPDATE {cp} SET last_key = NULL, rows_done = 0, finished = false, "
+                                  "updated_at = clock_timestamp() WHERE name = :name", cp=cp_table), {"name": name})
                 last, finished = None, False
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
         if finished:
             result.skipped = True
             if progress:
@@ -264,32 +317,51 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
             return result
         result.resumed_from = last
 
-    lower = sql.SQL("{} > %s::{}").format(key_id, cast)
-    if last is None:
-        total = run(sql.SQL("SELECT count(*) FROM {}").format(table_sql)).fetchone()[0]
+    lower = f"{{key}} > CAST(CAST(:last AS text) AS {key_type})"
+    frag = {"t": table, "key": quote_ident(key), "set": set_sql, "where": f" AND ({where})" if where else "",
+            "cp": cp_table}
+    # the progress bar's total: counted on a small table; on a big one the planner's estimate (a count would
+    # read the whole table before the first batch)
+    estimate = run("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)", {"t": table})[0]
+    if estimate is not None and estimate >= ESTIMATE_ABOVE:
+        total = estimate
+    elif last is None:
+        total = run("SELECT count(*) FROM {t}", t=table)[0]
     else:
-        total = run(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(table_sql, lower), (last,)).fetchone()[0]
+        total = run("SELECT count(*) FROM {t} WHERE " + lower, {"last": last}, t=table, key=frag["key"])[0]
     bar = _Progress(f"backfill {regclass}", total, progress, stream)
     if last is not None:
         bar.note(f"resuming after {key} {last} (checkpoint {name})")
     elif checkpoints is None:
         bar.note(f"no checkpoint table {ledger_schema}.checkpoints: running without a checkpoint")
 
-    next_upper = sql.SQL("SELECT max(k)::text, count(*) FROM (SELECT {key} AS k FROM {t}{lower} ORDER BY {key} "
-                         "LIMIT %s) s")
-    update = sql.SQL("UPDATE {t} SET {set} WHERE {key} <= %s::{cast}{lower}{where}").format(
-        t=table_sql, set=sql.SQL(set_sql), key=key_id, cast=cast,
-        lower=sql.SQL(""), where=sql.SQL(f" AND ({where})") if where else sql.SQL(""))
-    update_after = sql.SQL("UPDATE {t} SET {set} WHERE {key} <= %s::{cast} AND {lower}{where}").format(
-        t=table_sql, set=sql.SQL(set_sql), key=key_id, cast=cast, lower=lower,
-        where=sql.SQL(f" AND ({where})") if where else sql.SQL(""))
-    move = sql.SQL("UPDATE {} SET last_key = %s, rows_done = rows_done + %s, updated_at = clock_timestamp() "
-                   "WHERE name = %s").format(cp_table)
-    finish = sql.SQL("UPDATE {} SET finished = true, updated_at = clock_timestamp() WHERE name = %s").format(cp_table)
+    # one statement per batch, i.e. one transaction: the coordinator lock check, the next key range, its UPDATE
+    # and the checkpoint move; it returns whether the lock is held, the range's upper key (NULL: nothing left),
+    # the keys walked and the rows updated
+    ok = "(SELECT ok FROM g)"
+    move = ("), c AS (UPDATE {cp} SET last_key = coalesce((SELECT hi FROM r), last_key), "
+            "rows_done = rows_done + (SELECT count(*) FROM u), finished = (SELECT hi FROM r) IS NULL, "
+            f"updated_at = clock_timestamp() WHERE name = :name AND {ok}") if checkpoints is not None else ""
+    batch_sql = {
+        first: db.compose(
+            f"WITH g AS (SELECT {_HELD if holder else 'true'} AS ok), "
+            f"r AS (SELECT max(k)::text AS hi, count(*) AS n FROM (SELECT {{key}} AS k FROM {{t}} WHERE {ok}"
+            + ("" if first else " AND " + lower) + " ORDER BY {key} LIMIT :size) s), "
+            f"u AS (UPDATE {{t}} SET {{set}} WHERE {'' if first else lower + ' AND '}"
+            f"{{key}} <= CAST((SELECT hi FROM r) AS {key_type}){{where}} RETURNING 1" + move
+            + f") SELECT {ok}, hi, n, (SELECT count(*) FROM u), {_WAITERS} FROM r", **frag)
+        for first in (True, False)}
+    params = {"name": name}
+    if holder:
+        params.update(pid=int(holder["pid"]), key=int(holder["key"]))
 
-    size = batch_size
-    low_cap = max(1, min_batch_size or max(1, batch_size // 16))
-    high_cap = max(size, max_batch_size or batch_size * 16)
+    # while the batches run (restored after): a batch holds its row locks no longer than the lock budget
+    # (statement_timeout; 57014: halved and retried) and gives up a lock wait at half of it (55P03: retried)
+    knobs = {"statement_timeout": str(budget_ms), "lock_timeout": str(budget_ms and max(1, budget_ms // 2))}
+    saved = dict(zip(knobs, run("SELECT " + ", ".join(f"current_setting('{k}')" for k in knobs))))
+    run("SELECT " + ", ".join(f"set_config('{k}', :{k}, false)" for k in knobs), knobs)
+
+    pacer = _Pacer(batch_size, target_batch_seconds, min_batch_size, max_batch_size, pause, pause_ratio)
     started = time.monotonic()
     completed = False
     try:
@@ -297,33 +369,38 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
             attempt = 0
             while True:
                 began = time.monotonic()
+                params["size"] = pacer.size
+                if last is not None:
+                    params["last"] = last
                 try:
-                    with pg.transaction():
-                        if last is None:
-                            upper, keys = run(next_upper.format(key=key_id, t=table_sql, lower=sql.SQL("")),
-                                              (size,)).fetchone()
-                        else:
-                            upper, keys = run(next_upper.format(key=key_id, t=table_sql,
-                                                                lower=sql.SQL(" WHERE ") + lower),
-                                              (last, size)).fetchone()
-                        if upper is None:
-                            if checkpoints is not None:
-                                run(finish, (name,))
-                            rows = None
-                        else:
-                            cur = (run(update, (upper,)) if last is None else run(update_after, (upper, last)))
-                            rows = max(cur.rowcount, 0)
-                            if checkpoints is not None:
-                                run(move, (upper, rows, name))
-                    break
-                except pg_errors.LockNotAvailable:
+                    held, upper, keys, rows, waiters = execute(batch_sql[last is None], params)
+                except Exception as exc:
+                    state = sqlstate(exc)
+                    if state == "57014" and "statement timeout" in str(exc):
+                        if pacer.size <= 1:
+                            raise BackfillError(f"backfill {regclass}: one key's batch ran longer than the lock "
+                                                f"budget (statement_timeout {budget_ms}ms)") from exc
+                        pacer.too_slow()  # the batch outran the lock budget: halve it and try again
+                        bar.note(f"a batch ran into statement_timeout {budget_ms}ms: retrying with "
+                                 f"{pacer.size} keys")
+                        continue
+                    if state != "55P03":
+                        raise
                     attempt += 1
+                    if budget is not None:
+                        budget["left"] = max(0, budget["left"] - 1)
                     if attempt > retries:
                         raise BackfillError(
                             f"backfill {regclass}: a batch could not get its row locks within lock_timeout after "
-                            f"{attempt} attempts; the checkpoint keeps the committed batches: re-run to resume"
-                        ) from None
+                            f"{attempt} attempts; the checkpoint keeps the committed batches: re-run to resume",
+                            reason="retries") from None
                     _sleep_backoff(settings, attempt)
+                    continue
+                if not held:  # D1: the coordinator lost its lock; this batch touched nothing
+                    raise BackfillError(
+                        f"backfill {regclass}: lost the coordinator lock (its session, pid {holder['pid']}, no "
+                        f"longer holds it); stopped before the batch after {key} {last}", reason="lost_lock")
+                break
             if upper is None:
                 break
             duration = time.monotonic() - began
@@ -331,21 +408,63 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
             result.rows += rows
             result.keys += keys
             result.batches += 1
-            result.batch_sizes.append(size)
+            result.batch_sizes.append(pacer.size)
             bar.update(keys, rows)
-            if target_batch_seconds:
-                if duration > 1.5 * target_batch_seconds:
-                    size = max(low_cap, size // 2)
-                elif duration < 0.8 * target_batch_seconds:
-                    size = min(high_cap, max(size + 1, int(size * 1.2)))
-            wait = pause + pause_ratio * duration
+            wait = pacer.after(duration, waiters)
             if wait > 0:
                 time.sleep(wait)
         completed = True
     finally:
         result.seconds = time.monotonic() - started
         bar.close(completed)
+        try:
+            run("SELECT " + ", ".join(f"set_config('{k}', :{k}, false)" for k in saved), saved)
+        except Exception:  # noqa: BLE001 - a broken connection has no settings left to restore
+            pass
     return result
+
+
+class _Pacer:
+    """Batch size and the pause after each batch. Fixed (`batch_size` alone), GitLab-style adaptive (an explicit
+    `target_batch_seconds`: x1.2 while quick, halve when slow), or the default: batches aimed at DEFAULT_TARGET
+    seconds, each followed by a pause of `ratio` x its duration (the duty cycle). The ratio starts at
+    DEFAULT_PAUSE_RATIO; a batch that made clients wait for its row locks doubles it (at least 0.25, up to
+    DEFAULT_MAX_RATIO) and halves the batch; each batch nobody waited for brings it back towards the start."""
+
+    def __init__(self, size, target, low, high, pause, ratio):
+        self.default = size is None and target is None
+        if size is None:
+            size = DEFAULT_START
+        if self.default:
+            target = DEFAULT_TARGET
+            low, high = low or DEFAULT_MIN, high or DEFAULT_MAX
+            ratio = DEFAULT_PAUSE_RATIO if ratio is None else ratio
+        self.size, self.target = size, target
+        self.low = max(1, low or max(1, size // 16))
+        self.high = max(size, high or size * 16)
+        self.pause, self.ratio = pause, ratio or 0.0
+        self.base = self.ratio
+
+    def too_slow(self) -> None:
+        self.size = max(1, self.size // 2)
+        self.low = min(self.low, self.size)
+
+    def after(self, duration: float, waiters: int = 0) -> float:
+        """Adapt to the batch that took `duration` seconds and made `waiters` sessions wait; return the pause."""
+        if self.default:
+            if waiters:
+                self.ratio = min(DEFAULT_MAX_RATIO, max(self.ratio * 2, 0.25))
+                self.size = max(self.low, self.size // 2)
+            else:
+                self.ratio = max(self.base, self.ratio * 0.8)
+                factor = min(2.0, max(0.5, self.target / max(duration, 1e-4)))
+                self.size = min(self.high, max(self.low, int(self.size * factor)))
+        elif self.target:
+            if duration > 1.5 * self.target:
+                self.size = max(self.low, self.size // 2)
+            elif duration < 0.8 * self.target:
+                self.size = min(self.high, max(self.size + 1, int(self.size * 1.2)))
+        return self.pause + self.ratio * duration
 
 
 def _sleep_backoff(settings, attempt: int) -> None:

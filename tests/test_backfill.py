@@ -180,3 +180,182 @@ def test_offline_mode_renders_one_update():
     findings = [f for s in m.statements for f in s.findings] + m.findings
     assert [f.rule for f in findings if f.suppressed] == ["M203"]  # reviewed in the revision file, with a reason
     assert not [f for f in findings if not f.suppressed]
+
+
+# --- any driver, and the author's SQL taken literally (D10) -------------------------------------------------------
+
+def _drivers():
+    out = ["psycopg"]
+    try:
+        import psycopg2  # noqa: F401
+
+        out.append("psycopg2")
+    except ImportError:
+        pass
+    return out
+
+
+def _bare(driver: str, pq: str, autocommit: bool = True):
+    if driver == "psycopg":
+        return psycopg.connect(pq, autocommit=autocommit)
+    import psycopg2
+
+    conn = psycopg2.connect(pq)
+    conn.autocommit = autocommit
+    return conn
+
+
+PERCENT_SET = "v = 'x%' || (id % 3), n = n + 1"
+PERCENT_WHERE = "(v IS NULL OR v LIKE 'a%') AND id % 2 = 0 AND '10:30' <> ':id'"
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_percent_and_colon_in_the_authors_sql_are_literal_on_a_bare_connection(db, driver):
+    if driver not in _drivers():
+        pytest.skip(f"{driver} is not installed")
+    url, pq = db
+    table = f"t_pct_{driver}"
+    _table(pq, table, "SELECT g, CASE WHEN g <= 10 THEN 'a' || g END FROM generate_series(1, 500) g")
+    conn = _bare(driver, pq)
+    try:
+        result = backfill(conn, table, PERCENT_SET, where=PERCENT_WHERE, batch_size=100, progress=False)
+    finally:
+        conn.close()
+    assert result.rows == 250
+    assert query(pq, f"SELECT count(*), min(v), max(v) FROM {table} WHERE n = 1") == [(250, "x%0", "x%2")]
+    assert scalar(pq, f"SELECT count(*) FROM {table} WHERE n = 1 AND id % 2 = 1") == 0
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_any_sqlalchemy_driver_in_or_out_of_autocommit(db, driver, autocommit):
+    """A SQLAlchemy connection of any PostgreSQL driver, as alembic's op.get_bind() gives it: in an autocommit
+    block, or a plain connection outside a transaction (each batch then commits through SQLAlchemy)."""
+    if driver not in _drivers():
+        pytest.skip(f"{driver} is not installed")
+    import sqlalchemy as sa
+
+    if driver == "psycopg" and sa.__version__.startswith("1."):
+        pytest.skip("SQLAlchemy 1.4 has no psycopg 3 dialect")
+
+    url, pq = db
+    table = f"t_sa_{driver}_{int(autocommit)}"
+    _table(pq, table, "SELECT g, CASE WHEN g <= 10 THEN 'a' || g END FROM generate_series(1, 500) g")
+    engine = sa.create_engine(url.replace("+psycopg", f"+{driver}"))
+    try:
+        with engine.connect() as conn:
+            if autocommit:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = backfill(conn, table, PERCENT_SET, where=PERCENT_WHERE, batch_size=64, progress=False)
+            assert (result.rows, result.checkpointed) == (250, True)
+            if not autocommit:  # nothing left open: every batch committed
+                assert not conn.in_transaction()
+                with conn.begin():  # as alembic's transaction of a revision, outside an autocommit block
+                    with pytest.raises(BackfillError, match="outside a transaction"):
+                        backfill(conn, table, "n = n + 1", progress=False)
+    finally:
+        engine.dispose()
+    assert query(pq, f"SELECT count(*), min(v), max(v) FROM {table} WHERE n = 1") == [(250, "x%0", "x%2")]
+    name = default_name(table, PERCENT_SET, "id", PERCENT_WHERE)
+    assert query(pq, "SELECT rows_done, finished FROM migrator.checkpoints WHERE name = %s", (name,)) == [
+        (250, True)]
+
+
+# --- the defaults, and the lock budget of a batch ---------------------------------------------------------------
+
+
+def test_default_batches_grow_towards_the_target_and_session_settings_come_back(db):
+    url, pq = db
+    _table(pq, "t_default", "SELECT g, NULL FROM generate_series(1, 60000) g")
+    with psycopg.connect(pq, autocommit=True) as conn:
+        conn.execute("SET statement_timeout = '7s'")
+        before = conn.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+                              "current_setting('synchronous_commit')").fetchone()
+        result = backfill(conn, "t_default", "n = n + 1", progress=False)
+        after = conn.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+                             "current_setting('synchronous_commit')").fetchone()
+    assert result.rows == 60000 and result.batch_sizes[0] == 1000
+    assert max(result.batch_sizes) > 1000 and result.batches < 60  # quick batches grow: fewer than fixed 1000s
+    assert after == before == ("7s", "0", "on")
+    assert query(pq, "SELECT min(n), max(n) FROM t_default") == [(1, 1)]
+
+
+def test_a_batch_never_holds_its_locks_longer_than_the_lock_budget(db):
+    """Each batch runs under statement_timeout = the lock budget (here the session's lock_timeout, 300 ms): a
+    batch that outruns it is rolled back and retried at half the size, until batches fit."""
+    url, pq = db
+    _table(pq, "t_budget", "SELECT g, NULL FROM generate_series(1, 120) g")
+    out = io.StringIO()
+    with psycopg.connect(pq, autocommit=True) as conn:
+        conn.execute("CREATE OR REPLACE FUNCTION slow_one(i bigint) RETURNS int LANGUAGE plpgsql VOLATILE AS "
+                     "$$ BEGIN PERFORM pg_sleep(0.006); RETURN 1; END $$")
+        conn.execute("SET lock_timeout = 300")
+        result = backfill(conn, "t_budget", "n = slow_one(id)", batch_size=120, stream=out)
+    # 120 rows x 6 ms = 0.72 s > 0.3 s; 60 rows = 0.36 s > 0.3 s; 30 rows = 0.18 s fits
+    assert result.rows == 120 and set(result.batch_sizes) == {30}
+    assert "statement_timeout 300ms: retrying with 60 keys" in out.getvalue()
+    assert query(pq, "SELECT min(n), max(n) FROM t_budget") == [(1, 1)]
+
+
+# --- the coordinator lock before every batch (D1) and one retry budget per revision (D12) ---------------------------
+
+
+def test_a_lost_coordinator_lock_stops_the_backfill_before_its_next_batch(db):
+    """The coordinator's lock session is terminated mid-backfill: the batch in flight (which started with the lock
+    held) may commit, no batch after it does, and the error says why (reason "lost_lock")."""
+    import threading
+    import time
+
+    url, pq = db
+    _table(pq, "t_lost", "SELECT g, NULL FROM generate_series(1, 400) g")
+    key = 0x5EED0001
+    holder = psycopg.connect(pq, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", (key,))
+    lock = {"pid": holder.info.backend_pid, "key": key}
+    seen, stop = {}, threading.Event()
+
+    def terminate():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not stop.is_set():
+            done = scalar(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name = 'lost'")
+            if done and done >= 20:
+                query(pq, "SELECT pg_terminate_backend(%s)", (lock["pid"],))
+                seen["at"] = scalar(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name = 'lost'")
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=terminate, daemon=True)
+    try:
+        with psycopg.connect(pq, autocommit=True) as conn:
+            conn.execute("CREATE OR REPLACE FUNCTION slow_one(i bigint) RETURNS int LANGUAGE plpgsql VOLATILE AS "
+                         "$$ BEGIN PERFORM pg_sleep(0.01); RETURN 1; END $$")
+            killer.start()
+            with release_context("r-b", "0099", ReleaseSettings(lock_timeout_ms=2000), lock=lock):
+                with pytest.raises(BackfillError, match="lost the coordinator lock") as info:
+                    backfill(conn, "t_lost", "n = slow_one(id)", batch_size=10, name="lost", progress=False)
+    finally:
+        stop.set()
+        killer.join(5)
+        holder.close()
+    assert info.value.reason == "lost_lock"
+    done = scalar(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name = 'lost'")
+    assert seen["at"] <= done <= seen["at"] + 10 and done < 400  # at most the batch in flight
+    assert scalar(pq, "SELECT count(*) FROM t_lost WHERE n = 1") == done
+
+
+def test_the_backfills_of_a_revision_share_one_lock_retry_budget(db):
+    """Budget 3: a first backfill spends 2 retries (and gives up: lock_retries=1), so a second one has 1 left:
+    it gives up after 2 attempts, not after 1 + lock_retries; the error's reason is "retries"."""
+    url, pq = db
+    _table(pq, "t_bud1", "SELECT g, NULL FROM generate_series(1, 50) g")
+    _table(pq, "t_bud2", "SELECT g, NULL FROM generate_series(1, 50) g")
+    settings = ReleaseSettings(lock_timeout_ms=100, lock_retries=3, retry_backoff_base=0.01, retry_backoff_max=0.02)
+    with psycopg.connect(pq, autocommit=True) as conn, psycopg.connect(pq) as app:
+        app.execute("UPDATE t_bud1 SET v = 'app' WHERE id = 5")
+        app.execute("UPDATE t_bud2 SET v = 'app' WHERE id = 5")
+        with release_context("r-b", "0098", settings, retry_budget=3):
+            with pytest.raises(BackfillError, match="after 2 attempts") as first:
+                backfill(conn, "t_bud1", "n = n + 1", batch_size=10, lock_retries=1, progress=False)
+            with pytest.raises(BackfillError, match="after 2 attempts") as second:
+                backfill(conn, "t_bud2", "n = n + 1", batch_size=10, progress=False)
+    assert first.value.reason == second.value.reason == "retries"

@@ -82,3 +82,29 @@ def test_fleet_bench_prints_its_table():
     lines = proc.stdout.strip().splitlines()
     assert "expand + migrate" in lines[0] and "concurrency" in lines[1]
     assert [line.split()[0] for line in lines[2:]] == ["1", "4"]
+
+@pytest.mark.postgres
+def test_backfill_bench_prints_its_table():
+    """bench/backfill.py on a tiny table: the three methods, sane columns and a goal line (not the goal itself:
+    timings on a few thousand rows say nothing)."""
+    from tests._applier import server_available
+
+    if not server_available():
+        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+    bench = Path(__file__).resolve().parents[1] / "bench" / "backfill.py"
+    proc = subprocess.run([sys.executable, str(bench), "--rows", "3000", "--clients", "2"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[1].split() == ["method", "rows/s", "vs", "limit", "client", "tx", "p50", "ms", "p99", "ms", "max",
+                                "ms", "failed"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:5]}
+    assert list(rows) == ["limit", "fixed", "default"]
+    assert rows["limit"][1] == "1.00x"
+    for cells in rows.values():
+        rate, ratio, tx, p50, p99, top, failed = cells
+        assert float(rate.replace(",", "")) > 0 and ratio.endswith("x") and int(tx) >= 0
+        assert 0 <= float(p50) <= float(p99) <= float(top)
+        assert failed == "0"
+    assert lines[5].startswith(("PASS  default is", "FAIL  default is")) and "fixed's rows/s" in lines[5]
+    assert "Traceback" not in proc.stderr

@@ -508,3 +508,112 @@ def test_a_lock_timeout_of_zero_or_under_a_millisecond_is_refused(tmp_path, over
     (tmp_path / "pyproject.toml").write_text('[tool.migrator.release]\nno_lock_timeout = true\n')
     with pytest.raises(ConfigError, match="unknown key 'no_lock_timeout'"):
         load_release_settings(tmp_path / "pyproject.toml", {})
+
+
+@needs_pg
+def test_the_backfills_of_a_revision_share_its_retry_budget_through_the_child(tmp_path):
+    """lock_retries = 2 is the revision's one budget: its first backfill spends it (and the revision catches
+    that), so its second one, on another locked table, gives up at its first lock timeout, with the reason
+    "retries" reported by the child: the revision fails once, never retried."""
+    calls = tmp_path / "upgrade-calls"
+    body = ("    from alembic import context\n"
+            "    if not context.is_offline_mode():\n"
+            f"        with open({str(calls)!r}, 'a') as f:\n            f.write('x')\n"
+            "    from migrator.backfill import BackfillError, backfill\n"
+            "    with op.get_context().autocommit_block():\n"
+            "        try:\n"
+            "            backfill(op.get_bind(), 't1', 'v = id', batch_size=10, progress=False)\n"
+            "        except BackfillError:\n"
+            "            pass\n"
+            "        backfill(op.get_bind(), 't2', 'v = id', batch_size=10, progress=False)\n")
+    project = make_project(tmp_path, {
+        "0001": revision_text("0001", None, sql_body(
+            "CREATE TABLE t1 (id int PRIMARY KEY, v int)", "INSERT INTO t1 SELECT g, NULL FROM generate_series(1, 30) g",
+            "CREATE TABLE t2 (id int PRIMARY KEY, v int)", "INSERT INTO t2 SELECT g, NULL FROM generate_series(1, 30) g")),
+        "0002": revision_text("0002", "0001", body),
+    })
+    settings = ReleaseSettings(lock_timeout_ms=100, lock_retries=2, retry_backoff_base=0.01, retry_backoff_max=0.02)
+    with fresh_db("budget2") as (url, pq):
+        ledger_with_release(pq)
+        apply_revisions(url, project, "alembic.ini", "r-test", "migrate", ["0001"], None, settings,
+                        stream=io.StringIO())
+        with psycopg.connect(pq) as app:
+            app.execute("UPDATE t1 SET v = -1 WHERE id = 15")
+            app.execute("UPDATE t2 SET v = -1 WHERE id = 15")
+            with pytest.raises(ApplyFailed) as info:
+                apply_revisions(url, project, "alembic.ini", "r-test", "migrate", ["0002"], None, settings,
+                                stream=io.StringIO())
+        assert "backfill t2: a batch could not get its row locks within lock_timeout after 1 attempts" in str(
+            info.value)
+        assert calls.read_text() == "x"
+        assert query(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name LIKE 'backfill:r-test:0002:%' "
+                         "ORDER BY rows_done") == [(10,), (10,)]
+
+
+@needs_pg
+def test_a_backfill_stops_before_its_next_batch_when_the_coordinator_lock_is_gone(tmp_path):
+    """The coordinator's lock session is terminated while a revision's backfill runs (the lock's watcher is not
+    running here, so only the backfill's own check can notice): the child reports `backfill: lost_lock`, the
+    applier stops with CoordinatorLost (exit 2), and no batch commits after the one in flight."""
+    from migrator.release.coordinator import CoordinatorLock
+    from migrator.release.errors import CoordinatorLost
+    from migrator.release.applier import release_runner
+
+    body = ("    from migrator.backfill import backfill\n"
+            "    with op.get_context().autocommit_block():\n"
+            "        backfill(op.get_bind(), 't', 'v = slow_one(id)', batch_size=10, progress=False)\n")
+    project = make_project(tmp_path, {
+        "0001": revision_text("0001", None, sql_body(
+            "CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t SELECT g, NULL FROM generate_series(1, 300) g",
+            "CREATE FUNCTION slow_one(i int) RETURNS int LANGUAGE plpgsql VOLATILE AS "
+            "$$ BEGIN PERFORM pg_sleep(0.01); RETURN 1; END $$")),
+        "0002": revision_text("0002", "0001", body),
+    })
+    with fresh_db("lostlock") as (url, pq):
+        ledger_with_release(pq)
+        apply_revisions(url, project, "alembic.ini", "r-test", "migrate", ["0001"], None, FAST, stream=io.StringIO())
+        conn = psycopg.connect(pq, autocommit=True)
+        lock = CoordinatorLock(conn, None, command="migrate")
+        assert conn.execute("SELECT pg_try_advisory_lock(%s)", (lock.key,)).fetchone()[0]
+        lock.held = True  # acquired by hand: no watcher thread
+        runner = release_runner(project, project / "alembic.ini", url)
+        extras = []
+        apply = runner.apply
+
+        def spy(*args, **kwargs):  # what the child reported
+            try:
+                return apply(*args, **kwargs)
+            except Exception as exc:
+                extras.append(getattr(exc, "extra", {}))
+                raise
+
+        runner.apply = spy
+        seen, stop = {}, threading.Event()
+
+        def terminate():
+            while not stop.is_set():
+                done = scalar(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name LIKE 'backfill:r-test:0002:%'")
+                if done and done >= 30:
+                    query(pq, "SELECT pg_terminate_backend(%s)", (lock.pid,))
+                    seen["at"] = scalar(pq, "SELECT rows_done FROM migrator.checkpoints "
+                                            "WHERE name LIKE 'backfill:r-test:0002:%'")
+                    return
+                time.sleep(0.01)
+
+        killer = threading.Thread(target=terminate, daemon=True)
+        killer.start()
+        try:
+            with pytest.raises(CoordinatorLost, match="lost the coordinator lock") as info:
+                apply_revisions(url, project, "alembic.ini", "r-test", "migrate", ["0002"], None, FAST,
+                                stream=io.StringIO(), runner=runner, lock=lock)
+        finally:
+            stop.set()
+            killer.join(5)
+            runner.close()
+            conn.close()
+        assert info.value.exit_code == 2
+        assert extras and extras[-1].get("backfill") == "lost_lock"
+        done = scalar(pq, "SELECT rows_done FROM migrator.checkpoints WHERE name LIKE 'backfill:r-test:0002:%'")
+        assert seen["at"] <= done <= seen["at"] + 10
+        assert scalar(pq, "SELECT count(*) FROM t WHERE v = 1") == done
+        assert scalar(pq, "SELECT version_num FROM alembic_version") == "0001"

@@ -702,8 +702,12 @@ def op_apply(project, req):
     except Problem:
         raise
     except Exception as exc:
+        extra = {}
+        reason = next((getattr(e, "reason", None) for e in _chain(exc) if type(e).__name__ == "BackfillError"), None)
+        if reason:  # a migrator.backfill stopped on purpose: lost coordinator lock, or its lock retries spent
+            extra["backfill"] = reason
         raise Problem("revision", first_line(exc), revision=rev, statement=failed_statement(exc),
-                      sqlstate=sqlstate(exc), disconnected=disconnected(exc), traceback=_tail(exc))
+                      sqlstate=sqlstate(exc), disconnected=disconnected(exc), traceback=_tail(exc), **extra)
     return {"revision": rev, "seconds": round(time.monotonic() - started, 3)}
 
 
@@ -717,8 +721,12 @@ class _backfill_context:
         module = sys.modules.get("migrator.backfill")
         release = self.req.get("release")
         if module is not None and release and hasattr(module, "release_context"):
-            self.cm = module.release_context(release.get("id"), self.req["revision"],
-                                             _Settings(release.get("settings") or {}), sys.stderr)
+            args = (release.get("id"), self.req["revision"], _Settings(release.get("settings") or {}), sys.stderr)
+            try:
+                self.cm = module.release_context(*args, retry_budget=release.get("retry_budget"),
+                                                 lock=release.get("lock"))
+            except TypeError:  # the app's own, older migrator.backfill
+                self.cm = module.release_context(*args)
             self.cm.__enter__()
 
     def __exit__(self, *exc):
