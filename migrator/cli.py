@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -845,19 +845,20 @@ def router_check(
     raise typer.Exit(code)
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: str | BaseException) -> str:
     return " ".join(str(text).split())
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: exit 0/1/2 and, on any error, one line on stderr starting `migrator:`."""
+    click_exceptions: Any  # typer's vendored click or click itself: the same classes under two names
     try:
-        from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer >= 0.20 vendors click
+        from typer._click import exceptions as click_exceptions  # typer >= 0.20 vendors click
     except ImportError:  # pragma: no cover - older typer runs on click itself
-        from click import exceptions as _click_exceptions
-
-        ClickException = _click_exceptions.ClickException
-        NoArgsIsHelpError = getattr(_click_exceptions, "NoArgsIsHelpError", ())
+        # ignore: mypy checks with typer >= 0.20 installed, and click is not installed beside it
+        from click import exceptions as click_exceptions  # type: ignore[import-not-found,no-redef]
+    ClickException = click_exceptions.ClickException
+    NoArgsIsHelpError = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
     try:
         code = app(args=argv, prog_name="migrator", standalone_mode=False)

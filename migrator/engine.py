@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from sqlglot import exp
@@ -15,7 +15,7 @@ from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
 from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
-from migrator.rules.registry import all_rules, find_rule
+from migrator.rules.registry import all_rules, known_rule
 from migrator.spool import StatementSpool
 from migrator.sql.plpgsql import MAX_DEPTH, is_do
 from migrator.sql.split import Statement, iter_statements
@@ -66,7 +66,7 @@ def classify_sql(
     config: Config | None = None,
     *,
     extra_suppressions: Iterable[Suppression] = (),
-    skip: "callable | None" = None,
+    skip: Callable[[Statement], bool] | None = None,
     in_transaction: bool = False,
     knowledge: SchemaKnowledge | None = None,
 ) -> MigrationReport:
@@ -89,7 +89,7 @@ def classify_stream(
     config: Config | None = None,
     *,
     extra_suppressions: Iterable[Suppression] = (),
-    skip: "callable | None" = None,
+    skip: Callable[[Statement], bool] | None = None,
     in_transaction: bool = False,
     knowledge: SchemaKnowledge | None = None,
     spool: StatementSpool | None = None,
@@ -161,7 +161,7 @@ def _classify(rules: list[Rule], stmt: Statement, ctx: Context, depth: int) -> l
             _check(rule, stmt, ctx, hits)
     uncovered = _uncovered_actions(stmt, hits)
     if not hits or uncovered:
-        u000 = find_rule(UNCLASSIFIED)
+        u000 = known_rule(UNCLASSIFIED)
         what = stmt.error or (f"no rule understands part {uncovered[0] + 1} of this statement" if uncovered and hits
                               else "no rule understands this statement")
         hits.append(u000.hit(f"unclassified statement ({what}); treated as contract", table=_table_of(stmt)))
@@ -173,7 +173,7 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
     migrator.sql.plpgsql); the block holds every hit, each message and line pointing at its line in the file."""
     from migrator.sql.plpgsql import Unreadable, read_do  # pglast is imported only when a DO block is met
 
-    u000 = find_rule(UNCLASSIFIED)
+    u000 = known_rule(UNCLASSIFIED)
     try:
         block = read_do(stmt.sql, stmt.line)
     except Unreadable as exc:
@@ -222,7 +222,7 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
     if not ctx.transactional:  # the block was a transaction of its own: its locks are released at its end
         _end_transaction(ctx)
     if not hits:
-        hits.append(find_rule(NO_EFFECT).hit("DO block that runs no statement"))
+        hits.append(known_rule(NO_EFFECT).hit("DO block that runs no statement"))
     return hits
 
 
@@ -348,10 +348,12 @@ def set_migration_phase(report: MigrationReport, config: Config, phases: set[Pha
     report.mixed = schema == {Phase.EXPAND, Phase.CONTRACT} or (data and bool(schema))
     report.findings = [f for f in report.findings if f.rule != MIXED]
     if report.mixed and MIXED not in config.disable:
-        rule = find_rule(MIXED)
+        rule = known_rule(MIXED)
+        severity = config.severity.get(rule.id, rule.severity)
+        assert severity is not None  # P505 reports: it has a severity
         parts = " + ".join(p.label for p in sorted(phases) if p is not Phase.NONE)
         report.findings.append(
-            Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), f"migration mixes {parts}",
+            Finding(rule.id, rule.name, severity, f"migration mixes {parts}",
                     "split it into one revision per phase: expand (additive DDL), migrate (data), contract "
                     "(destructive DDL), and apply each at its own step of the release")
         )
@@ -363,7 +365,8 @@ def apply_suppressions(report: MigrationReport, spool: StatementSpool, starts: a
     apply it to the migration's findings; a comment without a reason is itself a finding."""
     if not suppressions:
         return
-    no_reason = find_rule(NO_REASON)
+    no_reason = known_rule(NO_REASON)
+    assert no_reason.severity is not None  # P508 reports: it has a severity
     for order, sup in enumerate(suppressions):
         if sup.reason is None:
             report.findings.append(Finding(no_reason.id, no_reason.name, no_reason.severity,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from migrator.config import Config
 from migrator.model import Finding, MigrationReport
 from migrator.phases import Phase
-from migrator.rules.registry import find_rule
+from migrator.rules.registry import known_rule
 from migrator.suppress import Suppression
 
 DECLARED = "P507"
@@ -75,8 +75,10 @@ def add_finding(migration: MigrationReport, rule_id: str, message: str, config: 
     """Append a migration-level finding (config severity and `disable` respected, suppressions applied)."""
     if rule_id in config.disable:
         return None
-    rule = find_rule(rule_id)
-    finding = Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), message,
+    rule = known_rule(rule_id)
+    severity = config.severity.get(rule.id, rule.severity)
+    assert severity is not None, f"{rule_id} is a rule that reports: it has a severity"
+    finding = Finding(rule.id, rule.name, severity, message,
                       fix if fix is not None else rule.fix)
     suppress(finding, migration.suppressions)
     migration.findings.append(finding)

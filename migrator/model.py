@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from migrator.phases import Lock, Phase, Rewrite, Severity
+
+if TYPE_CHECKING:
+    from migrator.spool import StatementSpool
 
 
 @dataclass
@@ -18,7 +22,7 @@ class Finding:
     line: int | None = None  # a statement inside a DO block: its own line in the file
 
     def to_dict(self) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "rule": self.rule,
             "name": self.name,
             "severity": self.severity.label,
@@ -73,7 +77,8 @@ class MigrationReport:
     phase: Phase = Phase.NONE
     mixed: bool = False
     declared_phase: Phase | None = None
-    statements: list[StatementReport] = field(default_factory=list)
+    # a list, or while the report is rendered from classify_stream() the spool it reads back (iterate it)
+    statements: list[StatementReport] | StatementSpool = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # migration-level (mixed, declared phase, errors)
     error: str | None = None
     revision: str | None = None

@@ -28,8 +28,12 @@ import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 from migrator.errors import MigratorError, UsageError
+
+if TYPE_CHECKING:
+    from migrator.release.commands import ReleaseContext
 
 log = logging.getLogger("migrator.serve")
 
@@ -72,7 +76,7 @@ class GateServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, ctx, options: ServeOptions):
+    def __init__(self, ctx: ReleaseContext, options: ServeOptions):
         self.ctx = ctx
         self.options = options
         self.slots = threading.BoundedSemaphore(MAX_EVALUATIONS)
@@ -103,6 +107,7 @@ class GateServer(ThreadingHTTPServer):
         from migrator.release import commands
 
         url = self.ctx.database_url
+        assert url is not None  # serve() refuses to start without a target database
         try:
             conn = commands.connect(url, read_only=True)
         except MigratorError as exc:
@@ -140,7 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
         return "migrator-serve"
 
     def setup(self) -> None:
-        self.timeout = self.server.options.request_timeout
+        # typeshed declares StreamRequestHandler.timeout a ClassVar; setup() reads it from the instance
+        self.timeout = self.server.options.request_timeout  # type: ignore[misc]
         super().setup()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -262,7 +268,7 @@ def _canary(payload: dict) -> str:
     return f" (canary {payload.get('namespace') or '?'}/{payload['name']}, phase {payload.get('phase') or '?'})"
 
 
-def serve(ctx, options: ServeOptions) -> int:
+def serve(ctx: ReleaseContext, options: ServeOptions) -> int:
     """Serve until SIGTERM or SIGINT; 0 then. The configuration is read once, at start (an error: exit 2)."""
     from migrator.release import commands
 
@@ -274,6 +280,7 @@ def serve(ctx, options: ServeOptions) -> int:
     except OSError as exc:
         raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
     host, port = server.server_address[:2]
+    assert isinstance(host, str)  # an AF_INET / AF_INET6 address: (host, port[, ...])
     auth = "bearer token required" if options.token else "NO AUTHENTICATION (--no-auth)"
     log.info("serving the switch and contract gates on http://%s:%s (database %s, ledger schema %s; %s)",
              host if ":" not in host else f"[{host}]", port, commands.safe_url(ctx.database_url), ctx.schema, auth)

@@ -298,7 +298,9 @@ def test_static_text(expr, text):
 
 
 @pytest.mark.parametrize("expr", ["v", "'DROP TABLE ' || v", "format(v)", "format('%s', v)", "format('%10s', 'a')",
-                                  "upper('x')"])
+                                  "upper('x')",
+                                  # no target list of its own (was a TypeError, not a refusal)
+                                  "'a' UNION SELECT 'b'"])
 def test_dynamic_text_is_refused(expr):
     from migrator.sql.plpgsql import _Dynamic
 

@@ -28,3 +28,17 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_ci_fails_when_no_test_ran():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert 'exit "${status}"' in script and "-eq 5" in script
+
+
+def test_ci_type_checks_after_the_install_and_before_the_tests():
+    """`mypy migrator` (issue 11) runs once the venv is installed, before the README's command; a failure stops
+    CI before the tests, and README says so."""
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    install = lines.index("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' || status=$?")
+    mypy = lines.index(".venv/bin/mypy migrator || status=$?")
+    tests = next(i for i, line in enumerate(lines) if line.startswith(readme_test_command()))
+    assert install < mypy < tests
+    assert lines[tests - 1] == lines[mypy - 1] == 'if [ "${status}" -eq 0 ]; then'
+    assert "mypy migrator" in (ROOT / "README.md").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^test = \[[^\]]*"mypy>=1\.10"', pyproject, re.M), "mypy left the test extra"

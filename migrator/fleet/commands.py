@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import UsageError
 from migrator.fleet import runner, status
@@ -13,13 +14,16 @@ from migrator.fleet.config import list_databases, load_fleet_config
 from migrator.fleet.shards import parse_shard
 from migrator.fleet.waves import plan_waves
 
+if TYPE_CHECKING:
+    from migrator.release.commands import ReleaseContext
+
 COMMANDS = (*runner.PHASES, "status")
 
 
 @dataclasses.dataclass
 class FleetOptions:
     command: str
-    template: object  # an unresolved migrator.release.commands.ReleaseContext (its database_url stays unset)
+    template: ReleaseContext  # unresolved (its database_url stays unset)
     shard: str | None = None
     concurrency: int | None = None
     waves: str | None = None
@@ -28,7 +32,7 @@ class FleetOptions:
     wave_wait: float = 0.0
 
 
-def _pyproject(template) -> Path | None:
+def _pyproject(template: ReleaseContext) -> Path | None:
     if template.config_path:
         return Path(template.config_path)
     candidate = Path(template.project_dir).resolve() / "pyproject.toml"

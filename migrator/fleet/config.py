@@ -179,6 +179,7 @@ def _lines(text: str) -> list[str]:
 
 def _from_command(cfg: FleetConfig) -> list[str]:
     command = cfg.command
+    assert command is not None  # list_databases() reads the command only when there is one
     words = command.split() if isinstance(command, str) else command
     shown = Path(words[0]).name if words else "?"  # its program only: its arguments may hold a secret
     try:
@@ -206,6 +207,8 @@ def _safe_scrub(text: str, url: str) -> str:
 def _from_query(cfg: FleetConfig) -> list[str]:
     import psycopg
 
+    query = cfg.query
+    assert query is not None  # list_databases() runs the query only when there is one
     env = cfg.registry_url_env or REGISTRY_ENV
     registry = cfg.registry_url or os.environ.get(env)
     if not registry:
@@ -215,7 +218,7 @@ def _from_query(cfg: FleetConfig) -> list[str]:
         with psycopg.connect(parsed.libpq(), autocommit=False, connect_timeout=10,
                              application_name="migrator fleet") as conn:
             conn.execute("SET TRANSACTION READ ONLY")
-            rows = conn.execute(cfg.query).fetchall()
+            rows = conn.execute(query).fetchall()
             conn.rollback()
     except psycopg.Error as exc:
         raise ConfigError(f"the fleet query on {parsed.safe()} failed: "

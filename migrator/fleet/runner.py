@@ -20,8 +20,9 @@ import dataclasses
 import logging
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from migrator.errors import MigratorError
 from migrator.fleet.config import Member
@@ -30,6 +31,9 @@ from migrator.fleet.status import DbState, for_database, read_many, read_one, re
 from migrator.fleet.waves import Wave
 from migrator.release import state as st
 from migrator.release.errors import PreconditionFailed
+
+if TYPE_CHECKING:
+    from migrator.release.commands import ReleaseContext
 
 log = logging.getLogger("migrator.fleet")
 
@@ -63,7 +67,7 @@ class Outcome:
 @dataclass
 class FleetRun:
     phase: str
-    template: object  # an unresolved ReleaseContext: the options every database's command gets
+    template: ReleaseContext  # unresolved: the options every database's command gets
     waves: list[Wave]
     shard: Shard
     concurrency: int
@@ -156,7 +160,8 @@ def _job(run: FleetRun, ctx_for, member: Member, wave: str, record: DbState | No
     try:
         ctx = ctx_for(member, False)
         if run.phase == "contract":
-            is_record = record is not None and member.identity == record.member.identity
+            assert record is not None  # execute() reads the canary's record before a contract
+            is_record = member.identity == record.member.identity
             result = _contract_one(run, ctx, ctx_for(member, True), member, record, is_record)
         else:
             result = commands.run(run.phase, ctx)
@@ -183,7 +188,7 @@ def _run_wave(run: FleetRun, ctx_for, wave: Wave, todo: list[Member], record: Db
     queue = list(todo)
     failed = False
     with ThreadPoolExecutor(max_workers=max(1, min(run.concurrency, len(todo) or 1))) as pool:
-        running = set()
+        running: set[Future[Outcome]] = set()
         while True:
             while queue and not failed and len(running) < run.concurrency:
                 member = queue.pop(0)
@@ -244,7 +249,7 @@ def execute(run: FleetRun) -> FleetRun:
     from migrator.release import commands
 
     template = run.template
-    contexts: dict[bool, object] = {}
+    contexts: dict[bool, ReleaseContext] = {}
 
     def ctx_for(member: Member, acknowledged: bool):
         """A resolved context per kind (acknowledged switch: soak 0), copied for each database."""
@@ -316,10 +321,10 @@ def execute(run: FleetRun) -> FleetRun:
         if todo:
             log.info("wave %s: %s on %d database(s)%s", wave.name, run.phase, len(todo),
                      f" (shard {run.shard})" if run.shard.count > 1 else "")
-        first = [m for m in todo if record is not None and m.identity == record.member.identity]
-        if first:  # contract: the canary that records the switch passes its own gate (the soak) before any other
-            outcomes = _run_wave(run, ctx_for, wave, first, record)
-            rest = [m for m in todo if m not in first]
+        leading = [m for m in todo if record is not None and m.identity == record.member.identity]
+        if leading:  # contract: the canary that records the switch passes its own gate (the soak) before any other
+            outcomes = _run_wave(run, ctx_for, wave, leading, record)
+            rest = [m for m in todo if m not in leading]
             if any(o.result == "failed" for o in outcomes):
                 outcomes += [Outcome(m, wave.name, "not_started") for m in rest]
             else:

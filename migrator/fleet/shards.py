@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from migrator.errors import UsageError
@@ -37,11 +38,11 @@ def shard_of(identity: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count
 
 
-def parse_shard(text: str | None, environ: dict | None = None) -> Shard:
+def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> Shard:
     """"I/N" (0 <= I < N), or "auto/N" with I from $JOB_COMPLETION_INDEX; None: the whole fleet."""
     if text is None or not str(text).strip():
         return ALL
-    environ = os.environ if environ is None else environ
+    env = os.environ if environ is None else environ
     index_text, sep, count_text = str(text).strip().partition("/")
     try:
         count = int(count_text)
@@ -50,7 +51,7 @@ def parse_shard(text: str | None, environ: dict | None = None) -> Shard:
     if not sep or count < 1:
         raise UsageError(f"--shard {text!r}: give I/N (e.g. 0/4) or auto/N, with N >= 1")
     if index_text == "auto":
-        value = environ.get(INDEX_ENV)
+        value = env.get(INDEX_ENV)
         if value is None or not value.strip():
             raise UsageError(f"--shard auto/{count}: ${INDEX_ENV} is not set (a Kubernetes Indexed Job sets it); "
                              "give the index, e.g. --shard 0/4")

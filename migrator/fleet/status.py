@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 from migrator.errors import MigratorError
 from migrator.fleet.config import Member
@@ -30,7 +31,7 @@ class DbState:
     last: dict | None = None  # the release's last event: command, result, at, error
     error: str | None = None  # why it could not be read
     verified: bool | None = None  # the ledger's hash chain
-    switched_at: object | None = None
+    switched_at: datetime | None = None
     evidence: dict | None = None  # the evidence the release keeps (the switch record's is copied on)
 
     @property

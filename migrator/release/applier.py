@@ -38,7 +38,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def _scrub(text: str, db_url: str) -> str:
 # --- errors ----------------------------------------------------------------------------------------------
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     """The exception, what it wraps (.orig), and its causes; a context hidden with `raise ... from None` is not a
     cause (a backfill that gave up after its lock retries is not itself a lock timeout)."""
     seen = set()
@@ -422,6 +422,7 @@ class _Applier:
             if row is None:
                 return []  # no table yet: nothing can be left over
             schema = row[0]
+        assert target.name is not None  # only a REINDEX TABLE has no index name, and it returned above
         qualified = f"{_quote(schema)}.{_quote(target.name)}"
         row = self.pg.execute(
             "SELECT i.indisvalid, i.indrelid = to_regclass(%s) FROM pg_index i WHERE i.indexrelid = to_regclass(%s)",

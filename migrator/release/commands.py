@@ -20,10 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from migrator.errors import ConfigError, MigratorError, UsageError
 from migrator.release import state as st
 from migrator.release.errors import GateRefused, HookFailed, PreconditionFailed, ReleaseError
+
+if TYPE_CHECKING:
+    from migrator.config import Config
+    from migrator.release.coordinator import CoordinatorLock
+    from migrator.release.settings import ReleaseSettings
 
 log = logging.getLogger("migrator.release")
 
@@ -42,7 +48,7 @@ class ReleaseContext:
     project_dir: Path = field(default_factory=Path.cwd)  # green's checkout: alembic.ini, migrations/
     alembic_ini: str | None = None  # None: [tool.migrator] alembic_config, else alembic.ini
     config_path: Path | None = None  # None: <project_dir>/pyproject.toml
-    settings: object | None = None  # ReleaseSettings; None: [tool.migrator.release] + overrides
+    settings: ReleaseSettings | None = None  # None: [tool.migrator.release] + overrides
     overrides: dict = field(default_factory=dict)  # CLI flags over [tool.migrator.release]
     hook_config: dict | None = None  # None: [tool.migrator.hook]
     hook: object | None = None  # a RouterHook instance (takes precedence over hook_config)
@@ -58,10 +64,10 @@ class ReleaseContext:
     evidence: Path | None = None
 
     # filled by resolve()
-    config: object | None = field(default=None, repr=False)
+    config: Config | None = field(default=None, repr=False)
     _resolved: bool = field(default=False, repr=False)
     # filled by session(): the coordinator lock held for this command (migrator.release.coordinator)
-    lock: object | None = field(default=None, repr=False)
+    lock: CoordinatorLock | None = field(default=None, repr=False)
 
     def resolve(self, *, need_alembic: bool = True) -> "ReleaseContext":
         """Fill the unset fields from the config. `need_alembic=False`: a command that only reads the ledger
@@ -99,8 +105,20 @@ class ReleaseContext:
         return self
 
     @property
+    def release_settings(self) -> ReleaseSettings:
+        """`settings` once resolve() has filled them (or the caller gave them)."""
+        assert self.settings is not None, "ReleaseContext.resolve() fills settings"
+        return self.settings
+
+    @property
+    def alembic_config(self) -> str:
+        """`alembic_ini` once resolve() has filled it (or the caller gave it)."""
+        assert self.alembic_ini is not None, "ReleaseContext.resolve() fills alembic_ini"
+        return self.alembic_ini
+
+    @property
     def schema(self) -> str:
-        return self.settings.ledger_schema
+        return self.release_settings.ledger_schema
 
 
 # --- database ----------------------------------------------------------------------------------------------
@@ -120,7 +138,7 @@ def safe_url(url: str | None) -> str:
     return safe(url) if url else ""
 
 
-def scrub(text: str, url: str | None) -> str:
+def scrub(text: str | BaseException, url: str | None) -> str:
     from migrator.db.urls import scrub as _scrub
 
     return " ".join(_scrub(str(text), url).split())
@@ -419,7 +437,8 @@ def _signing(ctx: ReleaseContext):
     from migrator.evidence import signing_key
     from migrator.release.gates import Signing
 
-    return Signing(signing_key(ctx.settings.evidence_key_env), ctx.settings.require_signed_evidence)
+    settings = ctx.release_settings
+    return Signing(signing_key(settings.evidence_key_env), settings.require_signed_evidence)
 
 
 def _read_evidence(ctx: ReleaseContext):
@@ -510,10 +529,11 @@ def plan(ctx: ReleaseContext) -> dict:
         from migrator.compat.apply import alembic_heads
         from migrator.project import project_runner
 
+        assert info.repo is not None  # blue_sha is only resolved in a git repository
         with git.worktree(info.repo, blue_sha, role="blue", subdir=info.subdir) as blue_dir:
             # blue's history, read in the app's interpreter with the app's settings (sqlmodel, Flask-Migrate...)
-            with project_runner(ctx.alembic_ini, ctx.config, project_dir=blue_dir, role="blue") as blue:
-                heads = alembic_heads(blue_dir, ctx.alembic_ini, role="blue", runner=blue)
+            with project_runner(ctx.alembic_config, ctx.config, project_dir=blue_dir, role="blue") as blue:
+                heads = alembic_heads(blue_dir, ctx.alembic_config, role="blue", runner=blue)
         return shown(build(None, heads, blue_sha), message="plan only: nothing recorded; rows not estimated")
 
     if ctx.release_id and not RELEASE_ID.fullmatch(ctx.release_id):
@@ -587,20 +607,20 @@ def _apply(ctx: ReleaseContext, conn, ledger, release, phase: str, *, forced: bo
     from migrator.release.errors import CoordinatorLost
 
     revisions = list((release.revisions or {}).get(phase) or [])
-    detail: dict = {"revisions": revisions, "lock_timeout_ms": ctx.settings.lock_timeout_ms,
-                    "lock_retries": ctx.settings.lock_retries}
-    if ctx.settings.no_lock_timeout:
+    detail: dict = {"revisions": revisions, "lock_timeout_ms": ctx.release_settings.lock_timeout_ms,
+                    "lock_retries": ctx.release_settings.lock_retries}
+    if ctx.release_settings.no_lock_timeout:
         detail["no_lock_timeout"] = True
         log.warning("%s runs without a lock timeout (--no-lock-timeout: %s): its DDL waits for locks as long as it "
                     "takes, and application queries queue behind it", phase, ctx.reason)
     ledger.event(release.id, phase, "started", detail, forced=forced,
-                 reason=ctx.reason if forced or ctx.settings.no_lock_timeout else None)
+                 reason=ctx.reason if forced or ctx.release_settings.no_lock_timeout else None)
     if revisions:
         log.info("%s: applying %s", phase, ", ".join(revisions))
     else:
         log.info("%s: no %s revisions in this release", phase, phase)
     try:
-        applied = apply_revisions(ctx.database_url, ctx.project_dir, ctx.alembic_ini, release, phase, revisions,
+        applied = apply_revisions(_database_url(ctx), ctx.project_dir, ctx.alembic_config, release, phase, revisions,
                                   ctx.schema, ctx.settings, config=ctx.config, lock=ctx.lock,
                                   wait=ctx.wait)
     except MigratorError as exc:
@@ -732,7 +752,7 @@ def contract(ctx: ReleaseContext) -> dict:
 
 def soak_used(ctx: ReleaseContext) -> dict:
     """The soak the contract gate applied and where it came from: a `--soak 0` is not an ordinary contract."""
-    return {"seconds": float(ctx.settings.soak_seconds),
+    return {"seconds": float(ctx.release_settings.soak_seconds),
             "from": "--soak" if ctx.overrides.get("soak") is not None else "[tool.migrator.release] soak (or default)"}
 
 
@@ -753,8 +773,8 @@ def _with_preflight(gate, ctx: ReleaseContext, conn, release):
     contract_revs = set((release.revisions or {}).get("contract") or [])
     if not contract_revs:
         return gate
-    with release_runner(ctx.project_dir, ctx.alembic_ini, ctx.database_url, ctx.config) as runner:
-        plan = build_plan(ctx.project_dir, ctx.alembic_ini, live_heads(conn), ctx.config, ctx.settings, conn=conn,
+    with release_runner(ctx.project_dir, ctx.alembic_config, _database_url(ctx), ctx.config) as runner:
+        plan = build_plan(ctx.project_dir, ctx.alembic_config, live_heads(conn), ctx.config, ctx.settings, conn=conn,
                           runner=runner, knowledge=knowledge_from_catalog(conn, (ctx.schema,)), estimates=False)
     counts = [(r.revision, s.line, p) for r in plan.revisions if r.revision in contract_revs
               for s in r.statements for p in s.preflight]
@@ -841,6 +861,7 @@ def switch(ctx: ReleaseContext) -> dict:
             log.warning("switch gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
         before = release.switching_from if release.state == st.SWITCHING else release.state
+        assert ctx.lock is not None  # session() holds the coordinator lock for switch
         ctx.lock.check("asking the router to move traffic")
         with conn.transaction():  # the intent first: a crash from here on leaves 'switching', never a silent green
             ledger.transition(release.id, "switch", "started", st.SWITCHING,
@@ -888,7 +909,7 @@ def contract_possible(ctx: ReleaseContext, conn, release) -> str | None:
     """When a switched release's contract gate can pass its soak: "in 14m (the 15m soak ends at ...)"."""
     if release.state != st.SWITCHED or release.switched_at is None:
         return None
-    soak = float(ctx.settings.soak_seconds)
+    soak = float(ctx.release_settings.soak_seconds)
     elapsed = float(conn.execute("SELECT extract(epoch FROM clock_timestamp() - %s::timestamptz)",
                                  (release.switched_at,)).fetchone()[0])
     if elapsed >= soak:
@@ -911,7 +932,8 @@ def evaluate_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidenc
         return expand_gate(conn, release, evidence, live, applied=applied, signing=signing), live
     if name == "switch":
         return switch_gate(conn, release, evidence, live, hook, signing=signing), live
-    return contract_gate(conn, release, ledger, hook, ctx.settings.soak_seconds, ctx.settings.blue_application_name,
+    settings = ctx.release_settings
+    return contract_gate(conn, release, ledger, hook, settings.soak_seconds, settings.blue_application_name,
                          evidence=evidence, live_fingerprint=live, signing=signing), live
 
 
@@ -1036,8 +1058,8 @@ def status(ctx: ReleaseContext) -> dict:
     ctx.resolve(need_alembic=False)
     with session(ctx, lock=False, ensure=False) as (conn, _):
         heads = live_heads(conn)
-        base = {"command": "status", "result": "ok", "database": safe_url(ctx.database_url), "alembic_heads": heads,
-                "ledger_schema": ctx.schema}
+        base: dict[str, Any] = {"command": "status", "result": "ok", "database": safe_url(ctx.database_url),
+                                "alembic_heads": heads, "ledger_schema": ctx.schema}
         if not ledger_exists(conn, ctx.schema):
             return {**base, "release_id": None, "state": None, "active_color": None,
                     "next_command": "migrator plan --blue <ref>", "message": "no ledger yet: no release was planned"}
@@ -1060,6 +1082,7 @@ def status(ctx: ReleaseContext) -> dict:
         revs = release.revisions or {}
         phases = {p: [{"revision": r, "applied": r in applied} for r in revs.get(p) or []]
                   for p in ("expand", "migrate", "contract")}
+        out: dict[str, Any]
         out = {**base, "release_id": release.id, "state": release.state, "active_color": release.active_color,
                "blue": {"ref": release.blue_ref, "sha": release.blue_sha},
                "green": {"ref": release.green_ref, "sha": release.green_sha},

@@ -27,8 +27,10 @@ import getpass
 import json
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from psycopg import sql
 
@@ -248,7 +250,8 @@ class Ledger:
         self.conn = conn
         self.schema = schema
         self._s = sql.Identifier(schema)
-        self.reopen = None  # a callable giving a new connection (commands.session sets it): see commands._event
+        # a callable giving a new connection (commands.session sets it): see commands._event
+        self.reopen: Callable[[], Any] | None = None
         self._columns: str | None = None  # what a release row is read as (a version-1 ledger lacks some columns)
 
     def q(self, text: str) -> sql.Composed:
@@ -314,7 +317,9 @@ class Ledger:
             (release.id, release.blue_ref, release.blue_sha, release.green_ref, release.green_sha,
              json.dumps(release.revisions)))
         self.transition(release.id, "plan", "succeeded", "planned", active_color="blue", detail=detail, conn=conn)
-        return self.get(release.id, conn=conn)
+        created = self.get(release.id, conn=conn)
+        assert created is not None, "the release row was inserted above, in this transaction"
+        return created
 
     def columns(self) -> str:
         """The release columns to select; a version-1 ledger (status reads it before any upgrade) has no

@@ -346,9 +346,9 @@ def _preflight(conn, plan: ReleasePlan, settings) -> None:
                 if item.fails:
                     st.risk = "high"
                 break
-    for rev in plan.revisions:
-        if any(p["fails"] for s in rev.statements for p in s.preflight):
-            rev.risk = "high"
+    for revision in plan.revisions:
+        if any(p["fails"] for s in revision.statements for p in s.preflight):
+            revision.risk = "high"
     failing = [p for r in plan.revisions for s in r.statements for p in s.preflight if p["fails"]]
     if failing:
         plan.notes.append(f"preflight: {len(failing)} statement(s) would fail on the rows the database has now "

@@ -59,6 +59,7 @@ class Writer:
 
 
 def writer_for(fmt: str, out: TextIO, *, verbose: bool = False, rules_url: str | None = None) -> Writer:
+    cls: type[Writer]
     if fmt == "json":
         from migrator.report.json_format import JsonWriter as cls
     elif fmt == "sarif":

@@ -52,7 +52,7 @@ class JsonWriter(Writer):
     def end_migration(self, m: MigrationReport) -> None:
         if not self.first:
             self.out.write("\n      ]")
-        tail = {"findings": [f.to_dict() for f in m.findings if f.suppressed is None]}
+        tail: dict[str, object] = {"findings": [f.to_dict() for f in m.findings if f.suppressed is None]}
         if m.revision is not None:
             tail["revision"] = m.revision
         if m.error is not None:

@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 from pathlib import Path, PurePath
+from typing import Any
 from urllib.parse import quote
 
 from migrator.model import Finding, MigrationReport, Report, StatementReport
@@ -40,7 +41,7 @@ def _information_uri() -> str:
         label, _, url = entry.partition(",")
         if label.strip().lower() in ("homepage", "home", "source", "repository") and url.strip():
             return url.strip()
-    home = meta.get("Home-page")
+    home = next(iter(meta.get_all("Home-page") or ()), None)
     return home.strip() if home and home.strip().lower() != "unknown" else FALLBACK_URI
 
 
@@ -111,7 +112,7 @@ class _Builder:
         return found
 
     def result(self, f: Finding, m: MigrationReport, s: StatementReport | None) -> dict:
-        region = {"startLine": s.line, "startColumn": s.column} if s else {"startLine": 1, "startColumn": 1}
+        region: dict[str, Any] = {"startLine": s.line, "startColumn": s.column} if s else {"startLine": 1, "startColumn": 1}
         if s is not None and m.revision is None:  # alembic: lines point into the revision file, not the SQL
             region["endLine"] = end_line(s.line, s.sql)
             region["snippet"] = {"text": s.sql}
@@ -142,7 +143,8 @@ class _Builder:
         return result
 
 
-def _document(builder: _Builder, results: list, notifications: list[dict], summary: dict) -> dict:
+def _document(builder: _Builder, results: list | str, notifications: list[dict], summary: dict) -> dict:
+    """The SARIF document; `results` is the list, or the _RESULTS placeholder SarifWriter replaces."""
     run = {
         "tool": {"driver": {
             "name": "migrator",

@@ -119,19 +119,19 @@ def _read_alter_table(stmt: Statement) -> AlterTable | None:
     words = stmt.words
     if words[:2] != ("ALTER", "TABLE") or words[2:5] == ("ALL", "IN", "TABLESPACE"):
         return None
-    typed = isinstance(node, exp.Alter)
-    if typed and (node.args.get("kind") or "").upper() != "TABLE":
+    typed = node if isinstance(node, exp.Alter) else None
+    if typed is not None and (typed.args.get("kind") or "").upper() != "TABLE":
         return None
-    if not typed and not stmt.is_command:
+    if typed is None and not stmt.is_command:
         return None
     name, after = alter_target(words)
     if name is None:
         return None
     ranges = _split_ranges(words, after)
-    nodes = (node.args.get("actions") or []) if typed else []
-    table = (table_name(node.this) if typed else None) or name
+    nodes = (typed.args.get("actions") or []) if typed is not None else []
+    table = (table_name(typed.this) if typed is not None else None) or name
     alter = AlterTable(stmt=stmt, table=table, actions=[], prefix=after)
-    exact = typed and len(nodes) == len(ranges)
+    exact = typed is not None and len(nodes) == len(ranges)
     for i, (start, end) in enumerate(ranges):
         action = Action(index=i, words=words[start:end], tokens=stmt.tokens[start:end])
         if exact:
@@ -161,8 +161,8 @@ def _split_ranges(words: tuple[str, ...], start: int) -> list[tuple[int, int]]:
 class AlterTableRule(Rule):
     """Base for rules that read ALTER TABLE actions, typed or from tokens; subclasses implement `check_alter`."""
 
-    nodes = (exp.Alter,)
-    commands = (("ALTER", "TABLE"),)
+    nodes: tuple[type[exp.Expr], ...] = (exp.Alter,)
+    commands: tuple[tuple[str, ...], ...] = (("ALTER", "TABLE"),)
 
     def check(self, stmt, ctx):
         alter = alter_table(stmt)
@@ -280,7 +280,7 @@ def column_spec(col: exp.ColumnDef) -> ColumnSpec:
             spec.identity = True
         elif isinstance(kind, exp.ComputedColumnConstraint):
             spec.generated = True
-        elif type(kind) in INLINE:
+        elif kind is not None and type(kind) in INLINE:
             spec.inline.append(INLINE[type(kind)])
             if isinstance(kind, exp.PrimaryKeyColumnConstraint):
                 spec.not_null = True
@@ -396,9 +396,9 @@ def _volatile(node: exp.Expr) -> str | None:
     elif isinstance(node, (_KEYWORD_VALUES, _CONSTRUCTS, exp.Binary)):
         pass  # value keywords, constructs, operators (some are typed as functions, e.g. Collate, Pow)
     elif isinstance(node, exp.Func):
-        name = function_name(node)
-        if name is None or (name not in nonvolatile_functions() and name not in _CONSTRUCT_NAMES):
-            return (name or type(node).__name__) + "()"
+        function = function_name(node)
+        if function is None or (function not in nonvolatile_functions() and function not in _CONSTRUCT_NAMES):
+            return (function or type(node).__name__) + "()"
     elif not isinstance(node, _SAFE):
         return type(node).__name__
     for child in node.iter_expressions():

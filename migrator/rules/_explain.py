@@ -87,7 +87,8 @@ def sections(rule) -> dict[str, str]:
     doc = inspect.cleandoc(type(rule).__doc__ or "")
     title, _, body = doc.partition("\n")
     found = {"title": title.strip() or rule.name}
-    key, lines = None, []
+    key: str | None = None
+    lines: list[str] = []
     for line in body.splitlines():
         if line.startswith("## "):
             if key:

@@ -57,7 +57,7 @@ def read_drop(stmt: Statement, kind: str) -> tuple[list[str], bool, bool] | None
     if isinstance(node, exp.Drop):
         if (node.args.get("kind") or "").upper() != kind:
             return None
-        names = [table_name(t) for t in node.args.get("tables") or []]
+        names = [name for t in node.args.get("tables") or [] if (name := table_name(t))]
         cascade, concurrently = bool(node.args.get("cascade")), bool(node.args.get("concurrently"))
     elif stmt.is_command and stmt.words[:2] == ("DROP", kind):
         words = stmt.words

@@ -179,7 +179,9 @@ def _insert_into_fields(stmt) -> exp.Insert | None:
 
 def _items(start: int, end: int, words) -> list[list[int]]:
     """Word indexes of the comma-separated items in words[start:end] (commas inside brackets kept)."""
-    items, current, depth = [], [], 0
+    items: list[list[int]] = []
+    current: list[int] = []
+    depth = 0
     for j in range(start, end):
         w = words[j]
         depth += (w in ("(", "[")) - (w in (")", "]"))

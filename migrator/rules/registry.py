@@ -65,3 +65,12 @@ def find_rule(key: str) -> Rule | None:
         if rule.id.lower() == key.lower() or rule.name == key.lower():
             return rule
     return None
+
+
+def known_rule(rule_id: str) -> Rule:
+    """One of migrator's own rules by id (U000, P505, ...): those are always registered, so a missing one is a
+    bug (KeyError), not a user error."""
+    rule = find_rule(rule_id)
+    if rule is None:
+        raise KeyError(f"rule {rule_id} is not registered")
+    return rule

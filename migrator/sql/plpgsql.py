@@ -69,7 +69,7 @@ def is_do(words: tuple[str, ...]) -> bool:
 def read_do(sql: str, line: int) -> DoBlock:
     """The pieces of the DO statement `sql`, which starts on `line` of its file. Raises Unreadable."""
     try:
-        from pglast import parser
+        from pglast import ast, parser
     except ImportError as exc:  # a broken install must not make DO blocks look safe
         raise Unreadable("pglast (PostgreSQL's parser) is not installed", line) from exc
     try:
@@ -77,7 +77,7 @@ def read_do(sql: str, line: int) -> DoBlock:
     except parser.ParseError as exc:
         raise Unreadable(f"not a valid DO statement: {exc.args[0]}", line) from exc
     stmt = raw[0].stmt if len(raw) == 1 else None
-    if type(stmt).__name__ != "DoStmt":
+    if not isinstance(stmt, ast.DoStmt):
         raise Unreadable("not a single DO statement", line)
     body = language = None
     location = 0
@@ -205,14 +205,16 @@ class _Dynamic(Exception):
 def static_text(expr: str) -> str | None:
     """The value of a PL/pgSQL string expression built from literals, `||`, `format()`, `quote_ident()`, ...;
     run-time names become unique quoted placeholders. Raises _Dynamic when the SQL itself is built at run time."""
-    from pglast import parser
+    from pglast import ast, parser
 
     try:
         tree = parser.parse_sql(f"SELECT {expr}")
-        targets = tree[0].stmt.targetList
     except Exception as exc:
         raise _Dynamic(_short(expr)) from exc
-    if len(tree) != 1 or len(targets) != 1:
+    select = tree[0].stmt if len(tree) == 1 else None
+    # one plain SELECT of one value (`'a' UNION SELECT 'b'` is a SELECT without a target list of its own)
+    targets = select.targetList if isinstance(select, ast.SelectStmt) else None
+    if not targets or len(targets) != 1:
         raise _Dynamic(_short(expr))
     return _value(targets[0].val, expr)
 
@@ -268,7 +270,7 @@ def _names(nodes) -> list[str]:
 
 def _snippet(node, source: str) -> str:
     if type(node).__name__ == "ColumnRef":  # the usual case, `r.tablename`: no need for the printer
-        names = [getattr(f, "sval", None) for f in node.fields or ()]
+        names = [getattr(f, "sval", None) or "" for f in node.fields or ()]
         if all(names):
             return ".".join(names)
     try:

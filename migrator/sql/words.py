@@ -51,7 +51,8 @@ def dotted_name(words: tuple[str, ...], i: int) -> tuple[str | None, int]:
 def split_top_level(words: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Split at commas outside parentheses and brackets."""
     parts: list[tuple[str, ...]] = []
-    depth, current = 0, []
+    depth = 0
+    current: list[str] = []
     for w in words:
         if w == "(" or w == "[":  # ARRAY['a', 'b'] holds commas too
             depth += 1
