@@ -8,7 +8,8 @@ from migrator.compat.result import CompatResult
 from migrator.escape import escape_controls
 
 _VERDICT = {"pass": "PASS", "fail": "FAIL", "refused": "REFUSED", "error": "ERROR", "inconclusive": "INCONCLUSIVE"}
-MAX_FAILURES = 20
+MAX_FAILURES = 20  # lines of failures, about
+MAX_NAMED = 8  # tests named under one shared error
 
 
 def render_compat(result: CompatResult, fmt: str) -> str:
@@ -41,18 +42,28 @@ def render_compat(result: CompatResult, fmt: str) -> str:
 
 
 def _failures(result: CompatResult) -> list[str]:
-    """One line per cell and first error: 59 tests failing on one missing column are one finding, not 59."""
+    """Failing tests grouped by cell and first error: 59 tests failing on one missing column are one error with
+    the tests named under it, not 59 copies of it."""
     groups: dict[tuple, list[str]] = {}
     for s in result.cells:
         for f in s.failures:
             groups.setdefault((s.app, s.schema, f["error"], f.get("attribution") or ""), []).append(f["test"])
-    lines = []
-    for n, ((app, schema, error, attribution), tests) in enumerate(groups.items()):
-        if n == MAX_FAILURES:
-            left = sum(len(t) for t in list(groups.values())[n:])
+    lines: list[str] = []
+    shown = 0  # tests accounted for above
+    for (app, schema, error, attribution), tests in groups.items():
+        if len(lines) >= MAX_FAILURES:
+            left = sum(len(t) for t in groups.values()) - shown
             lines.append(f"  ... and {left} more failing tests (--format json lists them all)")
             break
         why = {"own-schema": " (fails on its own schema too)"}.get(attribution, "")
-        same = f" (and {len(tests) - 1} more with this error)" if len(tests) > 1 else ""
-        lines.append(f"  FAILED [{app}/{schema}] {tests[0]}{same}: {error}{why}")
+        if len(tests) == 1:
+            lines.append(f"  FAILED [{app}/{schema}] {tests[0]}: {error}{why}")
+            shown += 1
+            continue
+        lines.append(f"  FAILED [{app}/{schema}] {len(tests)} tests: {error}{why}")
+        named = tests[:MAX_NAMED]
+        lines.extend(f"      {test}" for test in named)
+        if len(tests) > len(named):
+            lines.append(f"      ... and {len(tests) - len(named)} more")
+        shown += len(tests)
     return lines
