@@ -8,7 +8,6 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.phases import Severity
-from migrator.rules._base import Settings
 from migrator.sources import MAX_BYTES, parse_size
 
 SUPPORTED_DIALECTS = ("postgres",)
@@ -16,6 +15,14 @@ KNOWN_KEYS = {
     "dialect", "postgres_version", "target_version", "severity", "disable", "assume_in_transaction",
     "fail_on", "alembic_config", "python", "app", "script_location", "max_file_size", "rules_url",
 }
+
+
+@dataclass
+class Settings:
+    """The part of the configuration rules read (here, not with the rules: reading config needs no sqlglot)."""
+
+    postgres_version: int = 15
+    assume_in_transaction: bool = False
 
 
 @dataclass

@@ -151,6 +151,12 @@ class _Check:
         from migrator.compat import git
 
         opts, result, stack = self.opts, self.result, self.stack
+        self.wanted = FULL_CELLS if opts.full else DEFAULT_CELLS
+        self._start_server()
+        # every cell on the expanded schema gets its own copy of blue's schema with green's revisions applied
+        self.expanded_names = {cell: self.server.new_name("migrator_check")
+                               for cell in self.wanted if cell[1] == EXPANDED}
+        self._early_clones()
         subdir = git.project_subdir(self.repo, self.repo / opts.project_dir)
         self.blue_dir = stack.enter_context(git.worktree(self.repo, result.blue_sha, role="blue", subdir=subdir))
         if opts.green is None:
@@ -162,13 +168,8 @@ class _Check:
         self.user_dir = self.repo / subdir
         self._check_layout()
         self._start_pool()
-        self._start_server()
-        self.wanted = FULL_CELLS if opts.full else DEFAULT_CELLS
-        # every cell on the expanded schema gets its own copy of blue's schema with green's revisions applied
-        # to it; green's children (one per copy: apps read their database at import) start now and read the
-        # history while blue's schema is made
-        self.expanded_names = {cell: self.server.new_name("migrator_check")
-                               for cell in self.wanted if cell[1] == EXPANDED}
+        # green's children (one per copy: apps read their database at import) start now and read the history
+        # while blue's schema is made
         for name in self.expanded_names.values():
             self.runner("green", self.green_dir, self.server.url_of(name)).prefetch("history")
         self._build_blue()
@@ -210,6 +211,23 @@ class _Check:
         result.postgres_version = self.server.version
         log.info("throwaway PostgreSQL %s from the %s provider", self.server.version // 10000, self.server.provider)
 
+    def _early_clones(self) -> None:
+        """With blue's template already on the server (url provider, cached), its copies for the cells are made
+        now, while the worktrees and the app's children start (CREATE DATABASE waits on the server's disk)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from migrator.compat.template import cached_template
+
+        self.clones = None
+        key = (self.result.blue_sha, self.opts.project_dir, self.opts.alembic_ini)
+        name = cached_template(self.server, key, cache=self.opts.template_cache)
+        if name is None:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migrator-clone")
+        self.clones = (name, pool.submit(self.server.clone_many, name, list(self.expanded_names.values())))
+        # before the server's cleanup (the stack unwinds in reverse): no CREATE DATABASE is left in flight
+        self.stack.callback(pool.shutdown, wait=True)
+
     def env_for(self, url: str, cell: str | None = None) -> dict[str, str]:
         from migrator.compat.dbenv import render_env
 
@@ -249,10 +267,13 @@ class _Check:
             built["heads"] = child.heads()
             upgrade(self.blue_dir, opts.alembic_ini, url, "heads", role="blue", runner=child)
 
-        key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
-        self.dbs.source, _ = blue_source(self.server, key, build, cache=opts.template_cache)
         names = list(self.expanded_names.items())
-        made = self.server.clone_many(self.dbs.source, [name for _, name in names])
+        if self.clones is not None:  # made while the worktrees and children started
+            self.dbs.source, made = self.clones[0], self.clones[1].result()
+        else:
+            key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
+            self.dbs.source, _ = blue_source(self.server, key, build, cache=opts.template_cache)
+            made = self.server.clone_many(self.dbs.source, [name for _, name in names])
         self.cell_dbs = {cell: db for (cell, _), db in zip(names, made)}
         url = made[0].url
         heads = built.get("heads")

@@ -63,6 +63,17 @@ def blue_source(server, key_parts: tuple[str, ...], build: Callable[[str], None]
     return name, True
 
 
+def cached_template(server, key_parts: tuple[str, ...], *, cache: bool) -> str | None:
+    """The name of blue's template when it is already on the server (url provider with `cache`), else None."""
+    if not (cache and server.provider == "url"):
+        return None
+    name = template_name(*key_parts, current_user(server))
+    if not _exists(server, name):
+        return None
+    log.info("cloning blue's schema from template %s", name)
+    return name
+
+
 def current_user(server) -> str:
     return server._exec("cannot read the current role", "SELECT current_user")[0][0]
 

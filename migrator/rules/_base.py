@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from migrator.config import Settings
 from migrator.phases import Lock, Phase, Rewrite, Severity
 from migrator.sql.split import Statement
 
@@ -89,14 +90,6 @@ class Rule:
             action=action,
             line=line,
         )
-
-
-@dataclass
-class Settings:
-    """The part of the configuration rules read."""
-
-    postgres_version: int = 15
-    assume_in_transaction: bool = False
 
 
 @dataclass
