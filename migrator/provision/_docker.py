@@ -35,7 +35,7 @@ class DockerProvider(Provider):
 
     def unavailable(self) -> str | None:
         if importlib.util.find_spec("testcontainers") is None:
-            return "testcontainers is not installed (pip install 'migrator[docker]')"
+            return "testcontainers is not installed (pip install 'migrator-bluegreen[docker]')"
         try:
             import docker
 

@@ -62,7 +62,7 @@ class EmbeddedProvider(Provider):
         return path if (path / "postgres").is_file() else None
 
     def unavailable(self) -> str | None:
-        return None if self.bindir() else "pgserver is not installed (pip install 'migrator[embedded]')"
+        return None if self.bindir() else "pgserver is not installed (pip install 'migrator-bluegreen[embedded]')"
 
     def start(self) -> Server:
         self._check()
