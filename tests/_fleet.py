@@ -16,26 +16,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from tests._applier import ALEMBIC_INI, ENV_PY  # the same tiny alembic project the applier tests use
+
 HOST = "127.0.0.1:5432"
 ADMIN = f"postgresql://postgres@{HOST}/postgres"
 PREFIX = "migrator_tfleet_"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Fleet", "GIT_AUTHOR_EMAIL": "fleet@example.com", "GIT_COMMITTER_NAME": "Fleet",
            "GIT_COMMITTER_EMAIL": "fleet@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-
-ALEMBIC_INI = """[alembic]
-script_location = %(here)s/migrations
-prepend_sys_path = .
-path_separator = os
-sqlalchemy.url = postgresql+psycopg://nobody@127.0.0.1:1/nowhere
-"""
-
-ENV_PY = '''from alembic import context
-if not context.is_offline_mode():
-    raise RuntimeError("env.py must not run online: migrator applies revisions itself")
-context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
-with context.begin_transaction():
-    context.run_migrations()
-'''
 
 BLUE_SQL = ["CREATE TABLE items (id integer PRIMARY KEY, old text)"]
 # revision -> (down revision, phase, statements)
