@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from migrator.config import Config
 from migrator.engine import NO_REASON, classify_sql
-from migrator.rules._base import SchemaKnowledge
+from migrator.rules import SchemaKnowledge
 from migrator.errors import ConfigError, InputError
 from migrator.lint import PHASE_NAMES, UNCLASSIFIED, add_finding, declare, parse_phase
 from migrator.model import MigrationReport, Report

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from migrator.config import Config
 from migrator.engine import classify_sql
-from migrator.rules._base import SchemaKnowledge
+from migrator.rules import SchemaKnowledge
 from migrator.errors import InputError
 from migrator.model import MigrationReport, Report, Summary
 from migrator.phases import Phase

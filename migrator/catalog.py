@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from migrator.rules._base import SchemaKnowledge, table_key
+from migrator.rules import SchemaKnowledge, table_key
 
 _COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull

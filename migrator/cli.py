@@ -136,7 +136,7 @@ def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_pa
         if migration.error:
             _err(migration.error)
 
-    from migrator.rules._explain import rules_base
+    from migrator.rules import rules_base
 
     try:
         summary = write_report(migrations, fmt.value, sys.stdout, verbose=verbose, after_each=written,
@@ -288,7 +288,7 @@ def rule_(
 
     from migrator.config import load_config
     from migrator.errors import MigratorError
-    from migrator.rules._explain import explain, explain_text, rules_base
+    from migrator.rules import explain, explain_text, rules_base
     from migrator.rules.registry import find_rule
 
     try:
@@ -344,7 +344,7 @@ def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
     """Options -> ReleaseContext -> commands.<command> -> render. Results on stdout, progress on stderr."""
     from pathlib import Path
 
-    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
     from migrator.errors import MigratorError
     from migrator.release import commands
     from migrator.release.render import error_result, render
@@ -604,7 +604,7 @@ def gate(
 ) -> None:
     """Evaluate the switch or contract gate without acting, as `migrator switch|contract` would decide now: exit 0
     pass, 1 refused, 2 error (an Argo Rollouts Job analysis, any CI step). Reads only; records nothing."""
-    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
     from migrator.errors import MigratorError
     from migrator.release import commands
     from migrator.release.render import error_result, render
@@ -647,7 +647,7 @@ def serve(
 ) -> None:
     """A read-only HTTP server of the switch and contract gates for Argo Rollouts (GET .../gates/{switch,contract}:
     200 with "passed") and Flagger (POST .../confirm: 200 or 409), and /v1/healthz. Logs on stderr."""
-    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
     from migrator.errors import MigratorError
     from migrator.release import commands
     from migrator.serve import ServeOptions, serve as run_server, token_from_env
@@ -688,7 +688,7 @@ FleetFormatOpt = Annotated[FleetFormat, typer.Option("--format", "-f", help="Out
 
 def _run_fleet(command: str, fmt: FleetFormat, fleet: dict, **values) -> int:
     """Options -> migrator.fleet.commands -> render. Results on stdout; progress and the one-line error on stderr."""
-    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
     from migrator.errors import MigratorError
     from migrator.fleet.commands import FleetOptions, run
     from migrator.fleet.render import render

@@ -13,7 +13,7 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
     """Each step's heading and result reach stdout (flushed) before the next step's output reaches stderr, so a
     CI log that merges the two reads in order."""
     from migrator import api
-    from migrator.compat.cli_support import _log_to_stderr
+    from migrator.compat.cli_support import log_to_stderr
     from migrator.compat.render import render_compat
     from migrator.config import load_config
     from migrator.demo import story_exit_code, story_steps
@@ -34,7 +34,7 @@ def run_demo_command(fmt: str, config_path: str | None, verbose: bool, provider:
             say(render(report, fmt, verbose=verbose))
         results = {}
         if not classify_only:
-            _log_to_stderr()
+            log_to_stderr()
             for name, heading, run in story_steps(provider, database_url or os.environ.get("MIGRATOR_SCRATCH_URL"),
                                                   cfg):
                 if fmt == "text":

@@ -7,6 +7,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import TypedDict, Unpack
 
 from sqlglot import exp
 
@@ -14,7 +15,7 @@ from migrator.config import Config
 from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
-from migrator.rules._base import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
+from migrator.rules import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
 from migrator.rules.registry import all_rules, known_rule
 from migrator.spool import StatementSpool
 from migrator.sql.plpgsql import MAX_DEPTH, is_do
@@ -60,16 +61,17 @@ def dispatch() -> Dispatch:
     return _DISPATCH
 
 
-def classify_sql(
-    text: str,
-    source: str = "<sql>",
-    config: Config | None = None,
-    *,
-    extra_suppressions: Iterable[Suppression] = (),
-    skip: Callable[[Statement], bool] | None = None,
-    in_transaction: bool = False,
-    knowledge: SchemaKnowledge | None = None,
-) -> MigrationReport:
+class ClassifyOptions(TypedDict, total=False):
+    """classify_sql()'s keywords (classify_stream() has them too, plus `spool`)."""
+
+    extra_suppressions: Iterable[Suppression]
+    skip: Callable[[Statement], bool] | None
+    in_transaction: bool
+    knowledge: SchemaKnowledge | None
+
+
+def classify_sql(text: str, source: str = "<sql>", config: Config | None = None,
+                 **options: Unpack[ClassifyOptions]) -> MigrationReport:
     """Classify one migration's SQL text. Bad SQL becomes U000 findings; unreadable text raises InputError.
 
     `in_transaction`: the text runs inside a transaction opened by the caller (alembic's transactional DDL).
@@ -77,8 +79,7 @@ def classify_sql(
     checks, column types, ...); read at the start and updated at the end, so pass one object per ordered run.
     The report's statements are a list; classify_stream() keeps memory bounded instead.
     """
-    report = classify_stream(text, source, config, extra_suppressions=extra_suppressions, skip=skip,
-                             in_transaction=in_transaction, knowledge=knowledge, spool=StatementSpool(limit=1 << 62))
+    report = classify_stream(text, source, config, spool=StatementSpool(limit=1 << 62), **options)
     report.statements = list(report.statements)
     return report
 

@@ -8,7 +8,7 @@ name (overloads are not told apart: naming a dependant too many is the safe side
 
 from __future__ import annotations
 
-from migrator.rules._base import Context
+from migrator.rules import Context
 from migrator.sql.split import Statement
 from migrator.sql.words import dotted_name, find
 

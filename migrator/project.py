@@ -22,8 +22,8 @@ OFFLINE_URL = "postgresql+psycopg://migrator:offline@localhost:5432/migrator_off
 
 
 def compat_section(config: Config | None) -> dict:
-    section = (config.extra.get("compat") if config is not None else None) or {}
-    return section if isinstance(section, dict) else {}
+    """The keys [tool.migrator.compat] gives, checked."""
+    return config.compat.items() if config is not None else {}
 
 
 def app_env(config: Config | None, url: str, *, url_var: str | None = None, url_form: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from migrator.phases import Lock
-from migrator.rules._base import Context, Hit, table_key, table_name
+from migrator.rules import Context, Hit, table_key, table_name
 from migrator.sql.split import Statement
 from migrator.sql.words import command_actions, contains, starts_with
 from migrator.function_users import observe_function_users
@@ -61,7 +61,7 @@ def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
 def _observe_create_command(ctx: Context, words: tuple[str, ...]) -> None:
     """CREATE TABLE forms sqlglot cannot parse (`OF type`, some constraint options) still create a table;
     so does a CREATE MATERIALIZED VIEW sqlglot cannot parse."""
-    from migrator.rules._objects import create_kind, skip_if_exists
+    from migrator.rules import create_kind, skip_if_exists
     from migrator.sql.words import dotted_name
 
     kind, i, _ = create_kind(words)
@@ -73,7 +73,7 @@ def _observe_create_command(ctx: Context, words: tuple[str, ...]) -> None:
 
 def _observe_policy(ctx: Context, words: tuple[str, ...]) -> None:
     """CREATE / ALTER / DROP POLICY: which policies a table has, for the row level security rule (C331)."""
-    from migrator.rules._objects import read_policy
+    from migrator.rules import read_policy
 
     info = read_policy(words)
     if info is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from migrator.rules._base import Context, table_key
+from migrator.rules import Context, table_key
 from migrator.sql.split import Statement
 from migrator.sql.words import alter_target, command_actions, dotted_name, find, starts_with
 
@@ -177,7 +177,7 @@ def defaults_of_create(ctx: Context, node) -> None:
     """Columns a CREATE TABLE gives a DEFAULT (a trigger's fill is not needed for them)."""
     from sqlglot import exp
 
-    from migrator.rules._base import table_name
+    from migrator.rules import table_name
 
     name = table_name(node.this)
     schema = node.this if isinstance(node.this, exp.Schema) else None

@@ -13,7 +13,7 @@ def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], p
     import shlex
 
     from migrator.compat.dbenv import parse_env_pairs
-    from migrator.compat.options import CompatOptions, apply_section, read_compat_section
+    from migrator.compat.options import CompatOptions, apply_section
     from migrator.compat.render import render_compat
     from migrator.compat.run import compat
     from migrator.config import load_config
@@ -21,7 +21,7 @@ def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], p
     from migrator.errors import MigratorError
     from migrator.provision import SignalExit
 
-    _log_to_stderr()
+    log_to_stderr()
     try:
         from migrator.compat import git
 
@@ -41,12 +41,12 @@ def run_compat_command(given: set[str], *, env: list[str], env_map: list[str], p
         serial = values.pop("serial", False)
         for key in given:
             setattr(opts, key, values[key])
-        section = read_compat_section(app_dir / "pyproject.toml")
+        config = load_config(app_dir / "pyproject.toml") if (app_dir / "pyproject.toml").is_file() else None
+        section = config.compat.items() if config else {}
         apply_section(opts, section, given, base=app_dir)
         opts.pytest_args = list(opts.pytest_args) + extra_args
         if serial:
             opts.parallel = False
-        config = load_config(app_dir / "pyproject.toml") if (app_dir / "pyproject.toml").is_file() else None
         if "alembic_ini" not in given and "alembic_config" not in section and config and config.alembic_config:
             opts.alembic_ini = config.alembic_config  # [tool.migrator] alembic_config, as classify and lint use it
         if opts.evidence is not None:
@@ -96,17 +96,15 @@ def prune_templates_command(database_url: str | None, blue: str | None = None, p
                 from migrator.compat import git
                 from migrator.compat.template import current_user, template_name
 
-                from migrator.compat.options import read_compat_section
-                from migrator.config import load_config
+                from migrator.config import load_project_config
 
                 repo = git.repo_root(Path.cwd())
                 subdir = git.project_subdir(repo, project_dir)
                 sha = git.resolve_ref(repo, blue, role="blue")
                 if alembic_ini is None:  # as compat itself names the template: the app's own config decides
                     pyproject = repo / subdir / "pyproject.toml"
-                    section = read_compat_section(pyproject)
-                    config = load_config(pyproject) if pyproject.is_file() else None
-                    alembic_ini = section.get("alembic_config") or (config.alembic_config if config else None)
+                    config = load_project_config(pyproject)
+                    alembic_ini = config.compat.alembic_config or config.alembic_config
                 names = drop_templates(server, [template_name(sha, subdir, alembic_ini or "alembic.ini",
                                                               current_user(server))])
     except MigratorError as exc:
@@ -116,7 +114,7 @@ def prune_templates_command(database_url: str | None, blue: str | None = None, p
     return 0
 
 
-def _log_to_stderr() -> None:
+def log_to_stderr() -> None:
     root = logging.getLogger("migrator")
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)

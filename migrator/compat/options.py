@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migrator.config import PROVIDERS
 from migrator.errors import ConfigError
 
 SCRATCH_ENV = "MIGRATOR_SCRATCH_URL"  # the server compat makes its throwaway databases on
 TARGET_ENV = "MIGRATOR_DATABASE_URL"  # the release's target: never used by compat, only compared against
 URL_ENV = SCRATCH_ENV
-PROVIDERS = ("auto", "url", "embedded", "local", "docker")
 
 
 @dataclass
@@ -56,50 +54,9 @@ class CompatOptions:
             self.scratch_url = self.database_url
 
 
-# keys of [tool.migrator.compat] and the option each sets
-_KEYS: dict[str, type | tuple[type, ...]] = {
-    "suite": str, "python": str, "provider": str, "url_var": str, "url_form": str, "alembic_config": str,
-    "timeout": float, "template_cache": bool, "env_map": dict, "env": dict, "pytest_args": list,
-    "accept_schema_changes": bool, "full": bool, "evidence_key_env": str, "parallel": bool, "workers": (int, str),
-}
-
-
-def read_compat_section(pyproject: Path) -> dict:
-    """The [tool.migrator.compat] table of the app's pyproject.toml (empty when absent)."""
-    if not pyproject.is_file():
-        return {}
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
-    section = data.get("tool", {}).get("migrator", {}).get("compat", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{pyproject}: [tool.migrator.compat] must be a table")
-    for key, value in section.items():
-        kind = _KEYS.get(key)
-        if kind is None:
-            raise ConfigError(f"{pyproject}: [tool.migrator.compat] has unknown key {key!r}")
-        if key == "workers" and not (value == "auto" or (isinstance(value, int) and not isinstance(value, bool)
-                                                         and value >= 1)):
-            raise ConfigError(f"{pyproject}: [tool.migrator.compat] workers must be a number >= 1 or \"auto\"")
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind):
-            raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a "
-                              f"{getattr(kind, '__name__', 'number or string')}")
-        if kind is dict and isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
-            raise ConfigError(f"{pyproject}: [tool.migrator.compat.{key}] values must be strings")
-        if kind is list and isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{pyproject}: [tool.migrator.compat] {key} must be a list of strings")
-        if key == "evidence_key_env":
-            from migrator.evidence import check_key_env_name
-
-            check_key_env_name(value, f"{pyproject}: [tool.migrator.compat]")
-    return section
-
-
 def apply_section(opts: CompatOptions, section: dict, explicit: set[str], base: Path | None = None) -> CompatOptions:
-    """Fill the options the user did not give on the command line (`explicit`) from the config section.
+    """Fill the options the user did not give on the command line (`explicit`) from the keys
+    [tool.migrator.compat] gives (`config.compat.items()`, checked by migrator.config).
 
     `base`: the folder of the pyproject.toml; a relative `python` path there is taken from it (a bare
     name such as "python3" is still looked up on PATH)."""

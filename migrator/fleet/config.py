@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migrator.config import load_config
 from migrator.db.urls import DatabaseURL
 from migrator.db.urls import scrub as scrub_url
 from migrator.errors import ConfigError
@@ -69,13 +69,7 @@ def load_fleet_config(pyproject: Path | None, overrides: dict | None = None) -> 
         path = Path(pyproject)
         base = path.resolve().parent
         where = f"{path}: [tool.migrator.fleet]"
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: invalid TOML: {' '.join(str(exc).split())}") from None
-        section = data.get("tool", {}).get("migrator", {}).get("fleet", {}) or {}
-        if not isinstance(section, dict):
-            raise ConfigError(f"{where} must be a table")
+        section = load_config(path).fleet
     unknown = sorted(set(section) - set(_KNOWN))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(_KNOWN)})")

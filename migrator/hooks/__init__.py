@@ -1,7 +1,7 @@
 """Router hooks: how migrator moves traffic between blue and green (contract `bg-hook/v1`, docs/hooks.md).
 
     contract.py   HookPayload, HookResponse, constants (actions, phases, statuses, exit codes)
-    base.py       RouterHook protocol; call() invokes a hook fail-closed
+    base.py       RouterHook protocol; call() invokes a hook fail-closed; HookFailed
     command.py    CommandHook: a program per call, payload on stdin, BG_* env vars, exit 0 / 75 / other
     traffic.py    move_traffic(): switch then verify until confirmed or the deadline; rollback_traffic()
     webhook.py    WebhookHook: POST the payload, HMAC-SHA256 signed with a secret from the environment
@@ -10,7 +10,7 @@
     registry.py   get_hook(config): built-in kinds + the `migrator.routers` entry-point group
 """
 
-from migrator.hooks.base import RouterHook, call, hook_name
+from migrator.hooks.base import HookFailed, RouterHook, call, hook_name
 from migrator.hooks.command import CommandHook
 from migrator.hooks.contract import (
     ACTIONS, BLUE, COLORS, CURRENT, EXIT_IN_PROGRESS, EXIT_SUCCEEDED, FAILED, GATE, GREEN, IN_PROGRESS, INCONCLUSIVE,
@@ -21,6 +21,6 @@ from migrator.hooks.traffic import move_traffic, rollback_traffic
 __all__ = [
     "ACTIONS", "BLUE", "COLORS", "CURRENT", "ENTRY_POINT_GROUP", "EXIT_IN_PROGRESS", "EXIT_SUCCEEDED", "FAILED",
     "GATE", "GREEN", "IN_PROGRESS", "INCONCLUSIVE", "PHASES", "ROLLBACK", "SCHEMA", "STATUSES", "SUCCEEDED",
-    "SWITCH", "VERIFY", "CommandHook", "HookPayload", "HookResponse", "ResponseError", "RouterHook", "call",
+    "SWITCH", "VERIFY", "CommandHook", "HookFailed", "HookPayload", "HookResponse", "ResponseError", "RouterHook", "call",
     "get_hook", "hook_config", "hook_name", "load_hook", "move_traffic", "rollback_traffic", "router_kinds",
 ]

@@ -5,8 +5,18 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
+from migrator.durations import seconds_of
+from migrator.errors import ConfigError, MigratorError
 from migrator.hooks.contract import (
-    FAILED, IN_PROGRESS, INCONCLUSIVE, SUCCEEDED, HookPayload, HookResponse, ResponseError)
+    CURRENT, FAILED, IN_PROGRESS, INCONCLUSIVE, SUCCEEDED, HookPayload, HookResponse, ResponseError, deadline_at)
+
+WHERE = "[tool.migrator.hook]"
+
+
+class HookFailed(MigratorError):
+    """The router hook failed or timed out (exit 1)."""
+
+    exit_code = 1
 
 
 @runtime_checkable
@@ -30,6 +40,56 @@ class RouterHook(Protocol):
     def verify(self, payload: HookPayload) -> HookResponse: ...
 
     def current(self) -> str | None: ...
+
+
+def check_keys(config: dict, known: set[str], kind: str) -> None:
+    """A router's table holds only the keys its kind knows."""
+    unknown = set(config) - known
+    if unknown:
+        raise ConfigError(f"{WHERE}: unknown key(s) {', '.join(sorted(unknown))} for kind = \"{kind}\" "
+                          f"(known: {', '.join(sorted(known))})")
+
+
+def targets_of(config: dict) -> dict:
+    targets = config.get("targets") or {}
+    if not isinstance(targets, dict):
+        raise ConfigError(f"{WHERE}: targets must be a table (colour -> address)")
+    return targets
+
+
+def timings(config: dict) -> dict[str, float]:
+    """timeout, deadline and poll_interval as given (durations), for the router's keyword arguments."""
+    return {k: seconds_of(config[k], k, WHERE) for k in ("timeout", "deadline", "poll_interval") if k in config}
+
+
+class OneCallRouter:
+    """A router whose every action is one call of `call_router(payload)` (a command, a webhook)."""
+
+    timeout: float
+    targets: dict
+
+    def call_router(self, payload: HookPayload) -> HookResponse:
+        raise NotImplementedError
+
+    def switch(self, payload: HookPayload) -> HookResponse:
+        return self.call_router(payload)
+
+    def verify(self, payload: HookPayload) -> HookResponse:
+        return self.call_router(payload)
+
+    def gate(self, payload: HookPayload) -> HookResponse:
+        return self.call_router(payload)
+
+    def current(self, payload: HookPayload | None = None) -> str | None:
+        """Ask (action "current") which colour is live; None unless the answer succeeds and says so."""
+        response = self.describe_current(payload)
+        return response.observed_color if response.ok else None
+
+    def describe_current(self, payload: HookPayload | None = None) -> HookResponse:
+        """The whole answer to action "current" (for `migrator router check`: the reason when there is no colour)."""
+        if payload is None:
+            payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
+        return self.call_router(payload)
 
 
 def hook_name(hook) -> str:

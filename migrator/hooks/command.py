@@ -25,10 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from migrator.durations import seconds_of
 from migrator.errors import ConfigError
+from migrator.hooks.base import WHERE, OneCallRouter, check_keys, targets_of, timings
 from migrator.hooks.contract import (
-    CURRENT, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, EXIT_IN_PROGRESS, EXIT_SUCCEEDED, FAILED,
-    IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse, ResponseError, deadline_at, utcnow, worse)
+    DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, EXIT_IN_PROGRESS, EXIT_SUCCEEDED, FAILED,
+    IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse, ResponseError, utcnow, worse)
 
 MAX_STDOUT = 1 << 20  # bytes of stdout kept; a response is a small JSON object
 _REAP_POLL = 0.01
@@ -36,15 +38,10 @@ _STDOUT_GRACE = 2.0  # seconds to wait for stdout EOF after the hook exited
 
 
 def seconds(value, key: str, where: str = "[tool.migrator.hook]") -> float:
-    from migrator.release.settings import parse_duration
-
-    try:
-        return parse_duration(value)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}: {key} = {value!r}: {exc}") from None
+    return seconds_of(value, key, where)
 
 
-class CommandHook:
+class CommandHook(OneCallRouter):
     """A router hook that runs `command` once per call (see the module docstring)."""
 
     kind = "command"
@@ -68,44 +65,20 @@ class CommandHook:
 
     @classmethod
     def from_config(cls, config: dict, *, project_dir=None) -> "CommandHook":
-        where = "[tool.migrator.hook]"
-        unknown = set(config) - cls.KEYS
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} for kind = \"command\" "
-                              f"(known: {', '.join(sorted(cls.KEYS))})")
+        where = WHERE
+        check_keys(config, cls.KEYS, "command")
         if "command" not in config:
             raise ConfigError(f'{where}: kind = "command" needs command = ["./router.sh", ...]')
         command = config["command"]
         if not isinstance(command, (str, list)):
             raise ConfigError(f"{where}: command must be a list of strings or a string")
-        targets = config.get("targets") or {}
-        if not isinstance(targets, dict):
-            raise ConfigError(f"{where}: targets must be a table (colour -> address)")
-        kwargs: dict[str, Any] = {k: seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval")
-                                  if k in config}
+        targets = targets_of(config)
+        kwargs: dict[str, Any] = timings(config)
         if kwargs.get("timeout", 1) <= 0:
             raise ConfigError(f"{where}: timeout must be > 0")
         return cls(command, cwd=project_dir, targets=targets, env=env_names(config.get("env", [])), **kwargs)
 
-    # -- RouterHook -------------------------------------------------------------------------------
-    def switch(self, payload: HookPayload) -> HookResponse:
-        return self.run(payload)
-
-    def verify(self, payload: HookPayload) -> HookResponse:
-        return self.run(payload)
-
-    def gate(self, payload: HookPayload) -> HookResponse:
-        return self.run(payload)
-
-    def current(self, payload: HookPayload | None = None) -> str | None:
-        """Ask the command (action "current") which colour is live; None unless it succeeds and says so."""
-        response = self.describe_current(payload)
-        return response.observed_color if response.ok else None
-
-    def describe_current(self, payload: HookPayload | None = None) -> HookResponse:
-        """The whole answer to action "current" (for `migrator router check`: the reason when there is no colour)."""
-        if payload is None:
-            payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
+    def call_router(self, payload: HookPayload) -> HookResponse:
         return self.run(payload)
 
     # -- one attempt ------------------------------------------------------------------------------

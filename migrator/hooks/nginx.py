@@ -49,6 +49,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrator.errors import ConfigError
+from migrator.hooks.base import check_keys
 from migrator.hooks.contract import (
     COLORS, FAILED, IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse, utcnow)
 
@@ -127,10 +128,7 @@ class NginxRouter:
     def from_config(cls, config: dict, *, project_dir=None) -> "NginxRouter":
         from migrator.hooks.command import seconds
 
-        unknown = set(config) - cls.KEYS
-        if unknown:
-            raise ConfigError(f"{WHERE}: unknown key(s) {', '.join(sorted(unknown))} for kind = \"nginx\" "
-                              f"(known: {', '.join(sorted(cls.KEYS))})")
+        check_keys(config, cls.KEYS, "nginx")
         for key in ("upstream_file", "targets", "health_url"):
             if key not in config:
                 raise ConfigError(f'{WHERE}: kind = "nginx" needs {key} (see docs/hooks.md, "The nginx router")')

@@ -16,7 +16,6 @@ switch(payload), verify(payload) and current() (see migrator.hooks.base.RouterHo
 from __future__ import annotations
 
 import importlib
-import tomllib
 from pathlib import Path
 
 from migrator.errors import ConfigError
@@ -113,19 +112,9 @@ def get_hook(config: dict | None, *, project_dir=None) -> RouterHook:
 
 def hook_config(pyproject_path) -> dict:
     """The [tool.migrator.hook] table of a pyproject.toml (a directory means its pyproject.toml); {} when absent."""
-    path = Path(pyproject_path)
-    if path.is_dir():
-        path = path / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    section = data.get("tool", {}).get("migrator", {}).get("hook", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [tool.migrator.hook] must be a table")
-    return section
+    from migrator.config import load_project_config
+
+    return load_project_config(pyproject_path).hook
 
 
 def load_hook(pyproject_path, *, project_dir=None) -> RouterHook:

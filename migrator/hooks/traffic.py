@@ -8,11 +8,10 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from migrator.hooks.base import call, hook_name, record, why_not
+from migrator.hooks.base import HookFailed, call, hook_name, record, why_not
 from migrator.hooks.contract import (
     BLUE, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, GREEN, IN_PROGRESS, INCONCLUSIVE, ROLLBACK, SUCCEEDED,
     SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, iso, utcnow)
-from migrator.release.errors import HookFailed
 
 log = logging.getLogger("migrator.hooks.traffic")
 PROGRESS_EVERY = 5.0  # seconds between progress lines while the router is polled (none for a quick switch)

@@ -43,9 +43,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from migrator.durations import seconds_of
 from migrator.errors import ConfigError
+from migrator.hooks.base import WHERE, OneCallRouter, check_keys, targets_of, timings
 from migrator.hooks.contract import (
-    CURRENT, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse,
+    DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse,
     ResponseError, deadline_at, utcnow)
 
 log = logging.getLogger("migrator.hooks.webhook")
@@ -86,9 +88,7 @@ def redact_url(url: str) -> str:
 
 
 def _seconds(value, key: str) -> float:
-    from migrator.hooks.command import seconds
-
-    return seconds(value, key)
+    return seconds_of(value, key, WHERE)
 
 
 @dataclass
@@ -99,7 +99,7 @@ class _Retry:
     retry_after: float | None = None
 
 
-class WebhookHook:
+class WebhookHook(OneCallRouter):
     """A router hook that POSTs every call to `url` (see the module docstring and docs/hooks.md)."""
 
     kind = "webhook"
@@ -152,27 +152,21 @@ class WebhookHook:
 
     @classmethod
     def from_config(cls, config: dict, *, project_dir=None) -> "WebhookHook":
-        where = "[tool.migrator.hook]"
+        where = WHERE
         if "secret" in config:
             raise ConfigError(f"{where}: secret must not be in the config file (it would end up in the repository "
                               f"and in every copy of it); put the shared secret in the environment variable "
                               f"${config.get('secret_env') or DEFAULT_SECRET_ENV} (secret_env names another one)")
-        unknown = set(config) - cls.KEYS
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} for kind = \"webhook\" "
-                              f"(known: {', '.join(sorted(cls.KEYS))})")
+        check_keys(config, cls.KEYS, "webhook")
         if "url" not in config:
             raise ConfigError(f'{where}: kind = "webhook" needs url = "https://..."')
         if not isinstance(config["url"], str):
             raise ConfigError(f"{where}: url must be a string")
-        targets = config.get("targets") or {}
-        if not isinstance(targets, dict):
-            raise ConfigError(f"{where}: targets must be a table (colour -> address)")
+        targets = targets_of(config)
         headers = config.get("headers") or {}
         if not isinstance(headers, dict):
             raise ConfigError(f"{where}: headers must be a table (name -> value)")
-        kwargs: dict[str, Any] = {k: _seconds(config[k], k) for k in ("timeout", "deadline", "poll_interval")
-                                  if k in config}
+        kwargs: dict[str, Any] = timings(config)
         if "retry_backoff" in config:
             kwargs["backoff_base"], kwargs["backoff_max"] = _backoff(config["retry_backoff"])
         ca_file = config.get("ca_file")
@@ -186,26 +180,7 @@ class WebhookHook:
         return cls(config["url"], secret_env=config.get("secret_env", DEFAULT_SECRET_ENV), headers=headers,
                    targets=targets, ca_file=ca_file, **kwargs)
 
-    # -- RouterHook -------------------------------------------------------------------------------
-    def switch(self, payload: HookPayload) -> HookResponse:
-        return self.post(payload)
-
-    def verify(self, payload: HookPayload) -> HookResponse:
-        return self.post(payload)
-
-    def gate(self, payload: HookPayload) -> HookResponse:
-        return self.post(payload)
-
-    def current(self, payload: HookPayload | None = None) -> str | None:
-        """POST action "current"; the colour in observed.active_color when the answer succeeds, else None.
-        Bounded by `timeout` (transport errors are retried within it)."""
-        response = self.describe_current(payload)
-        return response.observed_color if response.ok else None
-
-    def describe_current(self, payload: HookPayload | None = None) -> HookResponse:
-        """The whole answer to action "current" (for `migrator router check`: the reason when there is no colour)."""
-        if payload is None:
-            payload = HookPayload(None, "current", CURRENT, deadline=deadline_at(self.timeout), targets=self.targets)
+    def call_router(self, payload: HookPayload) -> HookResponse:
         return self.post(payload)
 
     # -- one call: tries until an answer or the deadline -------------------------------------------

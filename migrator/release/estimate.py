@@ -17,6 +17,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+from migrator.durations import format_seconds
+
 log = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 50_000
@@ -73,14 +75,6 @@ class Estimate:
                 "estimate": True}
 
 
-def format_seconds(seconds: float) -> str:
-    if seconds < 0.1:
-        return "<0.1 s"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def format_bytes(n: int | None) -> str:
@@ -97,18 +91,22 @@ def format_bytes(n: int | None) -> str:
 # --- the live database -------------------------------------------------------------------------------------------
 
 
-def table_sizes(conn, tables: set[str]) -> dict[str, TableSize]:
-    """table name (as the classifier spells it) -> its size; names that are no table there are left out."""
+def relation_row(conn, name: str, columns: str):
+    """`columns` of pg_class (as `c`) for the table or materialized view `name` resolves to; None when none does."""
     import psycopg
 
+    try:
+        return conn.execute(f"SELECT {columns} FROM pg_class c WHERE c.oid = to_regclass(%s) "
+                            "AND c.relkind IN ('r', 'p', 'm')", (name,)).fetchone()
+    except psycopg.Error:  # a name to_regclass cannot parse
+        return None
+
+
+def table_sizes(conn, tables: set[str]) -> dict[str, TableSize]:
+    """table name (as the classifier spells it) -> its size; names that are no table there are left out."""
     found: dict[str, TableSize] = {}
     for name in sorted(t for t in tables if t):
-        try:
-            row = conn.execute(
-                "SELECT c.reltuples, pg_relation_size(c.oid), pg_total_relation_size(c.oid) FROM pg_class c "
-                "WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p', 'm')", (name,)).fetchone()
-        except psycopg.Error:  # a name to_regclass cannot parse
-            row = None
+        row = relation_row(conn, name, "c.reltuples, pg_relation_size(c.oid), pg_total_relation_size(c.oid)")
         if row is not None:
             reltuples, heap, total = row
             rows = int(reltuples) if reltuples is not None and reltuples >= 0 else None

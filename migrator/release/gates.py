@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from migrator.durations import human_seconds
 from migrator.evidence import Evidence, EvidenceError
 from migrator.hooks.base import call, hook_name
 from migrator.hooks.contract import (
@@ -305,11 +306,3 @@ def _same_sha(a: str, b: str) -> bool:
     return len(short) >= 7 and long_.startswith(short)
 
 
-def human_seconds(seconds: float) -> str:
-    """0.3s, 42s, 15m, 60m, 1.5h: the soak messages' units."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"

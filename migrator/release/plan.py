@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migrator.durations import short_duration
 from migrator.phases import Lock, Phase, Rewrite, Severity
 
 PHASES = ("expand", "migrate", "contract")
@@ -130,14 +131,11 @@ def estimate_rows(conn, tables: set[str]) -> dict[str, tuple[int | None, str | N
     (yet) or the name does not resolve."""
     import psycopg
 
+    from migrator.release.estimate import relation_row
+
     found: dict[str, tuple[int | None, str | None]] = {}
     for name in sorted(t for t in tables if t):
-        try:
-            row = conn.execute(
-                "SELECT c.oid, c.reltuples, pg_relation_size(c.oid) FROM pg_class c "
-                "WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p', 'm')", (name,)).fetchone()
-        except psycopg.Error:  # a name to_regclass cannot parse
-            row = None
+        row = relation_row(conn, name, "c.oid, c.reltuples, pg_relation_size(c.oid)")
         if row is None:
             found[name] = (None, None)
             continue
@@ -290,7 +288,7 @@ def gates_ahead(settings, hook_config: dict | None, blue_sha: str | None = None,
     shas = ""
     if blue_sha or green_sha:
         shas = f" (blue {(blue_sha or '?')[:8]}, green {(green_sha or '?')[:8]})"
-    soak = _duration(settings.soak_seconds)
+    soak = short_duration(settings.soak_seconds)
     sessions = (f"no session of blue left in pg_stat_activity (application_name = {settings.blue_application_name!r})"
                 if settings.blue_application_name else
                 "sessions of blue: not checked (set blue_application_name in [tool.migrator.release])")
@@ -322,13 +320,6 @@ def _hook_label(hook_config: dict | None) -> str:
     return f"{kind}: {command}" if command else str(kind)
 
 
-def _duration(seconds: float) -> str:
-    if not seconds:
-        return "0s (none)"
-    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 def _preflight(conn, plan: ReleasePlan, settings) -> None:

@@ -20,45 +20,14 @@ Durations: "500ms", "2s", "1.5s", "15m", "1h", "1d", "1h30m", or plain numbers (
 from __future__ import annotations
 
 import random
-import re
-import tomllib
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 
+from migrator.config import Config, ReleaseSection, load_project_config, read_section
+from migrator.durations import parse_duration
 from migrator.errors import ConfigError
 
-_UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-          "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-          "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0,
-          "us": 1e-6}
-_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", re.IGNORECASE)
-
-
-def parse_duration(text) -> float:
-    """"500ms" -> 0.5, "2s" -> 2.0, "15m" -> 900.0, "1h30m" -> 5400.0, 3 / "3" -> 3.0 (seconds).
-    Raises ValueError on anything else (negative, empty, unknown unit)."""
-    if isinstance(text, bool):
-        raise ValueError(f"not a duration: {text!r}")
-    if isinstance(text, (int, float)):
-        if text < 0 or text != text:
-            raise ValueError(f"duration must be >= 0, got {text!r}")
-        return float(text)
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"not a duration: {text!r}")
-    s = text.strip().lower()
-    total, pos, parts = 0.0, 0, 0
-    while pos < len(s):
-        m = _PART.match(s, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"not a duration: {text!r} (use e.g. 500ms, 2s, 15m, 1h)")
-        number, unit = m.group(1), m.group(2)
-        if unit and unit not in _UNITS:
-            raise ValueError(f"unknown unit {unit!r} in duration {text!r} (ms, s, m, h, d)")
-        if not unit and (parts or m.end() < len(s)):
-            raise ValueError(f"not a duration: {text!r} (a unit is needed after {number})")
-        total += float(number) * _UNITS.get(unit, 1.0)
-        pos, parts = m.end(), parts + 1
-    return total
+__all__ = ["ReleaseSettings", "load_release_settings", "parse_duration", "settings_from_config",
+           "settings_from_mapping"]
 
 
 @dataclass(frozen=True)
@@ -89,85 +58,67 @@ class ReleaseSettings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-_DURATION_MS = {"lock_timeout": "lock_timeout_ms", "statement_timeout": "statement_timeout_ms"}
-_DURATION_S = {"soak": "soak_seconds", "retry_backoff_base": "retry_backoff_base",
-               "retry_backoff_max": "retry_backoff_max"}
-_KNOWN = {"lock_timeout", "statement_timeout", "lock_retries", "retry_backoff", "retry_backoff_base",
-          "retry_backoff_max", "soak", "blue_application_name", "ledger_schema", "evidence_key_env",
-          "require_signed_evidence"}
-_FIELD_NAMES = {f.name for f in fields(ReleaseSettings)}
+# the command line's keys (the file's names, or field names) -> field values; the file is checked by migrator.config
+_OPTION_FIELDS = {"lock_timeout_ms", "statement_timeout_ms", "soak_seconds", "no_lock_timeout"}
 
 
-def _apply(values: dict, mapping: dict, where: str, *, strict: bool) -> dict:
-    """Turn user-facing keys (lock_timeout = "500ms") or field names (lock_timeout_ms = 500) into field values."""
+def _from_section(section: ReleaseSection, where: str) -> dict:
+    """The field values the file gives (defaults stay with ReleaseSettings)."""
+    given = section.given
     out: dict = {}
-    for key, value in mapping.items():
+    for name, unit in (("lock_timeout", "lock_timeout_ms"), ("statement_timeout", "statement_timeout_ms")):
+        if name in given:
+            out[unit] = int(round(getattr(section, name) * 1000))
+    for name in ("lock_retries", "retry_backoff_base", "retry_backoff_max", "blue_application_name",
+                 "ledger_schema", "evidence_key_env", "require_signed_evidence"):
+        if name in given:
+            out[name] = getattr(section, name)
+    if "soak" in given:
+        out["soak_seconds"] = section.soak
+    if "retry_backoff" in given:
+        out.update({f"retry_backoff_{k}": v for k, v in section.retry_backoff.items()})
+    if out.get("blue_application_name") == "":
+        out["blue_application_name"] = None
+    if "lock_timeout" in given:
+        out["_lock_timeout_from"] = f"{where}: lock_timeout = {section.raw['lock_timeout']!r}"
+    return out
+
+
+def _from_options(overrides: dict) -> dict:
+    """The command line's values (None = not given), checked as the file's keys are."""
+    table: dict = {}
+    out: dict = {}
+    for name, value in overrides.items():
         if value is None:
             continue
-        key = key.replace("-", "_")
+        name = name.replace("-", "_")
+        if name not in _OPTION_FIELDS:
+            table[name] = value
+            continue
         try:
-            if key in _DURATION_MS:
-                out[_DURATION_MS[key]] = int(round(parse_duration(value) * 1000))
-                if key == "lock_timeout":
-                    values["_lock_timeout_from"] = (f"--lock-timeout {value}" if where == "option"
-                                                    else f"{where}: lock_timeout = {value!r}")
-            elif key in _DURATION_S:
-                out[_DURATION_S[key]] = parse_duration(value)
-            elif key == "retry_backoff":
-                if isinstance(value, dict):
-                    unknown = set(value) - {"base", "max"}
-                    if unknown and strict:
-                        raise ConfigError(f"{where}: retry_backoff: unknown key(s) {', '.join(sorted(unknown))} "
-                                          "(base, max)")
-                    if "base" in value:
-                        out["retry_backoff_base"] = parse_duration(value["base"])
-                    if "max" in value:
-                        out["retry_backoff_max"] = parse_duration(value["max"])
-                else:
-                    out["retry_backoff_base"] = parse_duration(value)
-            elif key == "lock_retries":
-                if isinstance(value, bool) or int(value) != float(value) or int(value) < 0:
-                    raise ValueError("must be a whole number >= 0")
-                out["lock_retries"] = int(value)
-            elif key in ("lock_timeout_ms", "statement_timeout_ms"):
+            if name == "no_lock_timeout":
+                out[name] = bool(value)
+            elif name == "soak_seconds":
+                out[name] = parse_duration(value)
+            else:
                 if isinstance(value, bool) or int(value) < 0:
                     raise ValueError("must be >= 0 milliseconds")
-                out[key] = int(value)
-                if key == "lock_timeout_ms":
-                    values["_lock_timeout_from"] = f"{where}: lock_timeout_ms = {value!r}"
-            elif key == "no_lock_timeout" and not strict:  # the command line only, never the config file
-                out[key] = bool(value)
-            elif key == "soak_seconds":
-                out[key] = parse_duration(value)
-            elif key == "blue_application_name":
-                out[key] = str(value) or None
-            elif key == "ledger_schema":
-                if not str(value).strip():
-                    raise ValueError("must not be empty")
-                out[key] = str(value)
-            elif key == "evidence_key_env":
-                from migrator.evidence import check_key_env_name
-
-                out[key] = check_key_env_name(value, where)
-            elif key == "require_signed_evidence":
-                if not isinstance(value, bool):
-                    raise ValueError("must be true or false")
-                out[key] = value
-            elif strict:
-                raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(_KNOWN))})")
+                out[name] = int(value)
+                if name == "lock_timeout_ms":
+                    out["_lock_timeout_from"] = f"option: lock_timeout_ms = {value!r}"
         except (ValueError, TypeError) as exc:
-            raise ConfigError(f"{where}: {key} = {value!r}: {exc}") from None
-    values.update(out)
-    return values
+            raise ConfigError(f"option: {name} = {value!r}: {exc}") from None
+    values = _from_section(read_section(ReleaseSection, table, "option"), "option")
+    if "lock_timeout" in table:
+        values["_lock_timeout_from"] = f"--lock-timeout {table['lock_timeout']}"
+    return {**values, **out}
 
 
-def settings_from_mapping(section: dict | None, overrides: dict | None = None, *, source: str = "") -> ReleaseSettings:
-    where = f"{source}: [tool.migrator.release]" if source else "[tool.migrator.release]"
-    if section is not None and not isinstance(section, dict):
-        raise ConfigError(f"{where} must be a table")
-    values: dict = {}
-    _apply(values, section or {}, where, strict=True)
-    _apply(values, overrides or {}, "option", strict=False)
+def settings_from_config(config: Config, overrides: dict | None = None) -> ReleaseSettings:
+    """[tool.migrator.release] of a loaded config, then `overrides` (the command line's values)."""
+    where = f"{config.source}: [tool.migrator.release]" if config.source else "[tool.migrator.release]"
+    values = _from_section(config.release, where)
+    values.update(_from_options(overrides or {}))
     origin = values.pop("_lock_timeout_from", None)
     if values.get("no_lock_timeout"):
         if origin and origin.startswith("--"):
@@ -183,21 +134,20 @@ def settings_from_mapping(section: dict | None, overrides: dict | None = None, *
     return settings
 
 
+def settings_from_mapping(section: dict | None, overrides: dict | None = None, *, source: str = "") -> ReleaseSettings:
+    """settings_from_config for a [tool.migrator.release] table given as a dict."""
+    where = f"{source}: [tool.migrator.release]" if source else "[tool.migrator.release]"
+    config = Config()
+    config.release = read_section(ReleaseSection, section if section is not None else {}, where)
+    if source:
+        from pathlib import Path
+
+        config.source = Path(source)
+    return settings_from_config(config, overrides)
+
+
 def load_release_settings(pyproject_path, overrides: dict | None = None) -> ReleaseSettings:
     """Read [tool.migrator.release] from `pyproject_path` (missing file or section -> defaults), then apply
     `overrides` (CLI flags; None values are ignored; keys as in the TOML, e.g. lock_timeout="1s", or field
     names, e.g. lock_timeout_ms=1000)."""
-    section: dict = {}
-    source = ""
-    if pyproject_path is not None:
-        path = Path(pyproject_path)
-        if path.is_dir():
-            path = path / "pyproject.toml"
-        source = str(path)
-        if path.is_file():
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-            section = data.get("tool", {}).get("migrator", {}).get("release", {})
-    return settings_from_mapping(section, overrides, source=source)
+    return settings_from_config(load_project_config(pyproject_path), overrides)

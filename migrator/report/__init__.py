@@ -23,13 +23,13 @@ class Writer:
         self.verbose = verbose
         # base URL of the rule pages: None = the default (migrator.rules._explain.rules_base), "" = no links
         if rules_url is None:
-            from migrator.rules._explain import rules_base
+            from migrator.rules import rules_base
 
             rules_url = rules_base() or ""
         self.rules_url = rules_url
 
     def rule_url(self, rule_id: str) -> str | None:
-        from migrator.rules._explain import rule_url
+        from migrator.rules import rule_url
 
         return rule_url(rule_id, self.rules_url)
 

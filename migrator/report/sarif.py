@@ -91,7 +91,7 @@ def _message(f: Finding) -> str:
 
 class _Builder:
     def __init__(self, rules_url: str | None = None) -> None:
-        from migrator.rules._explain import rule_url, rules_base
+        from migrator.rules import rule_url, rules_base
         from migrator.rules.registry import all_rules
 
         base = rules_base() if rules_url is None else rules_url

@@ -76,7 +76,7 @@ class TextWriter(Writer):
         return text
 
     def link(self, rule_id: str) -> str | None:
-        from migrator.rules._explain import short_link
+        from migrator.rules import short_link
 
         if rule_id not in self._links:
             self._links[rule_id] = short_link(self.rule_url(rule_id))
