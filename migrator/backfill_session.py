@@ -88,25 +88,23 @@ class Session:
         # a bare connection not in autocommit begins by itself
 
     def commit(self) -> None:
-        if self.autocommit:
-            self._driver("COMMIT")
-        elif self._trans is not None:
-            self._trans, trans = None, self._trans
-            trans.commit()
-        else:
-            self.dbapi.commit()
+        self._end("commit")
 
     def rollback(self) -> None:
         try:
-            if self.autocommit:
-                self._driver("ROLLBACK")
-            elif self._trans is not None:
-                self._trans, trans = None, self._trans
-                trans.rollback()
-            else:
-                self.dbapi.rollback()
+            self._end("rollback")
         except Exception:  # noqa: BLE001 - a broken connection: the server rolled back anyway
             pass
+
+    def _end(self, verb: str) -> None:
+        """COMMIT or ROLLBACK, the way this connection began its transaction."""
+        if self.autocommit:
+            self._driver(verb.upper())
+        elif self._trans is not None:
+            self._trans, trans = None, self._trans
+            getattr(trans, verb)()
+        else:
+            getattr(self.dbapi, verb)()
 
     def _driver(self, statement: str) -> None:
         if self.alchemy:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from migrator.errors import ConfigError, InputError
+from migrator.files import file_kind, stat_or
 
 EVIDENCE_VERSION = 2
 KIND = "migrator.compat"
@@ -525,13 +526,9 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
 def _refuse_unless_regular(mode: int, size: int, source: str) -> None:
     if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        kind = file_kind(mode)
         raise EvidenceError(f"{kind}, not a regular file: refusing to read it as evidence", source)
     if size > MAX_EVIDENCE_BYTES:
         raise EvidenceError(f"{size} bytes is over the evidence size limit ({MAX_EVIDENCE_BYTES} bytes)", source)
@@ -539,12 +536,8 @@ def _refuse_unless_regular(mode: int, size: int, source: str) -> None:
 
 def _read_limited(path: Path) -> bytes:
     source = str(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise EvidenceError("evidence file not found", source) from None
-    except OSError as exc:
-        raise EvidenceError(f"cannot read the evidence file: {exc.strerror or exc}", source) from None
+    info = stat_or(path, lambda why: EvidenceError(why, source), "evidence file not found",
+                   "cannot read the evidence file")
     _refuse_unless_regular(info.st_mode, info.st_size, source)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:

@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TypeVar
+
+_V = TypeVar("_V", bound="_Vocabulary")
+# what parse() names when the text is none of the words (in the order users think of them)
+_EXPECTED = {"Phase": "expand, migrate, contract or none", "Severity": "error, warning or info"}
 
 
-class Phase(IntEnum):
+class _Vocabulary(IntEnum):
+    """Members spelled in lower case; parse() takes any case."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls: type[_V], text: str) -> _V:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown {cls.__name__.lower()} {text!r} (expected {_EXPECTED[cls.__name__]})") from None
+
+
+class Phase(_Vocabulary):
     """Release phase from blue's point of view; a higher value is riskier."""
 
     NONE = 0
@@ -13,33 +33,11 @@ class Phase(IntEnum):
     MIGRATE = 2
     CONTRACT = 3
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
-    @classmethod
-    def parse(cls, text: str) -> "Phase":
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            raise ValueError(f"unknown phase {text!r} (expected expand, migrate, contract or none)") from None
-
-
-class Severity(IntEnum):
+class Severity(_Vocabulary):
     INFO = 1
     WARNING = 2
     ERROR = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> "Severity":
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
 
 
 class Lock(IntEnum):
@@ -59,14 +57,10 @@ class Lock(IntEnum):
         return self.name.replace("_", " ")
 
 
-class Rewrite(IntEnum):
+class Rewrite(_Vocabulary):
     """How much work happens under the lock."""
 
     NONE = 0
     SCAN = 1
     INDEX = 2
     REWRITE = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator.errors import ConfigError, InputError
+from migrator.files import file_kind, stat_or
 
 MAX_BYTES = 64 * 1024 * 1024  # default size limit of one input; [tool.migrator] max_file_size changes it
 STDIN = "<stdin>"
@@ -168,34 +169,16 @@ def _checked(path: Path, root: str, max_bytes: int) -> SqlSource:
         if not _inside(resolved, root):
             raise InputError(f"symbolic link to a file outside {_shown_root(root)}: refused (give the file "
                              "itself if it is meant to be read)", name)
-    try:
-        info = os.stat(resolved)
-    except FileNotFoundError:
-        raise InputError("no such file (a dangling symbolic link?)", name) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", name) from None
+    info = stat_or(resolved, lambda why: InputError(why, name), "no such file (a dangling symbolic link?)",
+                   "cannot read")
     _require_regular(info, name)
     _require_size(info.st_size, name, max_bytes)
     return SqlSource(name, path=resolved, max_bytes=max_bytes)
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def _require_regular(info: os.stat_result, name: str) -> None:
     if not stat.S_ISREG(info.st_mode):
-        kind = _kind(info.st_mode)
+        kind = file_kind(info.st_mode)
         raise InputError("is a directory" if kind == "a directory" else f"not a regular file ({kind}): refused", name)
 
 
@@ -238,7 +221,7 @@ def _read_stdin(max_bytes: int) -> bytes:
         if stat.S_ISREG(mode):
             _require_size(info.st_size, STDIN, max_bytes)
         elif not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(stream.fileno())):
-            raise InputError(f"not a regular file, pipe or terminal ({_kind(mode)}): refused", STDIN)
+            raise InputError(f"not a regular file, pipe or terminal ({file_kind(mode)}): refused", STDIN)
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise InputError(f"more than the limit of {human_size(max_bytes)} (max_file_size in [tool.migrator], "

@@ -174,6 +174,8 @@ def test_live_fingerprint_leaves_the_ledger_out(demo):
         Ledger(conn).ensure()
         assert schema_fingerprint(url) != before
         assert live_fingerprint(conn, "migrator") == before
+        assert schema_fingerprint(conn, exclude_schema="migrator") == before  # the one fingerprint, on a connection
+        assert schema_fingerprint(url, exclude_schema="migrator") == before
     finally:
         conn.close()
 

@@ -1,6 +1,6 @@
 """A fingerprint of a database's schema: sha256 over a normalised dump of the catalog.
 
-    schema_fingerprint(url)  -> "3f1c...e9" (64 hex digits)
+    schema_fingerprint(url or conn, exclude_schema="migrator")  -> "3f1c...e9" (64 hex digits)
     schema_dump(url)         -> the normalised text it hashes (one object per line, sorted: diff two of them)
 
 Covers the user schemas (not pg_catalog, information_schema, pg_toast, temp schemas, nor objects that belong
@@ -214,21 +214,30 @@ def _libpq_url(db_url) -> str:
     return re.sub(r"^postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://", "postgresql://", db_url, count=1)
 
 
-def schema_rows(db, exclude_tables=EXCLUDED_TABLES) -> list[tuple[str, str, str]]:
+def schema_rows(db, exclude_tables=EXCLUDED_TABLES, *, exclude_schema: str | None = None) -> list[tuple[str, str, str]]:
     """The catalog rows (kind, name, definition), sorted. `db`: a URL (CompatError, password-free, if it
-    cannot be read) or an open psycopg connection (its uncommitted changes included, its settings untouched)."""
+    cannot be read) or an open psycopg connection (its uncommitted changes included, its settings untouched).
+    `exclude_schema`: a schema left out with everything in it (migrator's ledger on a live database)."""
     import psycopg
 
     params = {"excluded": list(exclude_tables)}
+
+    def read(conn) -> list:
+        rows = conn.execute(_QUERY, params).fetchall()
+        if exclude_schema is None:
+            return rows
+        prefix = conn.execute("SELECT quote_ident(%s)", (exclude_schema,)).fetchone()[0]
+        return [row for row in rows if row[1] != prefix and not row[1].startswith(prefix + ".")]
+
     if isinstance(db, psycopg.Connection):
         # a savepoint (or transaction) rolled back afterwards: the SET LOCALs vanish with it
         with db.transaction(force_rollback=True):
             db.execute(_SET_LOCAL)
-            rows = db.execute(_QUERY, params).fetchall()
+            rows = read(db)
     else:
         try:
             with psycopg.connect(_libpq_url(db), autocommit=True, options=_OPTIONS, connect_timeout=10) as conn:
-                rows = conn.execute(_QUERY, params).fetchall()
+                rows = read(conn)
         except psycopg.Error as exc:
             from migrator.compat.errors import CompatError
 
@@ -246,16 +255,18 @@ def _scrub(text: str, db_url) -> str:
     return " ".join(text.split())
 
 
-def schema_dump(db_url, exclude_tables=EXCLUDED_TABLES) -> str:
+def schema_dump(db_url, exclude_tables=EXCLUDED_TABLES, *, exclude_schema: str | None = None) -> str:
     """The normalised schema as text: one `kind name: definition` entry per object, sorted (diffable).
     `db_url` may also be an open psycopg connection."""
     out = []
-    for kind, name, definition in schema_rows(db_url, exclude_tables):
+    for kind, name, definition in schema_rows(db_url, exclude_tables, exclude_schema=exclude_schema):
         definition = definition.rstrip("\n").replace("\n", "\n    ")  # lossless: continuation lines indented
         out.append(f"{kind} {name}: {definition}" if definition else f"{kind} {name}")
     return "\n".join(out) + "\n"
 
 
-def schema_fingerprint(db_url, exclude_tables=EXCLUDED_TABLES) -> str:
-    """sha256 (hex) of schema_dump(): equal for equal schemas, whatever the data or the database name."""
-    return hashlib.sha256(schema_dump(db_url, exclude_tables).encode()).hexdigest()
+def schema_fingerprint(db_url, exclude_tables=EXCLUDED_TABLES, *, exclude_schema: str | None = None) -> str:
+    """sha256 (hex) of schema_dump(): equal for equal schemas, whatever the data or the database name.
+    `db_url`: a URL or an open psycopg connection. The live database of a release leaves out the ledger's
+    schema (`exclude_schema`), which compat's throwaway databases do not have."""
+    return hashlib.sha256(schema_dump(db_url, exclude_tables, exclude_schema=exclude_schema).encode()).hexdigest()

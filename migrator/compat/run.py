@@ -64,7 +64,7 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     """
     from migrator.compat import git
     from migrator.compat.errors import CompatError, CompatRefused, RevisionFailed
-    from migrator.provision import _signals
+    from migrator.provision import trap_sigterm, untrap_sigterm
 
     started = time.monotonic()
     # the classifier (sqlglot, the rules) loads while git, the server and the copies of blue's schema work
@@ -79,7 +79,7 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     repo = git.repo_root(opts.repo)
     result.blue_sha = git.resolve_ref(repo, opts.blue, role="blue")
     result.green_sha = git.resolve_ref(repo, opts.green or "HEAD", role="green")
-    guarded = _signals.acquire()  # SIGTERM -> exception, so every `with` below cleans up
+    guarded = trap_sigterm()  # SIGTERM -> exception, so every `with` below cleans up
     try:
         with ExitStack() as stack:
             check = _Check(opts, config, result, stack, repo)
@@ -93,7 +93,7 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
             return _finish(result, opts, started)
     finally:
         if guarded:
-            _signals.release()
+            untrap_sigterm()
 
 
 def _load_classifier() -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from migrator.compat.errors import SuiteError
-from migrator.provision._procs import kill_group
+from migrator.provision import kill_group
 
 TAIL_LINES = 200
 MESSAGE_CHARS = 300
@@ -171,9 +171,9 @@ def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float 
         if not _pump(proc, tail, stream, deadline, scrub):
             _time_out(proc, result, timeout)
     except BaseException:  # KeyboardInterrupt, SignalExit (SIGTERM), anything: leave nothing running
-        from migrator.provision import _signals
+        from migrator.provision import signals_deferred
 
-        with _signals.deferred():  # a second Ctrl-C must not cut the cleanup short
+        with signals_deferred():  # a second Ctrl-C must not cut the cleanup short
             kill_group(proc, KILL_GRACE)
         raise
     finally:

@@ -23,10 +23,15 @@ from ._providers import (
     find_bindir,
     get_provider,
 )
+from ._procs import kill_group
 from ._server import Database, Server
+from ._signals import acquire as trap_sigterm
+from ._signals import deferred as signals_deferred
+from ._signals import release as untrap_sigterm
 from .errors import ProvisionError, SignalExit
 
 __all__ = [
     "PROVIDERS", "URL_ENV", "AutoProvider", "Database", "DockerProvider", "EmbeddedProvider", "LocalProvider",
     "Provider", "ProvisionError", "Server", "SignalExit", "UrlProvider", "find_bindir", "get_provider",
+    "kill_group", "signals_deferred", "trap_sigterm", "untrap_sigterm",
 ]

@@ -38,7 +38,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from migrator.db.urls import scrub as _scrub_url
 from migrator.errors import MigratorError
 from migrator.release.errors import ReleaseError
 from migrator.release.settings import ReleaseSettings
+from migrator.runner import exception_chain
 
 CHECK_INTERVAL_MS = 1000  # client_connection_check_interval: a killed client's statement stops within ~1 s
 ORPHAN_WAIT_S = 15.0      # how long sessions of a killed run may take to end before the command gives up (exit 2)
@@ -85,49 +86,14 @@ def _scrub(text: str, db_url: str) -> str:
 # --- errors ----------------------------------------------------------------------------------------------
 
 
-def _chain(exc: BaseException | None) -> Iterator[BaseException]:
-    """The exception, what it wraps (.orig), and its causes; a context hidden with `raise ... from None` is not a
-    cause (a backfill that gave up after its lock retries is not itself a lock timeout)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        orig = getattr(exc, "orig", None)
-        if isinstance(orig, BaseException) and id(orig) not in seen:
-            yield orig
-            seen.add(id(orig))
-        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    for e in _chain(exc):
-        state = getattr(e, "sqlstate", None)
-        if state:
-            return state
-    return None
-
-
-def is_lock_timeout(exc: BaseException) -> bool:
-    return _sqlstate(exc) == "55P03"
-
-
 def _first_line(exc: BaseException) -> str:
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         if getattr(e, "sqlstate", None):
             exc = e
             break
     text = str(exc).strip()
     line = (text.splitlines() or [""])[0].strip()
     return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
-
-
-def _statement(exc: BaseException) -> str | None:
-    for e in _chain(exc):
-        statement = getattr(e, "statement", None)
-        if isinstance(statement, str):
-            statement = " ".join(statement.split())
-            return statement if len(statement) <= 300 else statement[:297] + "..."
-    return None
 
 
 # --- CONCURRENTLY index builds of a revision -------------------------------------------------------------

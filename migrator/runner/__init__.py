@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrator.errors import MigratorError
+# the child's own helper (standard library only: the child cannot import migrator), shared with the parent
+from migrator.runner._child import _chain as exception_chain  # noqa: F401 - public here
 
 CHILD = Path(__file__).with_name("_child.py")
 START_TIMEOUT = 120.0
@@ -266,7 +268,7 @@ class ProjectRunner:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        from migrator.provision._procs import kill_group
+        from migrator.provision import kill_group
 
         try:
             if proc.stdin is not None:
