@@ -333,9 +333,9 @@ class _TopSection:
 
 def _size(value):
     try:
-        return parse_size(value, "a size")
+        return parse_size(value, "")
     except ConfigError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(str(exc).lstrip(": ")) from None
 
 
 def _table(value, what: str):

@@ -26,8 +26,7 @@ from migrator.config import Config, ReleaseSection, load_project_config, read_se
 from migrator.durations import parse_duration
 from migrator.errors import ConfigError
 
-__all__ = ["ReleaseSettings", "load_release_settings", "parse_duration", "settings_from_config",
-           "settings_from_mapping"]
+__all__ = ["ReleaseSettings", "load_release_settings", "parse_duration", "settings_from_config"]
 
 
 @dataclass(frozen=True)
@@ -132,18 +131,6 @@ def settings_from_config(config: Config, overrides: dict | None = None) -> Relea
     if settings.retry_backoff_max < settings.retry_backoff_base:
         settings = replace(settings, retry_backoff_max=settings.retry_backoff_base)
     return settings
-
-
-def settings_from_mapping(section: dict | None, overrides: dict | None = None, *, source: str = "") -> ReleaseSettings:
-    """settings_from_config for a [tool.migrator.release] table given as a dict."""
-    where = f"{source}: [tool.migrator.release]" if source else "[tool.migrator.release]"
-    config = Config()
-    config.release = read_section(ReleaseSection, section if section is not None else {}, where)
-    if source:
-        from pathlib import Path
-
-        config.source = Path(source)
-    return settings_from_config(config, overrides)
 
 
 def load_release_settings(pyproject_path, overrides: dict | None = None) -> ReleaseSettings:
