@@ -74,8 +74,6 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
 
 
 def config_from_mapping(section: dict, source: Path | None = None) -> Config:
-    from migrator.rules.registry import find_rule
-
     where = f"{source}: [tool.migrator]" if source else "[tool.migrator]"
     if not isinstance(section, dict):
         raise ConfigError(f"{where} must be a table")
@@ -98,6 +96,8 @@ def config_from_mapping(section: dict, source: Path | None = None) -> Config:
     cfg.settings.assume_in_transaction = in_transaction
 
     def rule_id(key: str, what: str) -> str:
+        from migrator.rules.registry import find_rule  # only when the config names rules: it loads sqlglot
+
         rule = find_rule(key)
         if rule is None:
             raise ConfigError(f"{where}: {what} names unknown rule {key!r}")
