@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from migrator.compat.errors import SuiteError
-from migrator.provision._procs import kill_group
+from migrator.provision import kill_group
 
 TAIL_LINES = 200
 MESSAGE_CHARS = 300

@@ -23,10 +23,12 @@ from ._providers import (
     find_bindir,
     get_provider,
 )
+from ._procs import kill_group
 from ._server import Database, Server
 from .errors import ProvisionError, SignalExit
 
 __all__ = [
     "PROVIDERS", "URL_ENV", "AutoProvider", "Database", "DockerProvider", "EmbeddedProvider", "LocalProvider",
     "Provider", "ProvisionError", "Server", "SignalExit", "UrlProvider", "find_bindir", "get_provider",
+    "kill_group",
 ]
