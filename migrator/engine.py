@@ -17,7 +17,6 @@ from migrator.phases import Phase, Rewrite
 from migrator.rules import CLASSIFY, WHOLE, Context, Hit, Migration, MigrationRule, Rule, table_name
 from migrator.rules._base import SchemaKnowledge
 from migrator.rules.n404_no_schema_effect import NoSchemaEffect
-from migrator.rules.p505_mixed_migration import MixedMigration
 from migrator.rules.registry import all_rules, known_rule, run_migration_rules
 from migrator.rules.u000_unclassified import Unclassified
 from migrator.spool import StatementSpool
