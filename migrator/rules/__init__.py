@@ -2,8 +2,10 @@
 
 The public surface for rule plug-ins (the `migrator.rules` entry point, docs/plugins.md): subclass `Rule`, set
 `id, name, phase, severity` and `nodes` (sqlglot node types) or `commands` (leading words of statements sqlglot
-leaves opaque), and yield `self.hit(...)` from `check(stmt, ctx)`."""
+leaves opaque), and yield `self.hit(...)` from `check(stmt, ctx)`. A rule about a whole migration subclasses
+`MigrationRule` instead and yields its hits from `check_migration(migration)` (a `Migration`), at the CLASSIFY or
+LINT stage."""
 
-from migrator.rules._base import WHOLE, Context, Hit, Rule, table_name
+from migrator.rules._base import CLASSIFY, LINT, WHOLE, Context, Hit, Migration, MigrationRule, Rule, table_name
 
-__all__ = ["WHOLE", "Context", "Hit", "Rule", "table_name"]
+__all__ = ["CLASSIFY", "LINT", "WHOLE", "Context", "Hit", "Migration", "MigrationRule", "Rule", "table_name"]
