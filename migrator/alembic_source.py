@@ -23,12 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator.config import Config
-from migrator.engine import NO_REASON, classify_sql
+from migrator.engine import classify_sql
 from migrator.rules import SchemaKnowledge
 from migrator.errors import ConfigError, InputError
-from migrator.lint import PHASE_NAMES, UNCLASSIFIED, add_finding, declare, parse_phase
+from migrator.lint import PHASE_NAMES, add_hit, declare, parse_phase
 from migrator.model import MigrationReport, Report
 from migrator.phases import Phase
+from migrator.rules import Migration
+from migrator.rules.p508_suppression_without_reason import SuppressionWithoutReason
+from migrator.rules.registry import known_rule
+from migrator.rules.u000_unclassified import Unclassified
 from migrator.sql.split import Statement
 from migrator.suppress import find_suppressions
 
@@ -240,18 +244,17 @@ def classify_rendered(item: "Rendered", history: "History", config: Config, *,
             migration.suppressions = suppressions
     else:
         migration = MigrationReport(source=source, suppressions=suppressions)
-        for sup in suppressions:
-            if sup.reason is None:
-                add_finding(migration, NO_REASON, f"line {sup.line}: `migrator: ignore {', '.join(sup.rules)}` has "
-                                                  "no `reason: ...`; the findings stay", config)
+        no_reason = known_rule(SuppressionWithoutReason)
+        for hit in no_reason.check_migration(Migration(migration, config, suppressions=tuple(suppressions))):
+            add_hit(migration, hit, config)
     migration.revision = item.revision
 
     if item.error is not None:
-        add_finding(migration, UNCLASSIFIED,
-                    f"revision {item.revision} cannot render in offline mode: {item.error}", config,
-                    fix="keep upgrade() free of database reads (op.get_bind().execute(...)), or render the SQL "
-                        "in offline mode (`if context.is_offline_mode(): ...`); review it and add "
-                        "`# migrator: ignore U000 reason: ...`")
+        add_hit(migration, known_rule(Unclassified).hit(
+            f"revision {item.revision} cannot render in offline mode: {item.error}",
+            fix="keep upgrade() free of database reads (op.get_bind().execute(...)), or render the SQL "
+                "in offline mode (`if context.is_offline_mode(): ...`); review it and add "
+                "`# migrator: ignore U000 reason: ...`"), config)
         migration.phase = Phase.CONTRACT
 
     phase, error = declared_phase(revision, facts, history, multiple_bases=multiple_bases)

@@ -120,16 +120,17 @@ def demo(*, config: Config | None = None) -> Report:
 
 def verdict(migration: MigrationReport) -> str:
     """`ok` when the migration classifies as it declares; else error, MISMATCH, MIXED or UNREADABLE."""
-    from migrator.lint import DECLARED, unreadable
+    from migrator.lint import DECLARED, UNCLASSIFIED, unreadable
+    from migrator.rules.p505_mixed_migration import MixedMigration
 
     found = {f.rule for f in migration.all_findings()}
     if migration.error:
         return "error"
     if DECLARED in found:
         return "MISMATCH"
-    if migration.mixed and "P505" in found:
+    if migration.mixed and MixedMigration.id in found:
         return "MIXED"
-    if unreadable(migration) and "U000" in found:
+    if unreadable(migration) and UNCLASSIFIED in found:
         return "UNREADABLE"
     return "ok"
 
@@ -171,6 +172,8 @@ def exit_code_of(summary: Summary, config: Config, *, lint: bool = False) -> int
     threshold = config.fail_on
     if threshold is not None and summary.worst is not None and summary.worst >= threshold:
         return 1
-    if lint and summary.rules & {"P505", "P507"}:
+    from migrator.lint import LINT_FAILS
+
+    if lint and summary.rules & LINT_FAILS:
         return 1
     return 0

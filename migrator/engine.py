@@ -15,16 +15,15 @@ from migrator.config import Config
 from migrator.errors import InputError
 from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
-from migrator.rules import WHOLE, Context, Hit, Rule, SchemaKnowledge, table_name
-from migrator.rules.registry import all_rules, known_rule
+from migrator.rules import CLASSIFY, WHOLE, Context, Hit, Migration, MigrationRule, Rule, SchemaKnowledge, table_name
+from migrator.rules.n404_no_schema_effect import NoSchemaEffect
+from migrator.rules.registry import all_rules, known_rule, run_migration_rules
+from migrator.rules.u000_unclassified import Unclassified
 from migrator.spool import StatementSpool
 from migrator.sql.plpgsql import MAX_DEPTH, is_do
 from migrator.sql.split import Statement, iter_statements
-from migrator.sql.words import command_actions
 from migrator.suppress import Suppression, find_suppressions
 from migrator.tracking import observe
-
-UNCLASSIFIED, MIXED, NO_REASON, NO_EFFECT = "U000", "P505", "P508", "N404"
 
 
 class Dispatch:
@@ -111,6 +110,7 @@ def classify_stream(
     spool = spool if spool is not None else StatementSpool()
     starts, ends = array("q"), array("q")  # where each statement is, for the suppression comments
     phases: set[Phase] = set()
+    tables: set[str] = set()
     data, data_rules, seen = False, _data_rules(), 0
     for stmt in iter_statements(text, source):
         seen += 1
@@ -122,6 +122,8 @@ def classify_stream(
         starts.append(stmt.start)
         ends.append(stmt.end)
         phases.add(statement.phase)
+        if statement.table and statement.phase is not Phase.NONE:
+            tables.add(statement.table)
         if not data and statement.phase is Phase.MIGRATE and not data_rules.isdisjoint(statement.rules):
             data = True
         if is_do(stmt.words):  # a DO block that adds a column and backfills it mixes phases like two statements
@@ -134,6 +136,9 @@ def classify_stream(
         ctx.in_transaction = ctx.transaction_depth > 0
     report.statements = spool
     _finish_migration(report, ctx, config, spool, phases, data)
+    facts = Migration(report, config, phases=frozenset(phases), data=data, tables=frozenset(tables),
+                      statements=len(starts), suppressions=tuple(suppressions))
+    report.findings.extend(migration_findings(CLASSIFY, facts))
     apply_suppressions(report, spool, starts, ends, suppressions, text)
     spool.seal()
     if knowledge is not None:
@@ -160,12 +165,10 @@ def _classify(rules: list[Rule], stmt: Statement, ctx: Context, depth: int) -> l
     for rule in rules:
         if rule.classifies:
             _check(rule, stmt, ctx, hits)
-    uncovered = _uncovered_actions(stmt, hits)
-    if not hits or uncovered:
-        u000 = known_rule(UNCLASSIFIED)
-        what = stmt.error or (f"no rule understands part {uncovered[0] + 1} of this statement" if uncovered and hits
-                              else "no rule understands this statement")
-        hits.append(u000.hit(f"unclassified statement ({what}); treated as contract", table=_table_of(stmt)))
+    unclaimed = known_rule(Unclassified).unclaimed(stmt, hits)
+    if unclaimed is not None:
+        unclaimed.table = _table_of(stmt)
+        hits.append(unclaimed)
     return hits
 
 
@@ -174,13 +177,13 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
     migrator.sql.plpgsql); the block holds every hit, each message and line pointing at its line in the file."""
     from migrator.sql.plpgsql import Unreadable, read_do  # pglast is imported only when a DO block is met
 
-    u000 = known_rule(UNCLASSIFIED)
+    u000 = known_rule(Unclassified)
     try:
         block = read_do(stmt.sql, stmt.line)
     except Unreadable as exc:
-        return [u000.hit(f"line {exc.line}: DO block not read ({exc.why}); treated as contract", line=exc.line)]
+        return [u000.unread(f"DO block not read ({exc.why})", line=exc.line)]
     except Exception as exc:  # a reader bug (or a body nested too deeply) must not stop the run: fail closed
-        return [u000.hit(f"DO block not read (reader failed: {type(exc).__name__}); treated as contract")]
+        return [u000.unread(f"DO block not read (reader failed: {type(exc).__name__})")]
     hits: list[Hit] = []
     d = dispatch()
     # The block runs in one transaction (its locks are held to its end), and it is one statement of the
@@ -190,12 +193,12 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
     try:
         for item in block.items:
             if item.sql is None:
-                hits.append(u000.hit(f"line {item.line}: {item.why}; treated as contract", line=item.line))
+                hits.append(u000.unread(f"{item.why}", line=item.line))
                 continue
             try:
                 inner = list(iter_statements(item.sql))
             except InputError as exc:
-                hits.append(u000.hit(f"line {item.line}: SQL not read ({exc}); treated as contract", line=item.line))
+                hits.append(u000.unread(f"SQL not read ({exc})", line=item.line))
                 continue
             for part in inner:
                 rules = d.for_statement(part)
@@ -209,7 +212,7 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
                 for h in found:
                     if nested:  # a DO inside EXECUTE: its lines count in the string, so point at the EXECUTE
                         h.message = _LINE.sub("", h.message, count=1)
-                    elif h.rule.id == UNCLASSIFIED:
+                    elif h.rule.id == Unclassified.id:
                         h.message = f"`{_short(part.sql)}`: {h.message}"
                     h.message, h.line, h.action = f"line {item.line}: {h.message}", item.line, WHOLE
                 hits.extend(found)
@@ -223,7 +226,7 @@ def _do_block(stmt: Statement, ctx: Context, depth: int) -> list[Hit]:
     if not ctx.transactional:  # the block was a transaction of its own: its locks are released at its end
         _end_transaction(ctx)
     if not hits:
-        hits.append(known_rule(NO_EFFECT).hit("DO block that runs no statement"))
+        hits.append(known_rule(NoSchemaEffect).empty_do_block())
     return hits
 
 
@@ -251,24 +254,6 @@ def _check(rule: Rule, stmt: Statement, ctx: Context, hits: list[Hit]) -> None:
         stmt.error = f"rule {rule.id} failed on this statement ({type(exc).__name__})"
         if rule.classifies:
             hits.clear()
-
-
-def _uncovered_actions(stmt: Statement, hits: list[Hit]) -> list[int]:
-    """ALTER TABLE actions no classifying hit claims."""
-    if any(h.action == WHOLE for h in hits):
-        return []
-    if isinstance(stmt.node, exp.Alter):
-        count = len(stmt.node.args.get("actions") or [])
-        if stmt.words[:2] == ("ALTER", "TABLE"):
-            # sqlglot silently drops trailing actions of some mixed statements
-            # (`ALTER COLUMN a SET DEFAULT 0, SET (fillfactor = 70)`): count the token slices too
-            count = max(count, len(command_actions(stmt)))
-    elif stmt.is_command and stmt.words[:2] == ("ALTER", "TABLE"):
-        count = len(command_actions(stmt))
-    else:
-        return []
-    claimed = {h.action for h in hits}
-    return [i for i in range(count) if i not in claimed]
 
 
 def _table_of(stmt: Statement) -> str | None:
@@ -317,14 +302,28 @@ def _finish_migration(report: MigrationReport, ctx: Context, config: Config, spo
         finish = getattr(rule, "finish", None)
         if finish is not None:
             for stmt_index, hit in finish(ctx, report):
-                severity = config.severity.get(hit.rule.id, hit.severity)
-                if severity is not None and hit.rule.id not in config.disable:
-                    finding = Finding(hit.rule.id, hit.rule.name, severity, hit.message, hit.fix)
-                    if stmt_index is None:
-                        report.findings.append(finding)
-                    else:
-                        spool.attach(stmt_index, finding)
+                finding = _finding(hit, config)
+                if finding is None:
+                    continue
+                if stmt_index is None:
+                    report.findings.append(finding)
+                else:
+                    spool.attach(stmt_index, finding)
     set_migration_phase(report, config, phases, data)
+
+
+def migration_findings(stage: str, migration: Migration) -> list[Finding]:
+    """The findings of the migration-level rules of `stage` (see migrator.rules.MigrationRule)."""
+    found = (_finding(hit, migration.config) for hit in run_migration_rules(stage, migration))
+    return [f for f in found if f is not None]
+
+
+def _finding(hit: Hit, config: Config) -> Finding | None:
+    """A late hit as a finding, with the project's severity; None when the rule is disabled or only classifies."""
+    severity = config.severity.get(hit.rule.id, hit.severity)
+    if severity is None or hit.rule.id in config.disable:
+        return None
+    return Finding(hit.rule.id, hit.rule.name, severity, hit.message, hit.fix)
 
 
 @lru_cache(maxsize=1)
@@ -334,7 +333,8 @@ def _data_rules() -> frozenset[str]:
 
 def set_migration_phase(report: MigrationReport, config: Config, phases: set[Phase] | None = None,
                         data: bool | None = None) -> None:
-    """Phase = the highest statement phase; expand+contract or data+schema is mixed.
+    """Phase = the highest statement phase; expand+contract or data+schema is mixed (P505 reports it, run with
+    the other migration-level rules).
 
     `phases` and `data` (a migrate statement changes data) when known already; else read from the statements."""
     if phases is None or data is None:
@@ -347,32 +347,17 @@ def set_migration_phase(report: MigrationReport, config: Config, phases: set[Pha
     report.phase = max(phases, default=Phase.NONE)
     schema = phases & {Phase.EXPAND, Phase.CONTRACT}
     report.mixed = schema == {Phase.EXPAND, Phase.CONTRACT} or (data and bool(schema))
-    report.findings = [f for f in report.findings if f.rule != MIXED]
-    if report.mixed and MIXED not in config.disable:
-        rule = known_rule(MIXED)
-        severity = config.severity.get(rule.id, rule.severity)
-        assert severity is not None  # P505 reports: it has a severity
-        parts = " + ".join(p.label for p in sorted(phases) if p is not Phase.NONE)
-        report.findings.append(
-            Finding(rule.id, rule.name, severity, f"migration mixes {parts}",
-                    "split it into one revision per phase: expand (additive DDL), migrate (data), contract "
-                    "(destructive DDL), and apply each at its own step of the release")
-        )
 
 
 def apply_suppressions(report: MigrationReport, spool: StatementSpool, starts: array, ends: array,
                        suppressions: list[Suppression], text: str) -> None:
     """Hand each ignore comment with a reason to the statements it covers (applied as the spool is read) and
-    apply it to the migration's findings; a comment without a reason is itself a finding."""
+    apply it to the migration's findings (a comment without a reason is P508's)."""
     if not suppressions:
         return
-    no_reason = known_rule(NO_REASON)
-    assert no_reason.severity is not None  # P508 reports: it has a severity
+    covered, fixed = _comment_scopes()
     for order, sup in enumerate(suppressions):
         if sup.reason is None:
-            report.findings.append(Finding(no_reason.id, no_reason.name, no_reason.severity,
-                                           f"line {sup.line}: `migrator: ignore {', '.join(sup.rules)}` has no "
-                                           "`reason: ...`; the findings stay", no_reason.fix))
             continue
         if sup.whole_file or not starts:
             spool.suppress(None, order, sup)
@@ -381,10 +366,19 @@ def apply_suppressions(report: MigrationReport, spool: StatementSpool, starts: a
             idx = _statement_for(starts, ends, sup.offset, text)
             if idx is not None:
                 spool.suppress(idx, order, sup)
-            extra = report.findings if sup.matches(MIXED, "mixed-migration") else []
+            # a statement's comment reaches the migration's findings when it names a rule that lets it (P505)
+            extra = report.findings if any(sup.matches(r.id, r.name) for r in covered) else []
         for f in extra:
-            if f.suppressed is None and f.rule != NO_REASON and sup.matches(f.rule, f.name):
+            if f.suppressed is None and f.rule not in fixed and sup.matches(f.rule, f.name):
                 f.suppressed = sup.reason
+
+
+@lru_cache(maxsize=1)
+def _comment_scopes() -> tuple[tuple[MigrationRule, ...], frozenset[str]]:
+    """The migration-level rules a statement's ignore comment covers, and the ids no comment silences."""
+    rules = [r for r in all_rules() if isinstance(r, MigrationRule)]
+    return (tuple(r for r in rules if r.statement_comment_covers),
+            frozenset(r.id for r in rules if not r.suppressible))
 
 
 def _statement_for(starts: array, ends: array, offset: int, text: str) -> int | None:

@@ -21,11 +21,16 @@ from collections.abc import Iterable
 from migrator.config import Config
 from migrator.model import Finding, MigrationReport
 from migrator.phases import Phase
-from migrator.rules.registry import known_rule
+from migrator.rules import LINT, Hit, Migration
+from migrator.rules.p505_mixed_migration import MixedMigration
+from migrator.rules.p507_declared_phase_mismatch import DeclaredPhaseMismatch
+from migrator.rules.registry import known_rule, run_migration_rules
+from migrator.rules.u000_unclassified import Unclassified
 from migrator.suppress import Suppression
 
-DECLARED = "P507"
-UNCLASSIFIED = "U000"
+DECLARED = DeclaredPhaseMismatch.id
+UNCLASSIFIED = Unclassified.id
+LINT_FAILS = frozenset({MixedMigration.id, DECLARED})  # `migrator lint` fails on these whatever their severity
 PHASE_NAMES = ("expand", "migrate", "contract")
 
 _MIGRATOR = re.compile("migrator:", re.IGNORECASE)
@@ -59,8 +64,7 @@ def sql_declared_phase(text: str) -> tuple[Phase | None, str | None]:
 def declare(migration: MigrationReport, phase: Phase | None, error: str | None, config: Config) -> None:
     """Record a declared phase on the migration, or report the invalid declaration as P507."""
     if error is not None:
-        add_finding(migration, DECLARED, error, config,
-                    fix="declare exactly one of expand, migrate or contract")
+        add_hit(migration, known_rule(DeclaredPhaseMismatch).invalid(error), config)
     elif phase is not None:
         migration.declared_phase = phase
 
@@ -70,16 +74,14 @@ def apply_sql_declaration(migration: MigrationReport, text: str, config: Config)
     declare(migration, phase, error, config)
 
 
-def add_finding(migration: MigrationReport, rule_id: str, message: str, config: Config, *,
-                fix: str | None = None) -> Finding | None:
-    """Append a migration-level finding (config severity and `disable` respected, suppressions applied)."""
-    if rule_id in config.disable:
+def add_hit(migration: MigrationReport, hit: Hit, config: Config) -> Finding | None:
+    """Append a migration-level rule's hit as a finding (config severity and `disable` respected, suppressions
+    applied)."""
+    rule = hit.rule
+    severity = config.severity.get(rule.id, hit.severity)
+    if severity is None or rule.id in config.disable:
         return None
-    rule = known_rule(rule_id)
-    severity = config.severity.get(rule.id, rule.severity)
-    assert severity is not None, f"{rule_id} is a rule that reports: it has a severity"
-    finding = Finding(rule.id, rule.name, severity, message,
-                      fix if fix is not None else rule.fix)
+    finding = Finding(rule.id, rule.name, severity, hit.message, hit.fix)
     suppress(finding, migration.suppressions)
     migration.findings.append(finding)
     return finding
@@ -99,22 +101,7 @@ def unreadable(migration: MigrationReport) -> bool:
 
 
 def check_declared(migration: MigrationReport, config: Config) -> None:
-    """Add P507 when the declared phase disagrees with the classification (idempotent)."""
-    declared = migration.declared_phase
-    if declared is None or migration.error or DECLARED in config.disable:
-        return
-    if unreadable(migration):
-        return  # nothing was classified; the U000 finding says why
-    actual = migration.phase
-    if actual is Phase.NONE or actual == declared:
-        return
-    if any(f.rule == DECLARED for f in migration.findings):
-        return
-    mixed = " (mixed)" if migration.mixed else ""
-    if actual > declared:
-        message = (f"declared {declared.label}, but its statements are {actual.label}{mixed}: "
-                   f"it would run before it is safe to")
-    else:
-        message = f"declared {declared.label}, but classified {actual.label}: it could run in an earlier phase"
-    add_finding(migration, DECLARED, message, config,
-                fix=f"move the change to a {actual.label} revision, or fix the declared phase")
+    """Run the lint-stage migration rules (P507: the declared phase disagrees with the classification, and
+    plug-ins'); idempotent."""
+    for hit in run_migration_rules(LINT, Migration(migration, config, suppressions=tuple(migration.suppressions))):
+        add_hit(migration, hit, config)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from migrator.phases import Lock, Phase, Rewrite, Severity
-
-if TYPE_CHECKING:
-    from migrator.spool import StatementSpool
 
 
 @dataclass
@@ -71,6 +69,14 @@ class StatementReport:
                    [Finding(r, n, Severity(sev), m, fix, sup, line) for r, n, sev, m, fix, sup, line in findings], list(rules))
 
 
+class StatementSequence(Protocol):
+    """Statement reports read back in order (migrator.spool.StatementSpool keeps them on disk)."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator["StatementReport"]: ...
+    def __getitem__(self, index: int) -> "StatementReport": ...
+
+
 @dataclass
 class MigrationReport:
     source: str
@@ -78,7 +84,7 @@ class MigrationReport:
     mixed: bool = False
     declared_phase: Phase | None = None
     # a list, or while the report is rendered from classify_stream() the spool it reads back (iterate it)
-    statements: list[StatementReport] | StatementSpool = field(default_factory=list)
+    statements: list[StatementReport] | StatementSequence = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # migration-level (mixed, declared phase, errors)
     error: str | None = None
     revision: str | None = None

@@ -112,6 +112,18 @@ def test_config_severity_override_and_disable():
     assert report.phase is Phase.CONTRACT and "C317" not in findings(report)
 
 
+
+def test_migration_level_findings_follow_severity_and_disable():
+    """P505 and P508 run through the registry like every rule: `severity` and `disable` apply to them (P508
+    used to ignore both)."""
+    sql = "-- migrator: ignore C317\nUPDATE users SET a = 1 WHERE id < 10;\nALTER TABLE users DROP COLUMN b;"
+    config = config_from_mapping({"severity": {"P508": "warning", "mixed-migration": "error"}})
+    by_rule = {f.rule: f.severity for f in classify_sql(sql, "x.sql", config).findings}
+    assert by_rule == {"P505": Severity.ERROR, "P508": Severity.WARNING}
+    report = classify_sql(sql, "x.sql", config_from_mapping({"disable": ["P508", "P505"]}))
+    assert report.mixed and report.findings == []
+
+
 @pytest.mark.parametrize(
     "section, message",
     [

@@ -24,6 +24,7 @@ def docs_block(tag: str) -> str:
 def test_the_package_is_the_documented_rule():
     assert (PACKAGE / "acme_rules.py").read_text() == docs_block("rule-plugin")
     assert 'no-serial-column = "acme_rules:NoSerialColumn"' in (PACKAGE / "pyproject.toml").read_text()
+    assert 'one-table-per-migration = "acme_rules:OneTablePerMigration"' in (PACKAGE / "pyproject.toml").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,45 @@ def test_the_installed_rule_classifies_lists_and_explains(site):
     assert "  phase     expand" in explained.stdout and "docs/rules/X901" not in explained.stdout  # no page of ours
     plain = migrator(site, "classify", "-f", "json", "-", stdin="CREATE TABLE t (id bigint PRIMARY KEY);\n")
     assert "X901" not in plain.stdout
+
+
+def test_the_installed_migration_rule_reports_on_the_migration(site):
+    two = "ALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n"
+    done = migrator(site, "classify", "-f", "json", "-", stdin=two)
+    assert done.returncode == 0, done.stderr
+    [migration] = json.loads(done.stdout)["migrations"]
+    assert [(f["rule"], f["severity"], f["message"], f["fix"]) for f in migration["findings"]] == [
+        ("X902", "warning", "changes 2 tables (orders, users): one table per revision",
+         "split the migration into one revision per table")]
+    assert not any(f["rule"] == "X902" for s in migration["statements"] for f in s["findings"])
+    text = migrator(site, "classify", "-", stdin=two).stdout
+    assert "  warning X902 one-table-per-migration: changes 2 tables (orders, users)" in text
+    # a whole-file ignore comment with a reason silences it, a statement's does not; SET and SELECT name no table
+    for comment, kept in (("ignore-file", []), ("ignore", ["X902"])):
+        ignored = migrator(site, "classify", "-f", "json", "-", stdin=f"-- migrator: {comment} X902 reason: ok\n{two}")
+        assert [f["rule"] for f in json.loads(ignored.stdout)["migrations"][0]["findings"]] == kept
+    one = migrator(site, "classify", "-f", "json", "-", stdin="SET lock_timeout = '1s';\nSELECT 1;\n" + two.split("\n")[0])
+    assert json.loads(one.stdout)["migrations"][0]["findings"] == []
+    explained = migrator(site, "rule", "X902")
+    assert explained.returncode == 0 and "  phase     none" in explained.stdout
+    assert "One revision per table" in explained.stdout
+
+
+def test_a_migration_rule_that_fails_is_unclassified_not_a_crash(tmp_path, site):
+    """A plug-in's check_migration that raises: the run goes on, the migration gets U000 naming the rule."""
+    broken = tmp_path / "broken"
+    (broken / "broken-1.0.dist-info").mkdir(parents=True)
+    (broken / "broken-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
+    (broken / "broken-1.0.dist-info" / "entry_points.txt").write_text("[migrator.rules]\nbroken = broken_rules:Broken\n")
+    (broken / "broken_rules.py").write_text(
+        "from migrator.rules import MigrationRule\n\n\n"
+        "class Broken(MigrationRule):\n    '''Broken.'''\n\n    id, name = 'X903', 'broken'\n\n"
+        "    def check_migration(self, migration):\n        raise ValueError('bug')\n")
+    done = migrator(Path(f"{site}{os.pathsep}{broken}"), "classify", "-f", "json", "-", stdin="SELECT 1;\n")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert [(f["rule"], f["message"]) for f in json.loads(done.stdout)["migrations"][0]["findings"]] == [
+        ("U000", "rule X903 failed on this migration (ValueError); treated as contract")]
+    assert done.returncode == 1, done.stderr
 
 
 def test_a_plugin_that_clashes_is_a_configuration_error(tmp_path, site):

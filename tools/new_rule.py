@@ -1,11 +1,13 @@
 """Scaffold a rule: its module, its fixture and its docs page, side by side.
 
     python tools/new_rule.py C333 drop-sequence-owner --title "Drop a sequence's owner" [--severity warning]
+    python tools/new_rule.py P510 too-many-tables --title "Migration changes many tables" --migration
 
 writes migrator/rules/c333_drop_sequence_owner.py (the class, its docstring as the docs' single source, a
 `check` to fill in), tests/rules/fixtures/C333.sql (a case that must match and one that must not: the rule
 tests fail until `check` finds it) and docs/rules/C333.md. The phase follows the id's letter (E expand,
-M migrate, C contract, N none, P policy checks are migration-level and not scaffolded here).
+M migrate, C contract, N none). `--migration` scaffolds a migration-level rule instead (a P id, phase none):
+a MigrationRule with a `check_migration` to fill in.
 Afterwards: fill in `check` and the fixture, then `python tools/gen_rule_docs.py` refreshes the docs index.
 """
 
@@ -50,6 +52,44 @@ class {cls}(Rule):
         return
 '''
 
+MIGRATION_MODULE = '''from migrator.phases import Phase, Severity
+from migrator.rules._base import Migration, MigrationRule
+
+
+class {cls}(MigrationRule):
+    """{title}.
+
+    ## What it does
+    Finds migrations that `...` (say what across its statements, and which are another rule's).
+
+    ## Why is this bad?
+    What blue (the running version) or the live traffic suffers when such a migration runs.
+
+    ## Use instead
+    The safe alternative: how to split or reorder the migration.
+    """
+
+    id, name, phase, severity = "{id}", "{name}", Phase.NONE, {severity}
+    fix = "{fix}"
+
+    def check_migration(self, migration: Migration):
+        # migration.report (phase, mixed, findings), .phases, .data, .tables, .statements, .suppressions
+        if False:  # TODO: recognise the migration, then say what it does to blue
+            yield self.hit(f"... {{len(migration.tables)}} tables ...")
+        return
+'''
+
+MIGRATION_FIXTURE = '''-- title: the migration this rule is about
+-- expect: {id}
+-- TODO: the smallest migration that shows it
+ALTER TABLE t ADD COLUMN c int;
+ALTER TABLE t2 DROP COLUMN d;
+
+-- title: a near miss the rule must leave alone
+-- expect: none
+CREATE TABLE t2 (id bigint PRIMARY KEY);
+'''
+
 FIXTURE = '''-- title: the statement this rule is about
 -- expect: {id}
 -- phase: {phase}
@@ -66,9 +106,13 @@ class ScaffoldError(Exception):
     pass
 
 
-def scaffold(rule_id: str, name: str, title: str, severity: str, root: Path = ROOT) -> list[Path]:
-    if not re.fullmatch(r"[EMCN]\d{3}", rule_id):
-        raise ScaffoldError(f"rule id {rule_id!r}: want a letter E, M, C or N and three digits (e.g. C333)")
+def scaffold(rule_id: str, name: str, title: str, severity: str, root: Path = ROOT, *,
+             migration: bool = False) -> list[Path]:
+    if migration and not re.fullmatch(r"P\d{3}", rule_id):
+        raise ScaffoldError(f"rule id {rule_id!r}: a migration-level rule wants P and three digits (e.g. P510)")
+    if not migration and not re.fullmatch(r"[EMCN]\d{3}", rule_id):
+        hint = " (P: a migration-level rule, --migration)" if rule_id[:1] == "P" else ""
+        raise ScaffoldError(f"rule id {rule_id!r}: want a letter E, M, C or N and three digits (e.g. C333){hint}")
     if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", name):
         raise ScaffoldError(f"rule name {name!r}: want kebab-case, e.g. drop-sequence-owner")
     if severity not in SEVERITIES:
@@ -84,13 +128,14 @@ def scaffold(rule_id: str, name: str, title: str, severity: str, root: Path = RO
     for path in (module, fixture, page):
         if path.exists():
             raise ScaffoldError(f"{path} exists: not overwritten")
-    phase = PHASES[rule_id[0]]
+    phase = "NONE" if migration else PHASES[rule_id[0]]
     cls = "".join(part.capitalize() for part in name.split("-"))
     sev = "None" if severity == "none" else f"Severity.{severity.upper()}"
-    module.write_text(MODULE.format(cls=cls, title=title.strip().rstrip("."), id=rule_id, name=name, phase=phase,
-                                    severity=sev, fix="TODO: the fix in one line"), encoding="utf-8")
+    template, cases = (MIGRATION_MODULE, MIGRATION_FIXTURE) if migration else (MODULE, FIXTURE)
+    module.write_text(template.format(cls=cls, title=title.strip().rstrip("."), id=rule_id, name=name, phase=phase,
+                                      severity=sev, fix="TODO: the fix in one line"), encoding="utf-8")
     fixture.parent.mkdir(parents=True, exist_ok=True)
-    fixture.write_text(FIXTURE.format(id=rule_id, phase=phase.lower()), encoding="utf-8")
+    fixture.write_text(cases.format(id=rule_id, phase=phase.lower()), encoding="utf-8")
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(_page(module, cls), encoding="utf-8")
     return [module, fixture, page]
@@ -125,16 +170,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name")
     parser.add_argument("--title", required=True, help="one line: what the statement does, e.g. 'Drop a sequence'")
     parser.add_argument("--severity", default="warning", help="error, warning, info or none [warning]")
+    parser.add_argument("--migration", action="store_true",
+                        help="a migration-level rule (P id): check_migration reads the whole migration")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
-        written = scaffold(args.id, args.name, args.title, args.severity, args.root)
+        written = scaffold(args.id, args.name, args.title, args.severity, args.root, migration=args.migration)
     except ScaffoldError as exc:
         print(f"new_rule: {exc}", file=sys.stderr)
         return 2
     for path in written:
         print(path)
-    print("next: fill in check() and the fixture; tests/rules/test_rules.py fails until the rule finds its case; "
+    hook = "check_migration()" if args.migration else "check()"
+    print(f"next: fill in {hook} and the fixture; tests/rules/test_rules.py fails until the rule finds its case; "
           "then python tools/gen_rule_docs.py", file=sys.stderr)
     return 0
 

@@ -303,7 +303,7 @@ def _check_descends(history, blue_head: str, green_head: str | None) -> str:
 
 
 def _decide(plan: GreenPlan, report: Report, config: Config, trust_reviewed: bool) -> None:
-    from migrator.lint import DECLARED, check_declared
+    from migrator.lint import DECLARED, UNCLASSIFIED, check_declared
 
     first_contract: str | None = None
     for m in report.migrations:
@@ -317,7 +317,7 @@ def _decide(plan: GreenPlan, report: Report, config: Config, trust_reviewed: boo
             plan.held_back.append((rev, phase.label))
             continue
         declared = m.declared_phase
-        unreadable = any(f.rule == "U000" for f in m.findings) or m.error is not None
+        unreadable = any(f.rule == UNCLASSIFIED for f in m.findings) or m.error is not None
         if declared in (Phase.EXPAND, Phase.MIGRATE) and (classified is Phase.CONTRACT or unreadable):
             override = None
             if trust_reviewed and not m.error:
@@ -362,12 +362,14 @@ def _worst(m: MigrationReport) -> str:
         return m.error
     candidates: list[tuple[Finding, StatementReport | None]] = [
         (f, s) for s in m.statements if s.phase is Phase.CONTRACT for f in s.findings]
-    candidates += [(f, None) for f in m.findings if f.rule == "U000"]
+    from migrator.lint import UNCLASSIFIED
+
+    candidates += [(f, None) for f in m.findings if f.rule == UNCLASSIFIED]
     live = [c for c in candidates if c[0].suppressed is None] or candidates
     if live:
         best = live[0]
         for c in live[1:]:
-            if (c[0].severity, c[0].rule == "U000") > (best[0].severity, best[0].rule == "U000"):
+            if (c[0].severity, c[0].rule == UNCLASSIFIED) > (best[0].severity, best[0].rule == UNCLASSIFIED):
                 best = c
         finding, stmt = best
         where = f" ({m.source}:{stmt.line})" if stmt is not None else ""

@@ -67,8 +67,6 @@ def compat(opts: CompatOptions, config: Config | None = None) -> CompatResult:
     from migrator.provision import trap_sigterm, untrap_sigterm
 
     started = time.monotonic()
-    # the classifier (sqlglot, the rules) loads while git, the server and the copies of blue's schema work
-    threading.Thread(target=_load_classifier, name="migrator-load-classifier", daemon=True).start()
     result = CompatResult(blue_ref=opts.blue, green_ref=opts.green, project_dir=opts.project_dir,
                           timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     config = config or Config()
@@ -152,12 +150,19 @@ class _Check:
 
         opts, result, stack = self.opts, self.result, self.stack
         self.wanted = FULL_CELLS if opts.full else DEFAULT_CELLS
+        subdir = git.project_subdir(self.repo, self.repo / opts.project_dir)
+        self.user_dir = self.repo / subdir
+        self._start_pool()  # its spare children import alembic while the server starts and git works
         self._start_server()
-        # every cell on the expanded schema gets its own copy of blue's schema with green's revisions applied
+        # the classifier (sqlglot, the rules) loads while git and the copies of blue's schema work: after the
+        # server's driver, whose import would otherwise share the interpreter's lock with it
+        threading.Thread(target=_load_classifier, name="migrator-load-classifier", daemon=True).start()
+        # every cell on the expanded schema gets its own copy of it: green's revisions are applied once, on the
+        # first copy of blue's schema (in one child of green's), which is then copied for the other cells
         self.expanded_names = {cell: self.server.new_name("migrator_check")
                                for cell in self.wanted if cell[1] == EXPANDED}
+        self.first_cell = next(iter(self.expanded_names))
         self._early_clones()
-        subdir = git.project_subdir(self.repo, self.repo / opts.project_dir)
         self.blue_dir = stack.enter_context(git.worktree(self.repo, result.blue_sha, role="blue", subdir=subdir))
         if opts.green is None:
             self.green_dir = self.repo / subdir
@@ -165,13 +170,11 @@ class _Check:
         else:
             self.green_dir = stack.enter_context(git.worktree(self.repo, result.green_sha, role="green",
                                                               subdir=subdir))
-        self.user_dir = self.repo / subdir
         self._check_layout()
-        self._start_pool()
-        # green's children (one per copy: apps read their database at import) start now and read the history
-        # while blue's schema is made
-        for name in self.expanded_names.values():
-            self.runner("green", self.green_dir, self.server.url_of(name)).prefetch("history")
+        # green's child (apps read their database at import: it is the first copy's) reads the history while
+        # blue's schema is made
+        self.runner("green", self.green_dir, self.server.url_of(self.expanded_names[self.first_cell])
+                    ).prefetch("history")
         self._build_blue()
         self._plan_and_apply_green()
         self._run_cells()
@@ -200,6 +203,7 @@ class _Check:
             python=self.python, alembic_ini=opts.alembic_ini, app=opts.app or config.app,
             script_location=opts.script_location or config.script_location, timeout=opts.timeout,
             echo=_Echo(), secrets=()))
+        self.pool.warm(1, cwd=self.user_dir, url_form=opts.url_form)  # green's child
 
     def _start_server(self) -> None:
         from migrator.provision import get_provider
@@ -224,7 +228,7 @@ class _Check:
         if name is None:
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migrator-clone")
-        self.clones = (name, pool.submit(self.server.clone_many, name, list(self.expanded_names.values())))
+        self.clones = (name, pool.submit(self.server.clone_many, name, [self.expanded_names[self.first_cell]]))
         # before the server's cleanup (the stack unwinds in reverse): no CREATE DATABASE is left in flight
         self.stack.callback(pool.shutdown, wait=True)
 
@@ -252,8 +256,8 @@ class _Check:
 
     # -- blue -----------------------------------------------------------------------------------------------
     def _build_blue(self) -> None:
-        """Blue's schema, cloned into the database of every expanded cell (side by side: CREATE DATABASE waits on
-        the disk, not the CPU); blue's heads, catalog and fingerprint are read from the first copy."""
+        """Blue's schema, cloned into the first expanded cell's database; blue's heads, catalog and fingerprint are
+        read from it."""
         from migrator.catalog import knowledge_from_url
         from migrator.compat.apply import single_head, upgrade
         from migrator.compat.fingerprint import schema_fingerprint
@@ -267,14 +271,14 @@ class _Check:
             built["heads"] = child.heads()
             upgrade(self.blue_dir, opts.alembic_ini, url, "heads", role="blue", runner=child)
 
-        names = list(self.expanded_names.items())
+        first = self.expanded_names[self.first_cell]
         if self.clones is not None:  # made while the worktrees and children started
             self.dbs.source, made = self.clones[0], self.clones[1].result()
         else:
             key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
             self.dbs.source, _ = blue_source(self.server, key, build, cache=opts.template_cache)
-            made = self.server.clone_many(self.dbs.source, [name for _, name in names])
-        self.cell_dbs = {cell: db for (cell, _), db in zip(names, made)}
+            made = self.server.clone_many(self.dbs.source, [first])
+        self.cell_dbs = {self.first_cell: made[0]}
         url = made[0].url
         heads = built.get("heads")
         if heads is None:  # cloned from a cached template: the database says where blue's head is
@@ -288,42 +292,36 @@ class _Check:
 
     # -- green ----------------------------------------------------------------------------------------------
     def _plan_and_apply_green(self) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
+        """Green's plan, and its expand and migrate revisions on the first copy of blue's schema, which is then
+        copied for the other cells on the expanded schema (an exact copy: one schema stands for all of them)."""
         from migrator.compat.apply import plan_green
-        from migrator.compat.errors import CompatError
         from migrator.compat.fingerprint import schema_fingerprint
 
         opts, result = self.opts, self.result
-        dbs = list(self.cell_dbs.values())
-        child = self.runner("green", self.green_dir, dbs[-1].url)
+        first = self.cell_dbs[self.first_cell]
+        child = self.runner("green", self.green_dir, first.url)
         self.plan = plan_green(self.green_dir, opts.alembic_ini, self.blue_heads, self.config, runner=child,
                                knowledge=self.knowledge)
         result.revisions = _revisions(self.blue_heads, self.plan)
         if self.plan.apply:
             log.info("applying green's %s", ", ".join(f"{rev} ({phase})" for rev, phase in self.plan.apply))
-        if len(dbs) > 1:
-            with ThreadPoolExecutor(max_workers=len(dbs)) as pool:
-                prints = list(pool.map(self._apply_green, dbs))
-        else:
-            prints = [self._apply_green(dbs[0])]
-        if len(set(prints)) > 1:
-            raise CompatError("green's revisions made different schemas on two copies of blue's schema (does a "
-                              "revision depend on time, randomness or the database's name?): no cell can stand for "
-                              "the expanded schema")
-        result.schemas["expanded"] = prints[0]
-        self.dbs.expanded = dbs[-1]  # the source of later copies until a suite runs on it
+        self._apply_green(first)
+        rest = [(cell, name) for cell, name in self.expanded_names.items() if cell != self.first_cell]
+        copies = self.server.clone_many(first.name, [name for _, name in rest])
+        self.cell_dbs.update((cell, db) for (cell, _), db in zip(rest, copies))
+        # read from a copy (same schema), so that no session of ours was just on the first database when it was
+        # copied: PostgreSQL waits for an ending session in 100 ms steps
+        result.schemas["expanded"] = schema_fingerprint((copies or [first])[-1].url)
+        self.dbs.expanded = first  # the source of later copies until a suite runs on it
 
-    def _apply_green(self, db) -> str:
-        """Green's expand and migrate revisions on `db`, in its own child; the schema fingerprint after."""
+    def _apply_green(self, db) -> None:
+        """Green's expand and migrate revisions on `db`, in its own child."""
         from migrator.compat.apply import apply_plan
-        from migrator.compat.fingerprint import schema_fingerprint
 
         if self.plan.apply:
             apply_plan(self.green_dir, self.opts.alembic_ini, db.url, self.plan,
                        runner=self.runner("green", self.green_dir, db.url))
         self.server._terminate(db.name)  # the app may keep pooled connections: clones need none
-        return schema_fingerprint(db.url)
 
     def pristine_expanded(self) -> Database:
         """The expanded schema with no suite's rows in it, to clone from (made again once a suite ran there)."""
@@ -386,7 +384,7 @@ class _Check:
         interpreter cannot import migrator itself."""
         from migrator.runner import shim_dir
 
-        probe = self.runner("green", self.green_dir, self.cell_dbs[("green", EXPANDED)].url).probe()
+        probe = self.runner("green", self.green_dir, self.cell_dbs[self.first_cell].url).probe()  # green's child
         if not probe.get("pytest"):
             from migrator.compat.errors import SuiteError
 

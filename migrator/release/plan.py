@@ -21,6 +21,7 @@ from pathlib import Path
 
 from migrator.durations import short_duration
 from migrator.phases import Lock, Phase, Rewrite, Severity
+from migrator.rules.p501_missing_lock_timeout import MissingLockTimeout
 
 PHASES = ("expand", "migrate", "contract")
 RISKS = ("low", "medium", "high")
@@ -240,7 +241,7 @@ def contract_message(rule: str, message: str) -> str:
 
 def handled_by_applier(f, settings) -> str | None:
     """How the applier itself takes care of a finding (None: it does not, the finding stays a risk)."""
-    if f.rule == "P501" and not settings.no_lock_timeout and settings.lock_timeout_ms > 0:
+    if f.rule == MissingLockTimeout.id and not settings.no_lock_timeout and settings.lock_timeout_ms > 0:
         return (f"migrator applies each revision with lock_timeout {settings.lock_timeout_ms} ms and up to "
                 f"{settings.lock_retries} retries")
     return None

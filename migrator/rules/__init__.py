@@ -2,9 +2,11 @@
 
 The public surface for rule plug-ins (the `migrator.rules` entry point, docs/plugins.md): subclass `Rule`, set
 `id, name, phase, severity` and `nodes` (sqlglot node types) or `commands` (leading words of statements sqlglot
-leaves opaque), and yield `self.hit(...)` from `check(stmt, ctx)`."""
+leaves opaque), and yield `self.hit(...)` from `check(stmt, ctx)`. A rule about a whole migration subclasses
+`MigrationRule` instead and yields its hits from `check_migration(migration)` (a `Migration`), at the CLASSIFY or
+LINT stage."""
 
-from migrator.rules._base import WHOLE, Context, Hit, Rule, table_name
+from migrator.rules._base import CLASSIFY, LINT, WHOLE, Context, Hit, Migration, MigrationRule, Rule, table_name
 
 # public too, for the classifier core (engine, tracking, catalog), the renderers and the CLI; not in __all__,
 # which is the plug-in surface
@@ -12,4 +14,4 @@ from migrator.rules._base import SchemaKnowledge, table_key  # noqa: F401  # iso
 from migrator.rules._explain import explain, explain_text, rule_url, rules_base, short_link  # noqa: F401
 from migrator.rules._objects import create_kind, read_policy, skip_if_exists  # noqa: F401
 
-__all__ = ["WHOLE", "Context", "Hit", "Rule", "table_name"]
+__all__ = ["CLASSIFY", "LINT", "WHOLE", "Context", "Hit", "Migration", "MigrationRule", "Rule", "table_name"]

@@ -6,6 +6,10 @@ statement (phase, lock, rewrite); a hit whose severity is not None is also
 reported as a finding. An ALTER TABLE action, or the whole statement, that no
 rule claims is reported as U000 (unclassified, contract): unknown SQL is never
 assumed safe.
+
+A `MigrationRule` looks at a whole migration instead, once its statements are
+classified (mixed phases, ignore comments) or once its declared phase is read
+(`migrator lint`), and returns `Hit`s that become the migration's findings.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from migrator.config import Settings
+from migrator.config import Config, Settings
+from migrator.model import MigrationReport
 from migrator.phases import Lock, Phase, Rewrite, Severity
 from migrator.sql.split import Statement
+from migrator.suppress import Suppression
 
 WHOLE = -1  # hit.action for a hit about the whole statement
 
@@ -90,6 +96,47 @@ class Rule:
             action=action,
             line=line,
         )
+
+
+CLASSIFY, LINT = "classify", "lint"  # MigrationRule.stage
+
+
+@dataclass
+class Migration:
+    """What a migration-level rule reads. At the lint stage only `report` and `config` are filled: the
+    statements were classified earlier (possibly in another process)."""
+
+    report: MigrationReport  # source, revision, phase, mixed, declared_phase, error, the findings so far
+    config: Config
+    phases: frozenset[Phase] = frozenset()  # the phases of its statements (and of the parts of its DO blocks)
+    data: bool = False  # a statement changes data (a migrate-phase rule with `changes_data` matched)
+    tables: frozenset[str] = frozenset()  # the tables its statements of a phase other than none name
+    statements: int = 0  # how many statements were classified
+    suppressions: tuple[Suppression, ...] = ()  # its ignore comments, with or without a reason
+
+
+class MigrationRule(Rule):
+    """Base class of a rule about a whole migration; subclasses set the class attributes and implement
+    `check_migration`, which yields `self.hit(message)` once per finding. Statements are not dispatched to it.
+
+    The class docstring is the rule's documentation, with the same sections as a statement rule's.
+    """
+
+    phase = Phase.NONE
+    classifies = False
+    #: CLASSIFY: run on every migration once its statements are classified (classify, lint, compat, plan);
+    #: LINT: run once its declared phase is read (`migrator lint`, compat's plan), to compare the two
+    stage: str = CLASSIFY
+    #: an ignore comment on any statement of the migration covers its findings (else only a whole-file one)
+    statement_comment_covers: bool = False
+    #: an ignore comment can silence its findings (False for findings about ignore comments)
+    suppressible: bool = True
+
+    def check(self, stmt: Statement, ctx: "Context") -> Iterable[Hit]:
+        return ()
+
+    def check_migration(self, migration: Migration) -> Iterable[Hit]:
+        raise NotImplementedError
 
 
 @dataclass

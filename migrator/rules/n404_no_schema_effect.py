@@ -1,7 +1,7 @@
 from sqlglot import exp
 
 from migrator.phases import Phase
-from migrator.rules._base import Rule
+from migrator.rules._base import Hit, Rule
 from migrator.rules._objects import vacuum_full
 
 # First words of statements that change neither schema nor data. sqlglot parses some of them into
@@ -74,6 +74,10 @@ class NoSchemaEffect(Rule):
             if not isinstance(node, (exp.Select, exp.Values, exp.Union)) or not _read_only(node):
                 return
         yield self.hit("no schema or data effect")
+
+    def empty_do_block(self) -> Hit:
+        """A DO block whose body runs no statement (only reads, checks and RAISEs) has no effect either."""
+        return self.hit("DO block that runs no statement")
 
 
 def _read_only(node: exp.Expr) -> bool:

@@ -1,8 +1,8 @@
 from migrator.phases import Phase, Severity
-from migrator.rules._base import Rule
+from migrator.rules._base import Migration, MigrationRule
 
 
-class SuppressionWithoutReason(Rule):
+class SuppressionWithoutReason(MigrationRule):
     """Suppression without a reason.
 
     ## What it does
@@ -18,8 +18,11 @@ class SuppressionWithoutReason(Rule):
     """
 
     id, name, phase, severity = "P508", "suppression-without-reason", Phase.NONE, Severity.ERROR
-    classifies = False
     fix = "add `reason: <why this is safe>` to the ignore comment"
+    suppressible = False  # an ignore comment must not silence the finding about itself
 
-    def check(self, stmt, ctx):
-        return ()
+    def check_migration(self, migration: Migration):
+        for sup in migration.suppressions:
+            if sup.reason is None:
+                yield self.hit(f"line {sup.line}: `migrator: ignore {', '.join(sup.rules)}` has no "
+                               "`reason: ...`; the findings stay")

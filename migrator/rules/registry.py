@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import lru_cache
+from typing import TypeVar
 
 from migrator.errors import ConfigError
-from migrator.rules._base import Rule
+from migrator.rules._base import Hit, Migration, MigrationRule, Rule
+
+R = TypeVar("R", bound=Rule)
 
 ENTRY_POINT_GROUP = "migrator.rules"
 
@@ -67,10 +70,38 @@ def find_rule(key: str) -> Rule | None:
     return None
 
 
-def known_rule(rule_id: str) -> Rule:
-    """One of migrator's own rules by id (U000, P505, ...): those are always registered, so a missing one is a
-    bug (KeyError), not a user error."""
-    rule = find_rule(rule_id)
-    if rule is None:
-        raise KeyError(f"rule {rule_id} is not registered")
+def known_rule(cls: type[R]) -> R:
+    """The registered instance of one of migrator's own rule classes (`known_rule(Unclassified)`): those are
+    always registered, so a missing one is a bug (KeyError), not a user error."""
+    rule = _by_id().get(cls.id)
+    if not isinstance(rule, cls):
+        raise KeyError(f"rule {cls.id} ({cls.__name__}) is not registered")
     return rule
+
+
+@lru_cache(maxsize=None)
+def _by_id() -> dict[str, Rule]:
+    return {rule.id: rule for rule in all_rules()}
+
+
+@lru_cache(maxsize=None)
+def migration_rules(stage: str) -> tuple[MigrationRule, ...]:
+    """The migration-level rules (plug-ins included) that run at `stage` (CLASSIFY or LINT), by id."""
+    return tuple(r for r in all_rules() if isinstance(r, MigrationRule) and r.stage == stage)
+
+
+def run_migration_rules(stage: str, migration: Migration) -> list[Hit]:
+    """The hits of the migration-level rules of `stage` that are not disabled. A rule that fails (a plug-in's
+    bug) must not hide the others: it yields U000 instead, failing closed."""
+    from migrator.rules.u000_unclassified import Unclassified
+
+    hits: list[Hit] = []
+    for rule in migration_rules(stage):
+        if rule.id in migration.config.disable:
+            continue
+        try:
+            hits.extend(rule.check_migration(migration))
+        except Exception as exc:
+            hits.append(known_rule(Unclassified).unread(f"rule {rule.id} failed on this migration "
+                                                       f"({type(exc).__name__})"))
+    return hits

@@ -221,7 +221,7 @@ class ProjectRunner:
         self._answers: queue.Queue = queue.Queue()
         self._history: History | None = None
         self._prefetched: list[str] = []  # requests sent ahead whose answers are still to be read
-        self.started_in = 0.0
+        self._spare: _Spare | None = None  # a warm child handed over by RunnerPool
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> "ProjectRunner":
@@ -244,28 +244,48 @@ class ProjectRunner:
             env["MIGRATOR_RUNNER_APP"] = self.app
         return env
 
-    def start(self) -> "ProjectRunner":
+    def start(self, wait: bool = True, spare: "_Spare | None" = None) -> "ProjectRunner":
+        """Spawn the child (or set up `spare`, a warm one); with wait=False its "ready" answer is read with the
+        first request's."""
         if self.proc is not None:
+            if wait and self._prefetched[:1] == ["start"]:
+                self._prefetched.pop(0)
+                self._answer(START_TIMEOUT, "start")
             return self
         if not self.project_dir.is_dir():
             raise ProjectError(f"{self._who()}project folder {self.project_dir} does not exist", "config")
-        started = time.monotonic()
-        try:
-            self.proc = subprocess.Popen([self.python, str(CHILD)], cwd=self.project_dir, env=self._child_env(),
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         start_new_session=True)
-        except OSError as exc:
-            raise ProjectError(f"cannot start {self.python}: {exc.strerror or exc}", "config") from None
+        env = self._child_env()
+        spare, self._spare = spare or self._spare, None
+        adopted = spare is not None and spare.fits(self.python, env)
+        if spare is not None and adopted:
+            self.proc, spare.proc = spare.proc, None
+        else:
+            if spare is not None:
+                spare.close()
+            try:
+                self.proc = subprocess.Popen([self.python, str(CHILD)], cwd=self.project_dir, env=env,
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             start_new_session=True)
+            except OSError as exc:
+                raise ProjectError(f"cannot start {self.python}: {exc.strerror or exc}", "config") from None
         threading.Thread(target=self._read_answers, daemon=True).start()
         threading.Thread(target=self._read_output, daemon=True).start()
-        self._answer(START_TIMEOUT, "start")
-        self.started_in = time.monotonic() - started
+        if adopted:  # a spare: it gets its environment and folder now
+            self._send("setup", {"env": env, "cwd": str(self.project_dir)})
+        if wait:
+            self._answer(START_TIMEOUT, "start")
+        else:
+            self._prefetched.append("start")
         return self
 
     def close(self) -> None:
         """Stop the child and everything it started (its process group). It holds nothing worth a graceful
         exit: its answers are in and its database work is committed or rolled back by the server."""
         proc, self.proc = self.proc, None
+        self._prefetched.clear()
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
         if proc is None:
             return
         from migrator.provision import kill_group
@@ -279,7 +299,7 @@ class ProjectRunner:
 
     def prefetch(self, op: str = "history") -> "ProjectRunner":
         """Start the child and send `op` without waiting: the app's imports happen while the caller works."""
-        self.start()
+        self.start(wait=False)
         self._send(op, {})
         self._prefetched.append(op)
         return self
@@ -362,13 +382,15 @@ class ProjectRunner:
         if params or op not in self._prefetched:
             while self._prefetched:  # answers come in order: take the ones sent ahead first
                 pending = self._prefetched.pop(0)
-                result = self._answer(timeout if timeout is not None else self.timeout, pending)
+                result = self._answer(START_TIMEOUT if pending == "start" else
+                                      timeout if timeout is not None else self.timeout, pending)
                 if pending == "history":
                     self._history = self._history or _history(result)
             self._send(op, params)
         else:
             while self._prefetched[0] != op:
-                self._answer(self.timeout, self._prefetched.pop(0))
+                pending = self._prefetched.pop(0)
+                self._answer(START_TIMEOUT if pending == "start" else self.timeout, pending)
             self._prefetched.pop(0)
         try:
             return self._answer(timeout if timeout is not None else self.timeout, op)
@@ -414,12 +436,57 @@ def _history(data: dict) -> History:
     return History(list(data["heads"]), list(data["bases"]), revisions, data["script_dir"])
 
 
+WARM_MARK = "--warm"
+_SPAWN_ONLY = ("PYTHON", "LD_", "DYLD_")  # read when an interpreter starts: a spare started without them won't do
+
+
+class _Spare:
+    """A child started before its project and environment are known: it imports alembic and SQLAlchemy (most
+    of a child's start-up) while migrator sets up git worktrees and servers, then waits for its "setup"."""
+
+    def __init__(self, python: str, cwd: Path, url_form: str | None = None) -> None:
+        self.python = python
+        self.env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV and not k.startswith("MIGRATOR_RUNNER")}
+        self.env.update({RUNNER_ENV: "1", "MIGRATOR_RUNNER_PARENT": str(os.getpid()), "PYTHONUNBUFFERED": "1",
+                         "PYTHONDONTWRITEBYTECODE": self.env.get("PYTHONDONTWRITEBYTECODE", "1")})
+        spawn_env = dict(self.env)
+        if url_form:  # it also imports the driver this URL form names
+            spawn_env["MIGRATOR_RUNNER_PRELOAD"] = f"{url_form}://"
+        self.proc: subprocess.Popen | None = subprocess.Popen(
+            [python, str(CHILD), WARM_MARK], cwd=cwd, env=spawn_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True)
+
+    def fits(self, python: str, env: Mapping[str, str]) -> bool:
+        if self.proc is None or self.proc.poll() is not None or python != self.python:
+            return False
+        keys = {k for k in (*env, *self.env) if k.startswith(_SPAWN_ONLY)}
+        return all(env.get(k) == self.env.get(k) for k in keys)
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            from migrator.provision import kill_group
+
+            kill_group(proc)
+
+
 class RunnerPool:
-    """One ProjectRunner per (interpreter, folder, environment, alembic settings); all closed together."""
+    """One ProjectRunner per (interpreter, folder, environment, alembic settings); all closed together.
+    `warm(n)` starts n spare children ahead; the next runners started take them."""
 
     def __init__(self, **defaults) -> None:
         self.defaults = defaults
         self.runners: dict[str, ProjectRunner] = {}
+        self.spares: list[_Spare] = []
+
+    def warm(self, count: int, cwd: str | Path, url_form: str | None = None) -> None:
+        """`url_form`: the scheme of the URL the app will be given ("postgresql+psycopg"), to import its driver."""
+        python = self.defaults.get("python") or sys.executable
+        for _ in range(count):
+            try:
+                self.spares.append(_Spare(python, Path(cwd), url_form))
+            except OSError:
+                return  # start() reports a missing interpreter when it is needed
 
     def __enter__(self) -> "RunnerPool":
         return self
@@ -435,6 +502,8 @@ class RunnerPool:
         runner = self.runners.get(key)
         if runner is None:
             runner = ProjectRunner(project_dir, **settings)
+            if self.spares:
+                runner._spare = self.spares.pop(0)
             self.runners[key] = runner
         return runner
 
@@ -442,3 +511,6 @@ class RunnerPool:
         for runner in self.runners.values():
             runner.close()
         self.runners.clear()
+        for spare in self.spares:
+            spare.close()
+        self.spares.clear()

@@ -37,6 +37,7 @@ import traceback
 PROJECT, INI, SCRIPT_LOCATION = "MIGRATOR_RUNNER_PROJECT", "MIGRATOR_RUNNER_INI", "MIGRATOR_RUNNER_SCRIPT_LOCATION"
 APP, SHIM = "MIGRATOR_RUNNER_APP", "MIGRATOR_RUNNER_SHIM"
 PARENT = "MIGRATOR_RUNNER_PARENT"
+PRELOAD = "MIGRATOR_RUNNER_PRELOAD"
 DEFAULT_URL = "postgresql://"  # renders PostgreSQL offline, connects nowhere
 _RUNNING = re.compile(r"^-- Running (?:upgrade|downgrade|stamp) [^\n]*\n\n$")
 _TRANSACTION_MARK = re.compile(r"^(BEGIN|COMMIT);$", re.MULTILINE)
@@ -168,6 +169,7 @@ class Project:
     def load(self):
         if self.script is not None:
             return self.script
+        import_alembic()
         from alembic.config import Config
         from alembic.script import ScriptDirectory
         from alembic.util import CommandError
@@ -790,10 +792,74 @@ def watch_parent():
     threading.Thread(target=watch, name="migrator-watch-parent", daemon=True).start()
 
 
+def import_alembic():
+    """alembic's config and script modules (with SQLAlchemy: most of a child's start-up). Mako, which alembic
+    imports, would load Pygments to colour its HTML error pages (80 ms): it is kept from doing so, and Pygments
+    stays importable for the project."""
+    blocked = "mako.exceptions" not in sys.modules and "mako.ext.pygmentplugin" not in sys.modules
+    if blocked:
+        sys.modules["mako.ext.pygmentplugin"] = None  # an ImportError: mako installs its plain fallback
+    try:
+        import alembic.config  # noqa: F401
+        import alembic.script  # noqa: F401
+    finally:
+        if blocked and sys.modules.get("mako.ext.pygmentplugin", 0) is None:
+            del sys.modules["mako.ext.pygmentplugin"]
+
+
+def warm_up():
+    """A spare child (started with --warm) imports what every request needs before it knows its project, then
+    takes its environment and folder from the first line: {"op": "setup", "env": {...}, "cwd": ...}."""
+    try:
+        import_alembic()
+    except Exception:  # noqa: BLE001 - the request that needs alembic reports what is missing
+        pass
+    hint = os.environ.pop(PRELOAD, "")  # the URL form the app will get, e.g. "postgresql+psycopg://"
+    if hint:
+        preload_driver(hint)
+    line = sys.stdin.readline()
+    if not line.strip():
+        return False
+    setup = json.loads(line)
+    os.environ.clear()
+    os.environ.update(setup["env"])
+    os.chdir(setup["cwd"])
+    return True
+
+
+_DRIVERS_OF = {"": "psycopg2", "psycopg2": "psycopg2", "psycopg": "psycopg", "psycopg_async": "psycopg",
+               "asyncpg": "asyncpg", "pg8000": "pg8000"}
+
+
+def preload_driver(url=None):
+    """Import the driver that the app's URL names (by default the one in the variable MIGRATOR_URL_VAR names)
+    in the background, while the parent works: the upgrade that comes next would otherwise wait for it."""
+    import threading
+
+    if url is None:
+        url = os.environ.get(os.environ.get("MIGRATOR_URL_VAR") or "DATABASE_URL", "")
+    scheme, sep, _ = url.partition("://")
+    name, _, driver = scheme.partition("+")
+    module = _DRIVERS_OF.get(driver) if sep and name in ("postgresql", "postgres") else None
+    if module is None or module in sys.modules or importlib.util.find_spec(module) is None:
+        return
+
+    def load():
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the upgrade that needs it reports the problem
+            pass
+
+    threading.Thread(target=load, name="migrator-preload-driver", daemon=True).start()
+
+
 def main():
-    watch_parent()
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # the project's prints (and sys.stdout, which writes to fd 1) now go to stderr
+    watch_parent()
+    if sys.argv[1:] == ["--warm"] and not warm_up():
+        return 0
+    os.environ.pop(PARENT, None)  # a spare's setup sets it again: never left for project code
     project = Project()
     project.prepare_imports()
 
@@ -802,6 +868,7 @@ def main():
         protocol.flush()
 
     answer({"ok": True, "result": {"ready": True, "pid": os.getpid()}})
+    preloaded = False
     for line in sys.stdin:
         line = line.strip()
         if not line:
@@ -816,6 +883,9 @@ def main():
             if handler is None:
                 raise Problem("usage", "unknown request %r" % op)
             answer({"ok": True, "result": handler(project, req)})
+            if op == "history" and not preloaded:
+                preloaded = True
+                preload_driver()
         except Problem as exc:
             answer({"ok": False, "error": dict(exc.extra, kind=exc.kind, message=exc.message)})
         except SystemExit as exc:  # a project's code called sys.exit(): report it, stay alive

@@ -80,3 +80,25 @@ def test_fixture_case(case):
         assert case.rule not in matched, f"{case.title}: {case.rule} matched but should not"
     if case.phase:
         assert report.phase.label == case.phase, f"{case.title}: phase {report.phase.label}, expected {case.phase}"
+
+
+def test_migration_level_rules_are_declared_like_statement_rules():
+    from migrator.rules import CLASSIFY, LINT, MigrationRule
+
+    stages = {r.id: r.stage for r in RULES if isinstance(r, MigrationRule)}
+    assert stages == {"P505": CLASSIFY, "P507": LINT, "P508": CLASSIFY}
+    for rule in RULES:
+        if isinstance(rule, MigrationRule):
+            assert rule.phase.label == "none" and not (rule.nodes or rule.commands or rule.every or rule.classifies)
+
+
+def test_rule_ids_are_not_written_outside_their_modules():
+    """Code names migrator's own policy and fallback rules by their classes (`MixedMigration.id`)."""
+    package = Path(__file__).parents[2] / "migrator"
+    ids = re.compile(r"""["'](P5\d\d|U000|N404)["']""")
+    found = []
+    for path in package.rglob("*.py"):
+        for match in ids.finditer(path.read_text(encoding="utf-8")):
+            if not path.name.startswith(match.group(1).lower() + "_"):
+                found.append(f"{path.relative_to(package)}: {match.group(0)}")
+    assert found == []

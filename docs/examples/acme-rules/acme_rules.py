@@ -1,9 +1,10 @@
-"""ACME's house rule for migrator: new tables take identity columns, not serial (an example plug-in)."""
+"""ACME's house rules for migrator (an example plug-in): new tables take identity columns, not serial, and a
+revision changes one table."""
 
 from sqlglot import exp
 
 from migrator.phases import Phase, Severity
-from migrator.rules import Rule, table_name
+from migrator.rules import Migration, MigrationRule, Rule, table_name
 
 SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}
 
@@ -36,3 +37,26 @@ class NoSerialColumn(Rule):
             if kind is not None and kind.this.name.upper() in SERIAL:
                 yield self.hit(f"{table}.{column.name} is {kind.this.name.lower()}: use an identity column",
                                table=table)
+
+
+class OneTablePerMigration(MigrationRule):
+    """A migration that changes several tables.
+
+    ## What it does
+    Finds a migration whose statements (other than `SET`, `SELECT` and the like) name more than one table.
+
+    ## Why is this bad?
+    ACME reviews, times and rolls back schema changes one table at a time: a revision that changes several
+    tables holds several tables' locks, and one failure leaves all of them half changed.
+
+    ## Use instead
+    One revision per table.
+    """
+
+    id, name, severity = "X902", "one-table-per-migration", Severity.WARNING
+    fix = "split the migration into one revision per table"
+
+    def check_migration(self, migration: Migration):
+        if len(migration.tables) > 1:
+            yield self.hit(f"changes {len(migration.tables)} tables ({', '.join(sorted(migration.tables))}): "
+                           "one table per revision")
