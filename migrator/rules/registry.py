@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from migrator.errors import ConfigError
 from migrator.rules._base import Rule
+from migrator.rules._explain import explain, explain_text, rules_base  # noqa: F401  (the rule pages, public here)
 
 ENTRY_POINT_GROUP = "migrator.rules"
 
