@@ -1,19 +1,27 @@
-"""The `migrator` command: a thin typer layer over migrator.api.
+"""The `migrator` command: the typer face of migrator.commands.
 
-Heavy modules (sqlglot, alembic, SQLAlchemy) are imported inside commands so
-that `migrator --help` starts fast.
+Each command parses its options, builds the command's request, calls it through _run() (the one place that renders
+results, through migrator.commands.render, and maps errors to exit codes) and exits. The options the release
+commands share are declared once (migrator.commands.options.ReleaseOptions, added by @release_options).
+Heavy modules (sqlglot, alembic, SQLAlchemy) are imported inside commands so that `migrator --help` starts fast.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import inspect
 import os
 import sys
+import typing
+from collections.abc import Callable
+from dataclasses import fields
 from enum import Enum
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
+
+from migrator.commands.options import ReleaseOptions
 
 app = typer.Typer(
     name="migrator",
@@ -32,6 +40,17 @@ class OutputFormat(str, Enum):
     github = "github"
 
 
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class ReleaseFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
 class FailOn(str, Enum):
     error = "error"
     warning = "warning"
@@ -39,10 +58,102 @@ class FailOn(str, Enum):
     never = "never"
 
 
+class PlanFailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+class GateName(str, Enum):
+    switch = "switch"
+    contract = "contract"
+
+
 def _err(message: str) -> None:
     from migrator.escape import escape_controls
 
     sys.stderr.write(f"migrator: {escape_controls(message)}\n")
+
+
+def _log_to_stderr() -> None:
+    """Progress of the commands that talk to databases, routers and test suites: `migrator: ...` on stderr."""
+    import logging
+
+    root = logging.getLogger("migrator")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("migrator: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+
+
+def _scrub(text: str | BaseException, url: str | None) -> str:
+    """One line, with the target database's password hidden (given or from $MIGRATOR_DATABASE_URL)."""
+    from migrator.db.urls import scrub
+
+    return _one_line(scrub(str(text), url, os.environ.get("MIGRATOR_DATABASE_URL")))
+
+
+def _run(command: str, call: Callable[[], Any], fmt: str, *, url: str | None = None, errors: str | None = None,
+         error_fields: dict | None = None, logs: bool = False) -> NoReturn:
+    """Call a command, render its result on stdout, and exit: the one place that maps errors to exit codes.
+
+    A MigratorError exits with its exit_code and one line on stderr (with --format json, the release and fleet
+    commands also print the error as a document: `errors`); Ctrl-C 130; SIGTERM 128 + 15. A result exits with
+    its exit_code, after its complaint (why not 0) on stderr. `url`: the password to hide in every message."""
+    from migrator.commands.render import render, render_error
+    from migrator.errors import MigratorError
+    from migrator.provision.errors import SignalExit
+
+    if logs:
+        _log_to_stderr()
+    try:
+        result = call()
+        render(result, fmt, sys.stdout)
+    except MigratorError as exc:
+        code = int(getattr(exc, "exit_code", 2))
+        _err(_scrub(exc, url))
+        document = render_error(errors, fmt, command, exc, code, error_fields)
+        if document:
+            from migrator.db.urls import scrub
+
+            sys.stdout.write(scrub(document, url) if url else document)
+        raise typer.Exit(code)
+    except KeyboardInterrupt:  # what was under way cleaned up on its way out
+        _err("interrupted")
+        raise typer.Exit(130)
+    except SignalExit as exc:  # SIGTERM, turned into an exception so that everything was cleaned up
+        import signal
+
+        _err(f"terminated by {signal.Signals(exc.signum).name}")
+        raise typer.Exit(128 + exc.signum)
+    if result.complaint:
+        _err(_scrub(result.complaint, url))
+    raise typer.Exit(int(result.exit_code or 0))
+
+
+def release_options(*groups: str, without: tuple[str, ...] = ()):
+    """Give a command the shared release options of `groups` (the fields of ReleaseOptions, with their flags and
+    help), passed to it as one ReleaseOptions in `opts`."""
+    hints = typing.get_type_hints(ReleaseOptions)
+    chosen = [f for f in fields(ReleaseOptions) if f.metadata.get("group") in groups and f.name not in without]
+
+    def decorate(func):
+        own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "opts"]
+        added = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                   annotation=Annotated[hints[f.name], typer.Option(
+                                       *f.metadata["flags"], help=f.metadata["help"], metavar=f.metadata["metavar"])])
+                 for f in chosen]
+
+        @functools.wraps(func)
+        def command(**values):
+            opts = ReleaseOptions(**{f.name: values.pop(f.name) for f in chosen})
+            return func(opts=opts, **values)
+
+        command.__signature__ = inspect.Signature(own + added)  # type: ignore[attr-defined]
+        command.__annotations__ = {}  # typer reads the signature above
+        return command
+
+    return decorate
 
 
 def _version(value: bool) -> None:
@@ -63,6 +174,8 @@ def _main_options(
 
 PathsArg = Annotated[Optional[list[str]], typer.Argument(help="SQL files, directories (sorted *.sql) or - for stdin; with --alembic-config, revision files to report.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+TextOrJsonOpt = Annotated[TextOrJson, typer.Option("--format", "-f", help="Output format.")]
+ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option("--format", "-f", help="Output format.")]
 FailOnOpt = Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 1 on findings at or above this severity [default: error].")]
 AlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", help="alembic.ini: classify its revisions.")]
 RangeOpt = Annotated[Optional[str], typer.Option("--range", help="Revision range BASE:HEAD (alembic only).")]
@@ -70,115 +183,34 @@ ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="pyproject.to
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings in text output.")]
 RulesUrlOpt = Annotated[Optional[str], typer.Option("--rules-url", metavar="URL", help="Base URL of the rule pages linked from findings ('' for no links) [env: MIGRATOR_RULES_URL; default: rules_url of [tool.migrator], else the project's repository].")]
 MaxSizeOpt = Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse an input larger than this, e.g. 64MiB [default: max_file_size of [tool.migrator], else 64 MiB].")]
+ProjectDirOpt = Annotated[str, typer.Option("--project-dir", help="The app's folder in the repository.")]
 
 
-def _only(migrations, revision_files):
-    for migration in migrations:
-        if Path(migration.source).resolve() in revision_files:
-            yield migration
-        elif (close := getattr(migration.statements, "close", None)) is not None:
-            close()  # a spooled migration that is not reported
+def _classify_command(lint: bool):
+    def run(
+        paths: PathsArg = None,
+        fmt: FormatOpt = OutputFormat.text,
+        fail_on: FailOnOpt = None,
+        alembic_config: AlembicOpt = None,
+        revision_range: RangeOpt = None,
+        config: ConfigOpt = None,
+        verbose: VerboseOpt = False,
+        max_file_size: MaxSizeOpt = None,
+        rules_url: RulesUrlOpt = None,
+    ) -> None:
+        from migrator.commands.classify import ClassifyRequest, classify
+
+        request = ClassifyRequest(paths or [], alembic_config, revision_range, config,
+                                  fail_on.value if fail_on else None, max_file_size, rules_url, verbose, lint)
+        _run("lint" if lint else "classify", lambda: classify(request), fmt.value)
+
+    return run
 
 
-def _run_classify(paths, fmt, fail_on, alembic_config, revision_range, config_path, verbose, max_size,
-                  lint: bool, rules_url: str | None = None) -> int:
-    """Check the inputs, then classify and render migration by migration (bounded memory, output as it goes)."""
-    from pathlib import Path
-
-    from migrator import api
-    from migrator.config import load_config
-    from migrator.errors import MigratorError
-    from migrator.phases import Severity
-    from migrator.report import write_report
-
-    # a statement's sqlglot tree is freed once its report is made, but its parent links are cycles: the
-    # cyclic GC frees them, and with the default thresholds it would also re-walk the live objects over and
-    # over (~25% of a 10,000-statement run)
-    gc.set_threshold(200_000, 30, 30)
-    try:
-        config = load_config(Path(config_path) if config_path else None)
-        if fail_on is not None:
-            config.fail_on = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
-        if max_size is not None:
-            from migrator.sources import parse_size
-
-            config.max_file_size = parse_size(max_size, "--max-file-size")
-        only_revisions = None
-        if alembic_config and paths:
-            if not all(p.endswith(".py") for p in paths):
-                raise api.UsageError("give SQL paths or --alembic-config, not both (with --alembic-config, "
-                                     "paths are revision files: only those are reported)")
-            only_revisions = {Path(p).resolve() for p in paths}  # e.g. the files a pre-commit hook passes
-        if not paths and not alembic_config and config.alembic_config:
-            base = config.source.parent if config.source else Path.cwd()
-            alembic_config = str(base / config.alembic_config)
-        if revision_range and not alembic_config:
-            raise api.UsageError("--range needs --alembic-config (or alembic_config in [tool.migrator])")
-        if alembic_config:
-            migrations = api.iter_classify_alembic(alembic_config, revision_range, config=config)
-            if only_revisions is not None:  # the whole history is still read: earlier revisions give context
-                migrations = _only(migrations, only_revisions)
-        elif paths:
-            migrations = api.iter_classify_paths(paths, config=config)
-        else:
-            raise api.UsageError("nothing to classify: give SQL paths, - for stdin, or --alembic-config")
-        if lint:
-            migrations = api.check_each_declared(migrations, config)
-    except MigratorError as exc:
-        _err(str(exc))
-        return 2
-
-    def written(migration) -> None:
-        sys.stdout.flush()  # a CI log shows each migration as soon as it is classified
-        close = getattr(migration.statements, "close", None)
-        if close is not None:
-            close()
-        if migration.error:
-            _err(migration.error)
-
-    from migrator.rules import rules_base
-
-    try:
-        summary = write_report(migrations, fmt.value, sys.stdout, verbose=verbose, after_each=written,
-                               rules_url=rules_base(rules_url, config) or "")
-    except MigratorError as exc:
-        _err(str(exc))
-        return 2
-    return api.exit_code_of(summary, config, lint=lint)
-
-
-@app.command()
-def classify(
-    paths: PathsArg = None,
-    fmt: FormatOpt = OutputFormat.text,
-    fail_on: FailOnOpt = None,
-    alembic_config: AlembicOpt = None,
-    revision_range: RangeOpt = None,
-    config: ConfigOpt = None,
-    verbose: VerboseOpt = False,
-    max_file_size: MaxSizeOpt = None,
-    rules_url: RulesUrlOpt = None,
-) -> None:
-    """Classify each statement as expand, migrate, contract or none, with lock, rewrite and findings."""
-    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
-                                   max_file_size, lint=False, rules_url=rules_url))
-
-
-@app.command()
-def lint(
-    paths: PathsArg = None,
-    fmt: FormatOpt = OutputFormat.text,
-    fail_on: FailOnOpt = None,
-    alembic_config: AlembicOpt = None,
-    revision_range: RangeOpt = None,
-    config: ConfigOpt = None,
-    verbose: VerboseOpt = False,
-    max_file_size: MaxSizeOpt = None,
-    rules_url: RulesUrlOpt = None,
-) -> None:
-    """Pre-merge gate: classify, and fail (exit 1) on mixed migrations or a declared phase that disagrees."""
-    raise typer.Exit(_run_classify(paths, fmt, fail_on, alembic_config, revision_range, config, verbose,
-                                   max_file_size, lint=True, rules_url=rules_url))
+app.command("classify", help="Classify each statement as expand, migrate, contract or none, with lock, rewrite and "
+                             "findings.")(_classify_command(lint=False))
+app.command("lint", help="Pre-merge gate: classify, and fail (exit 1) on mixed migrations or a declared phase that "
+                         "disagrees.")(_classify_command(lint=True))
 
 
 @app.command()
@@ -198,21 +230,21 @@ def demo(
     3. `compat` on a broken green release (demo/broken_green/): blue's suite catches it.
     Exit 0 when the story goes as told.
     """
-    from migrator.demo_cli import run_demo_command
+    from migrator.commands.demo import DemoRequest, demo as run_demo
 
-    raise typer.Exit(run_demo_command(fmt.value, config, verbose, provider, database_url, classify_only))
+    def say(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
-
-class CompatFormat(str, Enum):
-    text = "text"
-    json = "json"
+    request = DemoRequest(fmt.value, config, verbose, provider, database_url, classify_only)
+    _run("demo", lambda: run_demo(request, say), fmt.value, logs=not classify_only)
 
 
 @app.command()
 def compat(
     blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref (tag, branch, sha) of the running version (required).")] = None,
     green: Annotated[Optional[str], typer.Option("--green", help="Git ref of the new version [default: the working tree].")] = None,
-    project_dir: Annotated[str, typer.Option("--project-dir", help="The app's folder in the repository.")] = ".",
+    project_dir: ProjectDirOpt = ".",
     suite: Annotated[Optional[str], typer.Option("--suite", help="The app's test suite, in each version's checkout [default: compat_tests].")] = None,
     python: Annotated[Optional[str], typer.Option("--python", help="The app's interpreter [default: [tool.migrator] python, $VIRTUAL_ENV, <project>/.venv, migrator's].")] = None,
     provider: Annotated[Optional[str], typer.Option("--provider", help="Where the throwaway PostgreSQL comes from: auto|url|embedded|local|docker.")] = None,
@@ -227,442 +259,177 @@ def compat(
     no_attribution: Annotated[bool, typer.Option("--no-attribution", help="Do not re-run failing tests on their own schema.")] = False,
     serial: Annotated[bool, typer.Option("--serial", help="Run the cells one after the other, not side by side.")] = False,
     workers: Annotated[Optional[str], typer.Option("--workers", help="pytest-xdist workers per suite, each on its own database: N or auto [default: 1].")] = None,
-    fmt: Annotated[CompatFormat, typer.Option("--format", "-f", help="Output format.")] = CompatFormat.text,
+    fmt: TextOrJsonOpt = TextOrJson.text,
     alembic_config: AlembicOpt = None,
     prune_templates: Annotated[bool, typer.Option("--prune-templates", help="Drop the cached blue templates (migrator_tpl_*) on the --scratch-url server (with --blue: only that commit's), then exit.")] = False,
 ) -> None:
     """Run each version's own test suite on the schemas the release puts it on (blue and green on the expanded
     schema; green on the contracted one with --full) in a throwaway PostgreSQL."""
-    from migrator.compat.cli_support import prune_templates_command, run_compat_command
+    from migrator.commands import compat as command
 
     if prune_templates:
-        raise typer.Exit(prune_templates_command(scratch_url, blue, project_dir, alembic_config))
-    if blue is None:
-        _err("compat: --blue REF is required (the git ref of the running version)")
-        raise typer.Exit(2)
-
-    given = {k for k, v in dict(suite=suite, python=python, provider=provider, url_var=url_var,
-                                 url_form=url_form, alembic_ini=alembic_config, workers=workers).items() if v is not None}
-    raise typer.Exit(run_compat_command(
-        given, blue=blue, green=green, project_dir=project_dir, suite=suite, python=python, provider=provider,
-        scratch_url=scratch_url, url_var=url_var, url_form=url_form, env=env or [], env_map=env_map or [],
-        pytest_args=pytest_args or [], evidence=evidence, full=full, attribute=not no_attribution, serial=serial,
-        workers=workers,
-        fmt=fmt.value, alembic_ini=alembic_config))
-
-
-class RulesFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-RulesFormatOpt = Annotated[RulesFormat, typer.Option("--format", "-f", help="Output format.")]
+        prune = command.PruneRequest(scratch_url, blue, project_dir, alembic_config)
+        _run("compat", lambda: command.prune_templates(prune), "text", url=scratch_url)
+    request = command.CompatRequest(
+        blue=blue, green=green, project_dir=project_dir, scratch_url=scratch_url, env=env or [],
+        env_map=env_map or [], pytest_args=pytest_args or [], evidence=evidence, full=full,
+        attribute=not no_attribution, serial=serial, suite=suite, python=python, provider=provider, url_var=url_var,
+        url_form=url_form, workers=workers, alembic_ini=alembic_config)
+    _run("compat", lambda: command.compat(request), fmt.value, url=scratch_url, logs=True)
 
 
 @app.command()
-def rules(fmt: RulesFormatOpt = RulesFormat.text) -> None:
+def rules(fmt: TextOrJsonOpt = TextOrJson.text) -> None:
     """List every rule: id, name, phase, severity."""
-    from migrator.rules.registry import all_rules
+    from migrator.commands.rules import rules as list_rules
 
-    if fmt is RulesFormat.json:
-        import json
-
-        data = [{"rule": r.id, "name": r.name, "phase": r.phase.label,
-                 "severity": r.severity.label if r.severity else None} for r in all_rules()]
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
-    for r in all_rules():
-        sev = r.severity.label if r.severity else "-"
-        sys.stdout.write(f"{r.id}  {r.name:<40} {r.phase.label:<9} {sev}\n")
+    _run("rules", list_rules, fmt.value)
 
 
 @app.command("rule")
 def rule_(
     rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id or name, e.g. C317 or drop-column.")],
-    fmt: RulesFormatOpt = RulesFormat.text,
+    fmt: TextOrJsonOpt = TextOrJson.text,
     config: ConfigOpt = None,
     rules_url: RulesUrlOpt = None,
 ) -> None:
     """Explain one rule: phase, severity, lock, why it matters, the safe alternative, examples and its page."""
-    from pathlib import Path
+    from migrator.commands.rule import RuleRequest, rule
 
-    from migrator.config import load_config
-    from migrator.errors import MigratorError
-    from migrator.rules import explain, explain_text, rules_base
-    from migrator.rules.registry import find_rule
-
-    try:
-        settings = load_config(Path(config) if config else None)
-        found = find_rule(rule_id)
-    except MigratorError as exc:
-        _err(str(exc))
-        raise typer.Exit(2)
-    if found is None:
-        _err(f"unknown rule {rule_id!r} (`migrator rules` lists them)")
-        raise typer.Exit(2)
-    info = explain(found, rules_base(rules_url, settings))
-    if fmt is RulesFormat.json:
-        import json
-
-        sys.stdout.write(json.dumps(info, indent=2) + "\n")
-    else:
-        sys.stdout.write(explain_text(info))
+    _run("rule", lambda: rule(RuleRequest(rule_id, config, rules_url)), fmt.value)
 
 
 # --- release: plan / expand / migrate / switch / rollback / contract / status ----------------------------------
 
-class ReleaseFormat(str, Enum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
-
-
-class PlanFailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-
-
 RELEASE = "Release (against the target database)"
-DatabaseUrlOpt = Annotated[Optional[str], typer.Option("--database-url", help="Target database, SQLAlchemy-style URL [env: MIGRATOR_DATABASE_URL].")]
-ProjectDirOpt = Annotated[str, typer.Option("--project-dir", help="Green's checkout: the folder holding alembic.ini.")]
-ReleaseIdOpt = Annotated[Optional[str], typer.Option("--release", help="Release id [default: the release in flight].")]
-WaitOpt = Annotated[float, typer.Option("--wait", metavar="SECONDS", help="Wait this long for another migrator command on the database to finish (0: exit 2 at once).")]
-ReleaseAlembicOpt = Annotated[Optional[str], typer.Option("--alembic-config", "-c", help="alembic.ini in the project folder [default: alembic_config of [tool.migrator], else alembic.ini].")]
-ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option("--format", "-f", help="Output format.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Go past a refusing gate (needs --reason; both go into the ledger).")]
-ReasonOpt = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the ledger (required with --force and --no-lock-timeout).")]
-LockTimeoutOpt = Annotated[Optional[str], typer.Option("--lock-timeout", help="lock_timeout of every DDL session, e.g. 500ms (at least 1ms).")]
-NoLockTimeoutOpt = Annotated[bool, typer.Option("--no-lock-timeout", help="Run the DDL without a lock timeout (waits forever; needs --reason, recorded in the ledger).")]
-StatementTimeoutOpt = Annotated[Optional[str], typer.Option("--statement-timeout", help="statement_timeout of DDL sessions (0 = none).")]
-LockRetriesOpt = Annotated[Optional[int], typer.Option("--lock-retries", help="Retries after a lock timeout, per revision.")]
-SoakOpt = Annotated[Optional[str], typer.Option("--soak", help="Time on green before contract, e.g. 15m (0 allowed).")]
-BlueAppOpt = Annotated[Optional[str], typer.Option("--blue-application-name", help="application_name of blue's sessions: contract waits until none is left.")]
-LedgerSchemaOpt = Annotated[Optional[str], typer.Option("--ledger-schema", help="Schema of migrator's ledger [default: migrator].")]
+EvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")]
+ContractEvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --full` [default: the evidence recorded at the switch].")]
+DDL = ("target", "database", "alembic", "release", "wait", "ddl")  # the commands that apply revisions
 
 
-def _run_release(command: str, fmt: ReleaseFormat, **values) -> int:
-    """Options -> ReleaseContext -> commands.<command> -> render. Results on stdout, progress on stderr."""
-    from pathlib import Path
-
-    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
-    from migrator.errors import MigratorError
-    from migrator.release import commands
-    from migrator.release.render import error_result, render
-
-    _log_to_stderr()
-    fail_on = values.pop("fail_on", None)
-    ctx = _release_context(values)
-    try:
-        result = commands.run(command, ctx)
-    except MigratorError as exc:
-        code = getattr(exc, "exit_code", 2)
-        _err(commands.scrub(exc, ctx.database_url))
-        if fmt is ReleaseFormat.json:
-            sys.stdout.write(commands.scrub_output(render(error_result(command, exc, code), "json"), ctx.database_url))
-        return code
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    sys.stdout.write(render(result, fmt.value))
-    if result.get("exit_code"):  # status of a tampered ledger: shown, and exit 2
-        _err(commands.scrub(result.get("message") or "", ctx.database_url))
-        return int(result["exit_code"])
-    if fail_on is not None and result.get("plan"):
-        from migrator.release.plan import findings_at
-
-        found = findings_at(result["plan"], fail_on.value)
-        if found:
-            rules = ", ".join(sorted({f["rule"] for f in found}))
-            _err(f"plan: {len(found)} finding{'s' if len(found) > 1 else ''} at or above {fail_on.value} "
-                 f"({rules}): exit 1 (--fail-on {fail_on.value})")
-            return 1
-    return 0
-
-
-def _release_context(values: dict):
-    """The release commands' options -> ReleaseContext (the settings flags become overrides)."""
-    from migrator.release import commands
-
-    overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
-                                                   "blue_application_name", "ledger_schema", "no_lock_timeout")}
-    evidence = values.pop("evidence", None)
-    config = values.pop("config", None)
-    return commands.ReleaseContext(
-        project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
-        overrides={k: v for k, v in overrides.items() if v is not None},
-        evidence=Path(evidence) if evidence else None, **values)
+def _release(command: str, call: Callable[[], Any], fmt: Enum, opts: ReleaseOptions, **kwargs: Any) -> NoReturn:
+    _run(command, call, fmt.value, url=opts.database_url, errors="release", logs=True, **kwargs)
 
 
 @app.command(rich_help_panel=RELEASE)
+@release_options(*DDL, "soak", without=("no_lock_timeout",))
 def plan(
+    opts: ReleaseOptions,
     blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref of the version production runs [default: green of the last contracted release].")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Only show the plan (e.g. for a PR comment): write nothing.")] = False,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
-    wait: WaitOpt = 0.0,
     fmt: ReleaseFormatOpt = ReleaseFormat.text,
-    lock_timeout: LockTimeoutOpt = None,
-    statement_timeout: StatementTimeoutOpt = None,
-    lock_retries: LockRetriesOpt = None,
-    soak: SoakOpt = None,
-    blue_application_name: BlueAppOpt = None,
-    ledger_schema: LedgerSchemaOpt = None,
     fail_on: Annotated[Optional[PlanFailOn], typer.Option("--fail-on", help="Exit 1 when the plan has findings at or above this severity (failing preflight counts are errors) [default: never].")] = None,
 ) -> None:
     """Plan green's release against the live database and record it as planned: per phase each statement with
     lock, table, estimated rows, rewrite and risk, and the gates ahead (markdown: the DBA's PR comment)."""
-    raise typer.Exit(_run_release(
-        "plan", fmt, blue=blue, record=not no_record, database_url=database_url, project_dir=project_dir,
-        alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
-        blue_application_name=blue_application_name, ledger_schema=ledger_schema, fail_on=fail_on))
+    from migrator.commands.plan import PlanRequest, plan as command
 
-
-def _phase_command(command: str):
-    def run_phase(
-        database_url: DatabaseUrlOpt = None,
-        project_dir: ProjectDirOpt = ".",
-        alembic_config: ReleaseAlembicOpt = None,
-        config: ConfigOpt = None,
-        release: ReleaseIdOpt = None,
-        wait: WaitOpt = 0.0,
-        fmt: ReleaseFormatOpt = ReleaseFormat.text,
-        lock_timeout: LockTimeoutOpt = None,
-        statement_timeout: StatementTimeoutOpt = None,
-        lock_retries: LockRetriesOpt = None,
-        no_lock_timeout: NoLockTimeoutOpt = False,
-        reason: ReasonOpt = None,
-        ledger_schema: LedgerSchemaOpt = None,
-    ) -> None:
-        raise typer.Exit(_run_release(
-            command, fmt, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
-            config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
-            statement_timeout=statement_timeout, lock_retries=lock_retries, no_lock_timeout=no_lock_timeout or None,
-            reason=reason, ledger_schema=ledger_schema))
-
-    run_phase.__name__ = command
-    return run_phase
-
-
-EvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --evidence FILE`.")]
+    request = PlanRequest(opts, blue=blue, record=not no_record, fail_on=fail_on.value if fail_on else None)
+    _release("plan", lambda: command(request), fmt, opts)
 
 
 @app.command(rich_help_panel=RELEASE)
-def expand(
-    evidence: EvidenceOpt = None,
-    force: ForceOpt = False,
-    reason: ReasonOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
-    wait: WaitOpt = 0.0,
-    fmt: ReleaseFormatOpt = ReleaseFormat.text,
-    lock_timeout: LockTimeoutOpt = None,
-    statement_timeout: StatementTimeoutOpt = None,
-    lock_retries: LockRetriesOpt = None,
-    no_lock_timeout: NoLockTimeoutOpt = False,
-    ledger_schema: LedgerSchemaOpt = None,
-) -> None:
+@release_options(*DDL, "gate", "reason")
+def expand(opts: ReleaseOptions, evidence: EvidenceOpt = None, fmt: ReleaseFormatOpt = ReleaseFormat.text) -> None:
     """After the expand gate (blue's suite passed on the expanded schema; the live schema is blue's), apply the
     release's expand revisions (each in its own transaction, lock_timeout + retries)."""
-    raise typer.Exit(_run_release(
-        "expand", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url,
-        project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release, wait=wait,
-        lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_retries=lock_retries,
-        no_lock_timeout=no_lock_timeout or None, ledger_schema=ledger_schema))
+    from migrator.commands.expand import ExpandRequest, expand as command
 
-
-app.command("migrate", rich_help_panel=RELEASE,
-            help="Apply the release's migrate revisions (data changes; batched, resumable backfills).")(
-    _phase_command("migrate"))
+    _release("expand", lambda: command(ExpandRequest(opts, evidence=evidence)), fmt, opts)
 
 
 @app.command(rich_help_panel=RELEASE)
+@release_options(*DDL, "reason")
+def migrate(opts: ReleaseOptions, fmt: ReleaseFormatOpt = ReleaseFormat.text) -> None:
+    """Apply the release's migrate revisions (data changes; batched, resumable backfills)."""
+    from migrator.commands.migrate import MigrateRequest, migrate as command
+
+    _release("migrate", lambda: command(MigrateRequest(opts)), fmt, opts)
+
+
+@app.command(rich_help_panel=RELEASE)
+@release_options("target", "database", "alembic", "release", "wait", "gate", "reason")
 def switch(
+    opts: ReleaseOptions,
     to: Annotated[str, typer.Option("--to", help="The colour to send traffic to (green; back to blue is `rollback`).")] = "green",
     evidence: EvidenceOpt = None,
-    force: ForceOpt = False,
-    reason: ReasonOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
-    wait: WaitOpt = 0.0,
     fmt: ReleaseFormatOpt = ReleaseFormat.text,
-    ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
     """Move traffic to green through the router hook, after the switch gate: expand and migrate done, passing
     compat evidence for the live schema and this release's commits, the hook's pre-switch check."""
-    raise typer.Exit(_run_release(
-        "switch", fmt, to_color=to, evidence=evidence, force=force, reason=reason, database_url=database_url,
-        project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release, wait=wait,
-        ledger_schema=ledger_schema))
+    from migrator.commands.switch import SwitchRequest, switch as command
+
+    _release("switch", lambda: command(SwitchRequest(opts, to_color=to, evidence=evidence)), fmt, opts)
 
 
 @app.command(rich_help_panel=RELEASE)
-def rollback(
-    reason: ReasonOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
-    wait: WaitOpt = 0.0,
-    fmt: ReleaseFormatOpt = ReleaseFormat.text,
-    ledger_schema: LedgerSchemaOpt = None,
-) -> None:
+@release_options("target", "database", "alembic", "release", "wait", "reason")
+def rollback(opts: ReleaseOptions, fmt: ReleaseFormatOpt = ReleaseFormat.text) -> None:
     """Send traffic back to blue (only before contract; applied revisions stay)."""
-    raise typer.Exit(_run_release(
-        "rollback", fmt, reason=reason, database_url=database_url, project_dir=project_dir,
-        alembic_ini=alembic_config, config=config, release_id=release, wait=wait, ledger_schema=ledger_schema))
+    from migrator.commands.rollback import RollbackRequest, rollback as command
+
+    _release("rollback", lambda: command(RollbackRequest(opts)), fmt, opts)
 
 
 @app.command(rich_help_panel=RELEASE)
-def contract(
-    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --full` [default: the evidence recorded at the switch].")] = None,
-    force: ForceOpt = False,
-    reason: ReasonOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
-    wait: WaitOpt = 0.0,
-    fmt: ReleaseFormatOpt = ReleaseFormat.text,
-    lock_timeout: LockTimeoutOpt = None,
-    statement_timeout: StatementTimeoutOpt = None,
-    lock_retries: LockRetriesOpt = None,
-    soak: SoakOpt = None,
-    blue_application_name: BlueAppOpt = None,
-    no_lock_timeout: NoLockTimeoutOpt = False,
-    ledger_schema: LedgerSchemaOpt = None,
-) -> None:
+@release_options(*DDL, "soak", "gate", "reason")
+def contract(opts: ReleaseOptions, evidence: ContractEvidenceOpt = None,
+             fmt: ReleaseFormatOpt = ReleaseFormat.text) -> None:
     """After the contract gate (green's suite passed on the contracted schema, traffic on green, soak time, no
     rollback, no blue sessions), apply the contract revisions: blue's schema goes, and rollback with it."""
-    raise typer.Exit(_run_release(
-        "contract", fmt, evidence=evidence, force=force, reason=reason, database_url=database_url, project_dir=project_dir,
-        alembic_ini=alembic_config, config=config, release_id=release, wait=wait, lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout, lock_retries=lock_retries, soak=soak,
-        blue_application_name=blue_application_name, no_lock_timeout=no_lock_timeout or None,
-        ledger_schema=ledger_schema))
+    from migrator.commands.contract import ContractRequest, contract as command
+
+    _release("contract", lambda: command(ContractRequest(opts, evidence=evidence)), fmt, opts)
 
 
 @app.command(rich_help_panel=RELEASE)
+@release_options("target", "database", "alembic", "release", "soak")
 def status(
+    opts: ReleaseOptions,
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="Also evaluate the next gate (expand, switch or contract) with this evidence file.")] = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
     fmt: ReleaseFormatOpt = ReleaseFormat.text,
-    soak: SoakOpt = None,
-    blue_application_name: BlueAppOpt = None,
-    ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
     """The release's state, evidence, gates (evaluated, not enforced), recent events and the next command."""
-    raise typer.Exit(_run_release(
-        "status", fmt, evidence=evidence, database_url=database_url, project_dir=project_dir,
-        alembic_ini=alembic_config, config=config, release_id=release, soak=soak,
-        blue_application_name=blue_application_name, ledger_schema=ledger_schema))
+    from migrator.commands.status import StatusRequest, status as command
+
+    _release("status", lambda: command(StatusRequest(opts, evidence=evidence)), fmt, opts)
 
 
 # --- gate / serve: the switch and contract gates for progressive-delivery engines ------------------------------
 
-class GateName(str, Enum):
-    switch = "switch"
-    contract = "contract"
-
-
-class GateFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-GateEvidenceOpt = Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat` (switch: required; contract: default the evidence recorded at the switch).")]
-
 
 @app.command(rich_help_panel=RELEASE)
+@release_options("target", "database", "alembic", "release", "soak")
 def gate(
+    opts: ReleaseOptions,
     name: Annotated[GateName, typer.Argument(metavar="GATE", help="The gate: switch or contract.", show_default=False)],
-    evidence: GateEvidenceOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    release: ReleaseIdOpt = None,
-    fmt: Annotated[GateFormat, typer.Option("--format", "-f", help="Output format.")] = GateFormat.text,
-    soak: SoakOpt = None,
-    blue_application_name: BlueAppOpt = None,
-    ledger_schema: LedgerSchemaOpt = None,
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat` (switch: required; contract: default the evidence recorded at the switch).")] = None,
+    fmt: TextOrJsonOpt = TextOrJson.text,
 ) -> None:
     """Evaluate the switch or contract gate without acting, as `migrator switch|contract` would decide now: exit 0
     pass, 1 refused, 2 error (an Argo Rollouts Job analysis, any CI step). Reads only; records nothing."""
-    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
-    from migrator.errors import MigratorError
-    from migrator.release import commands
-    from migrator.release.render import error_result, render
-    from migrator.release.verdict import gate_command, render_text
+    from migrator.commands.gate import GateRequest, gate as command
 
-    _log_to_stderr()
-    ctx = _release_context(dict(
-        evidence=evidence, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
-        config=config, release_id=release, soak=soak, blue_application_name=blue_application_name,
-        ledger_schema=ledger_schema))
-    try:
-        result = gate_command(ctx, name.value)
-    except MigratorError as exc:
-        code = getattr(exc, "exit_code", 2)
-        _err(commands.scrub(exc, ctx.database_url))
-        if fmt is GateFormat.json:
-            error = {**error_result("gate", exc, code), "gate": name.value, "passed": False, "checks": []}
-            sys.stdout.write(commands.scrub_output(render(error, "json"), ctx.database_url))
-        raise typer.Exit(code)
-    sys.stdout.write(render(result, "json") if fmt is GateFormat.json else render_text(result))
-    if not result["passed"]:
-        _err(commands.scrub(f"{name.value} gate refused: " + "; ".join(result["reasons"]), ctx.database_url))
-    raise typer.Exit(0 if result["passed"] else 1)
+    _release("gate", lambda: command(GateRequest(name.value, opts, evidence=evidence)), fmt, opts,
+             error_fields={"gate": name.value, "passed": False, "checks": []})
 
 
 @app.command(rich_help_panel=RELEASE)
+@release_options("target", "database", "alembic", "soak")
 def serve(
+    opts: ReleaseOptions,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port, logged at start).", min=0, max=65535)] = 8080,
     token_env: Annotated[Optional[str], typer.Option("--token-env", metavar="NAME", help="Environment variable holding the bearer token [default: MIGRATOR_SERVE_TOKEN].")] = None,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Serve without a token (only where untrusted clients cannot reach it).")] = False,
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON the gates read (re-read on every request); without it the switch gate refuses.")] = None,
-    database_url: DatabaseUrlOpt = None,
-    project_dir: ProjectDirOpt = ".",
-    alembic_config: ReleaseAlembicOpt = None,
-    config: ConfigOpt = None,
-    soak: SoakOpt = None,
-    blue_application_name: BlueAppOpt = None,
-    ledger_schema: LedgerSchemaOpt = None,
 ) -> None:
     """A read-only HTTP server of the switch and contract gates for Argo Rollouts (GET .../gates/{switch,contract}:
     200 with "passed") and Flagger (POST .../confirm: 200 or 409), and /v1/healthz. Logs on stderr."""
-    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
-    from migrator.errors import MigratorError
-    from migrator.release import commands
-    from migrator.serve import ServeOptions, serve as run_server, token_from_env
+    from migrator.commands.serve import ServeRequest, serve as command
 
-    _log_to_stderr()
-    ctx = _release_context(dict(
-        evidence=evidence, database_url=database_url, project_dir=project_dir, alembic_ini=alembic_config,
-        config=config, soak=soak, blue_application_name=blue_application_name, ledger_schema=ledger_schema))
-    try:
-        options = ServeOptions(host=host, port=port, token=token_from_env(token_env, no_auth))
-        code = run_server(ctx, options)
-    except MigratorError as exc:
-        _err(commands.scrub(exc, ctx.database_url))
-        raise typer.Exit(getattr(exc, "exit_code", 2))
-    raise typer.Exit(code)
+    request = ServeRequest(opts, host=host, port=port, token_env=token_env, no_auth=no_auth, evidence=evidence)
+    _run("serve", lambda: command(request), "text", url=opts.database_url, logs=True)
 
 
 # --- fleet: one release across many databases ---------------------------------------------------------------
@@ -672,97 +439,45 @@ fleet_app = typer.Typer(help="One release across a fleet of databases ([tool.mig
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(fleet_app, name="fleet", rich_help_panel=RELEASE)
 
-
-class FleetFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
 ShardOpt = Annotated[Optional[str], typer.Option("--shard", metavar="I/N", help="Only this stable slice of the fleet (hash of each database's host:port/dbname); auto/N takes I from $JOB_COMPLETION_INDEX.")]
 ConcurrencyOpt = Annotated[Optional[int], typer.Option("--concurrency", help="Databases at a time [default: concurrency of [tool.migrator.fleet], else 8].")]
 WavesOpt = Annotated[Optional[str], typer.Option("--waves", metavar="P1,P2,...", help="Cumulative percentages of the fleet after the canary, the last 100 [default: waves of [tool.migrator.fleet], else 10,50,100].")]
 CanaryOpt = Annotated[Optional[str], typer.Option("--canary", help="A count, or one database (URL, host:port/dbname, dbname) [default: the first].")]
 WaveWaitOpt = Annotated[float, typer.Option("--wave-wait", metavar="SECONDS", help="Sharded: wait this long for the earlier waves' databases of other shards (0: exit 1 at once).")]
-FleetFormatOpt = Annotated[FleetFormat, typer.Option("--format", "-f", help="Output format.")]
+FLEET = ("target", "alembic", "release", "wait")
 
 
-def _run_fleet(command: str, fmt: FleetFormat, fleet: dict, **values) -> int:
-    """Options -> migrator.fleet.commands -> render. Results on stdout; progress and the one-line error on stderr."""
-    from migrator.compat.cli_support import log_to_stderr as _log_to_stderr
-    from migrator.errors import MigratorError
-    from migrator.fleet.commands import FleetOptions, run
-    from migrator.fleet.render import render
-    from migrator.release import commands
+def _fleet(command: str, fmt: TextOrJson, opts: ReleaseOptions, **values: Any) -> None:
+    """Results on stdout; progress and the one-line error on stderr."""
+    from migrator.commands.fleet import FleetRequest, fleet
 
-    _log_to_stderr()
-    overrides = {k: values.pop(k, None) for k in ("lock_timeout", "statement_timeout", "lock_retries", "soak",
-                                                   "ledger_schema", "no_lock_timeout")}
-    evidence = values.pop("evidence", None)
-    config = values.pop("config", None)
-    template = commands.ReleaseContext(
-        project_dir=Path(values.pop("project_dir", ".")), config_path=Path(config) if config else None,
-        overrides={k: v for k, v in overrides.items() if v is not None},
-        evidence=Path(evidence) if evidence else None, **values)
-    try:
-        result, code = run(FleetOptions(command, template, **fleet))
-    except MigratorError as exc:
-        code = getattr(exc, "exit_code", 2)
-        _err(_one_line(exc))
-        if fmt is FleetFormat.json:
-            import json
-
-            sys.stdout.write(json.dumps({"command": f"fleet {command}", "result": "refused" if code == 1 else "error",
-                                         "exit_code": code, "message": _one_line(exc)}, indent=2) + "\n")
-        return code
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    sys.stdout.write(render(result, fmt.value))
-    if code:
-        _err(_one_line(result.get("message") or ""))
-    return code
-
-
-def _fleet_opts(shard, concurrency, waves, canary, wave_wait, **extra) -> dict:
-    return {"shard": shard, "concurrency": concurrency, "waves": waves, "canary": canary, "wave_wait": wave_wait,
-            **extra}
+    request = FleetRequest(command, opts, **values)
+    _run(f"fleet {command}", lambda: fleet(request), fmt.value, errors="fleet", logs=True)
 
 
 @fleet_app.command("plan")
+@release_options(*FLEET)
 def fleet_plan(
+    opts: ReleaseOptions,
     blue: Annotated[Optional[str], typer.Option("--blue", help="Git ref of the version production runs.")] = None,
     shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
-    wave_wait: WaveWaitOpt = 0.0,
-    project_dir: ProjectDirOpt = ".", alembic_config: ReleaseAlembicOpt = None, config: ConfigOpt = None,
-    release: ReleaseIdOpt = None, wait: WaitOpt = 0.0, fmt: FleetFormatOpt = FleetFormat.text,
-    ledger_schema: LedgerSchemaOpt = None,
+    wave_wait: WaveWaitOpt = 0.0, fmt: TextOrJsonOpt = TextOrJson.text,
 ) -> None:
     """Plan green's release on every database and record it (the canary's release id is every database's)."""
-    raise typer.Exit(_run_fleet("plan", fmt, _fleet_opts(shard, concurrency, waves, canary, wave_wait), blue=blue,
-                                project_dir=project_dir, alembic_ini=alembic_config, config=config,
-                                release_id=release, wait=wait, ledger_schema=ledger_schema))
+    _fleet("plan", fmt, opts, blue=blue, shard=shard, concurrency=concurrency, waves=waves, canary=canary,
+           wave_wait=wave_wait)
 
 
 def _fleet_phase(command: str, doc: str):
+    @release_options(*FLEET, "ddl", "gate", "reason")
     def run_phase(
+        opts: ReleaseOptions,
         evidence: EvidenceOpt = None,
-        force: ForceOpt = False, reason: ReasonOpt = None,
         shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
-        wave_wait: WaveWaitOpt = 0.0,
-        project_dir: ProjectDirOpt = ".", alembic_config: ReleaseAlembicOpt = None, config: ConfigOpt = None,
-        release: ReleaseIdOpt = None, wait: WaitOpt = 0.0, fmt: FleetFormatOpt = FleetFormat.text,
-        lock_timeout: LockTimeoutOpt = None, statement_timeout: StatementTimeoutOpt = None,
-        lock_retries: LockRetriesOpt = None, no_lock_timeout: NoLockTimeoutOpt = False,
-        ledger_schema: LedgerSchemaOpt = None,
+        wave_wait: WaveWaitOpt = 0.0, fmt: TextOrJsonOpt = TextOrJson.text,
     ) -> None:
-        if command == "migrate" and (evidence or force):
-            _err("fleet migrate takes no --evidence or --force (migrate has no gate)")
-            raise typer.Exit(2)
-        raise typer.Exit(_run_fleet(
-            command, fmt, _fleet_opts(shard, concurrency, waves, canary, wave_wait), evidence=evidence, force=force,
-            reason=reason, project_dir=project_dir, alembic_ini=alembic_config, config=config, release_id=release,
-            wait=wait, lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_retries=lock_retries,
-            no_lock_timeout=no_lock_timeout or None, ledger_schema=ledger_schema))
+        _fleet(command, fmt, opts, evidence=evidence, shard=shard, concurrency=concurrency, waves=waves,
+               canary=canary, wave_wait=wave_wait)
 
     run_phase.__name__ = f"fleet_{command}"
     run_phase.__doc__ = doc
@@ -776,38 +491,30 @@ fleet_app.command("migrate")(_fleet_phase(
 
 
 @fleet_app.command("contract")
+@release_options(*FLEET, "ddl", "soak", "gate", "reason", without=("blue_application_name",))
 def fleet_contract(
+    opts: ReleaseOptions,
     after_switch: Annotated[bool, typer.Option("--after-switch", help="Acknowledge the one router switch recorded on the canary (`migrator switch` against it) for the other databases.")] = False,
-    evidence: Annotated[Optional[str], typer.Option("--evidence", help="Evidence JSON of `migrator compat --full` [default: the evidence recorded at the switch].")] = None,
-    force: ForceOpt = False, reason: ReasonOpt = None,
+    evidence: ContractEvidenceOpt = None,
     shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
-    wave_wait: WaveWaitOpt = 0.0,
-    project_dir: ProjectDirOpt = ".", alembic_config: ReleaseAlembicOpt = None, config: ConfigOpt = None,
-    release: ReleaseIdOpt = None, wait: WaitOpt = 0.0, fmt: FleetFormatOpt = FleetFormat.text,
-    lock_timeout: LockTimeoutOpt = None, statement_timeout: StatementTimeoutOpt = None,
-    lock_retries: LockRetriesOpt = None, soak: SoakOpt = None, no_lock_timeout: NoLockTimeoutOpt = False,
-    ledger_schema: LedgerSchemaOpt = None,
+    wave_wait: WaveWaitOpt = 0.0, fmt: TextOrJsonOpt = TextOrJson.text,
 ) -> None:
     """Contract every database after the one router switch: the canary's own contract gate first (soak since the
     switch), then each database's (with --after-switch: the switch acknowledged in its ledger, no router call)."""
-    raise typer.Exit(_run_fleet(
-        "contract", fmt, _fleet_opts(shard, concurrency, waves, canary, wave_wait, after_switch=after_switch),
-        evidence=evidence, force=force, reason=reason, project_dir=project_dir, alembic_ini=alembic_config,
-        config=config, release_id=release, wait=wait, lock_timeout=lock_timeout, statement_timeout=statement_timeout,
-        lock_retries=lock_retries, soak=soak, no_lock_timeout=no_lock_timeout or None, ledger_schema=ledger_schema))
+    _fleet("contract", fmt, opts, after_switch=after_switch, evidence=evidence, shard=shard, concurrency=concurrency,
+           waves=waves, canary=canary, wave_wait=wave_wait)
 
 
 @fleet_app.command("status")
+@release_options("target", "release")
 def fleet_status(
+    opts: ReleaseOptions,
     shard: ShardOpt = None, concurrency: ConcurrencyOpt = None, waves: WavesOpt = None, canary: CanaryOpt = None,
-    project_dir: ProjectDirOpt = ".", config: ConfigOpt = None, release: ReleaseIdOpt = None,
-    fmt: FleetFormatOpt = FleetFormat.text, ledger_schema: LedgerSchemaOpt = None,
+    fmt: TextOrJsonOpt = TextOrJson.text,
 ) -> None:
     """Every ledger read (no lock, nothing written): per-wave and per-database state with counts, and whether the
     whole fleet is migrated (the one `migrator switch` can run)."""
-    raise typer.Exit(_run_fleet("status", fmt, _fleet_opts(shard, concurrency, waves, canary, 0.0),
-                                project_dir=project_dir, config=config, release_id=release,
-                                ledger_schema=ledger_schema))
+    _fleet("status", fmt, opts, shard=shard, concurrency=concurrency, waves=waves, canary=canary)
 
 
 # --- router: check ---------------------------------------------------------------------------------------------
@@ -817,32 +524,18 @@ router_app = typer.Typer(help="The router hook ([tool.migrator.hook]): ask it wh
 app.add_typer(router_app, name="router", rich_help_panel=RELEASE)
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
 @router_app.command("check")
 def router_check(
     expect: Annotated[Optional[str], typer.Option("--expect", help="Exit 1 unless this colour (blue|green) is live.")] = None,
-    project_dir: ProjectDirOpt = ".",
+    project_dir: Annotated[str, typer.Option("--project-dir", help="Green's checkout: the folder holding alembic.ini.")] = ".",
     config: ConfigOpt = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
+    fmt: TextOrJsonOpt = TextOrJson.text,
 ) -> None:
     """Ask the router which colour is live (current only: nothing moves, nothing is recorded). Exit 0 when it
     answers, 1 when it serves another colour than --expect, 2 when the router cannot be asked."""
-    from migrator.errors import MigratorError
-    from migrator.hooks.check import render, router_check as check
+    from migrator.commands.router_check import RouterCheckRequest, router_check as command
 
-    try:
-        code, result = check(config, project_dir, expect)
-    except MigratorError as exc:
-        _err(_one_line(exc))
-        raise typer.Exit(2)
-    out, err = render(code, result, fmt.value)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    raise typer.Exit(code)
+    _run("router check", lambda: command(RouterCheckRequest(config, project_dir, expect)), fmt.value)
 
 
 def _one_line(text: str | BaseException) -> str:

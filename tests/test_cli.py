@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests._cli import TIMEOUT, migrator_command, run
 
@@ -156,3 +157,52 @@ def test_an_internal_error_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MIGRATOR_DEBUG", "1")
     with pytest.raises(ValueError):
         main(["classify", "m.sql"])
+
+
+def test_every_release_option_has_its_docs_line():
+    """An option of ReleaseOptions is one field plus its line in docs/cli.md's table."""
+    from dataclasses import fields
+
+    from migrator.commands.options import ReleaseOptions
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    table = text[text.index("## Release options"):]
+    for f in fields(ReleaseOptions):
+        assert any(f"`{flag}" in table for flag in f.metadata["flags"]), f.name
+
+
+def test_commands_return_typed_results_and_raise_with_exit_codes(tmp_path):
+    """In process, no typer: a request in, a result out; an error carries its exit code."""
+    import io
+
+    import pytest
+
+    from migrator.commands.classify import ClassifyRequest, classify
+    from migrator.commands.render import render
+    from migrator.commands.rule import RuleRequest, rule
+    from migrator.errors import MigratorError
+
+    (tmp_path / "m.sql").write_text("ALTER TABLE users DROP COLUMN name;\n")
+    result = classify(ClassifyRequest(paths=[str(tmp_path / "m.sql")], fail_on="warning"))
+    out = io.StringIO()
+    render(result, "json", out)  # classifies as it writes, and adds up the counts
+    assert '"contract"' in out.getvalue() and result.exit_code == 1  # a warning, at --fail-on warning
+    assert rule(RuleRequest("C317")).info["rule"] == "C317"
+    with pytest.raises(MigratorError) as caught:
+        rule(RuleRequest("no-such-rule"))
+    assert caught.value.exit_code == 2
+
+
+def test_release_result_keeps_the_json_fields_and_their_order():
+    from migrator.release.render import render
+    from migrator.release.result import ReleaseResult, error_result
+
+    data = {"command": "migrate", "result": "ok", "release_id": "r-1", "state": "migrated", "previous_state": "expanded",
+            "active_color": "blue", "next_command": "migrator switch", "message": "done", "applied": ["0002"],
+            "revisions": ["0002"]}
+    result = ReleaseResult.from_dict(data)
+    assert result.applied == ["0002"] and list(result.to_dict()) == list(data)
+    assert render(result, "json") == render(data, "json")
+    assert render(result, "text").startswith("migrate: done\n")
+    error = error_result("switch", RuntimeError("boom"), 2)
+    assert error.failed and error.to_dict()["exit_code"] == 2 and render(error, "text") == "switch error: boom\n"

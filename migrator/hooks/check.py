@@ -65,16 +65,17 @@ def render(code: int, result: dict, fmt: str = "text") -> tuple[str, str]:
 
 def _render(code: int, result: dict, fmt: str) -> tuple[str, str]:
     if fmt == "json":
-        err = "" if code == 0 else f"migrator: {_problem(code, result)}\n"
+        err = "" if code == 0 else f"migrator: {problem(code, result)}\n"
         return json.dumps(result, indent=2) + "\n", err
     if code == 2:
-        return "", f"migrator: {_problem(code, result)}\n"
+        return "", f"migrator: {problem(code, result)}\n"
     detail = f" ({result['message']})" if result["message"] else ""
     out = f"live colour: {result['active_color']}\nrouter {result['router']!r}{detail}\n"
-    return out, ("" if code == 0 else f"migrator: {_problem(code, result)}\n")
+    return out, ("" if code == 0 else f"migrator: {problem(code, result)}\n")
 
 
-def _problem(code: int, result: dict) -> str:
+def problem(code: int, result: dict) -> str:
+    """Why the exit code is not 0, in one line."""
     if code == 1:
         return f"router {result['router']!r} serves {result['active_color']}, not {result['expected']}"
     return f"router {result['router']!r} cannot tell the live colour: {' '.join(result['message'].split())}"

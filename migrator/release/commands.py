@@ -1146,6 +1146,9 @@ def _status_gates(ctx: ReleaseContext, conn, ledger, release) -> dict:
 
 
 def run(command: str, ctx: ReleaseContext) -> dict:
-    if command not in COMMANDS:
+    """The release command named `command` (the fleet runner runs a phase by name)."""
+    table = {"plan": plan, "expand": expand, "migrate": migrate, "switch": switch, "rollback": rollback,
+             "contract": contract, "status": status}
+    if command not in table:
         raise UsageError(f"unknown release command {command!r}")
-    return globals()[command](ctx)
+    return table[command](ctx)

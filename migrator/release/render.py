@@ -1,44 +1,38 @@
 """Render the results of the release commands: text (people at a terminal), markdown (the pull-request comment a
-DBA reviews), json (programs). Every renderer takes the result dict a command returned, or an error dict from
-error_result()."""
+DBA reviews), json (programs). Every renderer takes a ReleaseResult (a command's result, or
+error_result() of a failed one) and reads its attributes."""
 
 from __future__ import annotations
 
 import json
 
 from migrator.escape import escape_controls
+from migrator.release.result import ReleaseResult, error_result
+
+__all__ = ["FORMATS", "error_result", "render"]
 
 FORMATS = ("text", "markdown", "json")
 _PHASE_COMMAND = {"expand": "migrator expand", "migrate": "migrator migrate", "contract": "migrator contract"}
 _SQL_WIDTH = 90
 
 
-def render(result: dict, fmt: str = "text") -> str:
+def render(result: ReleaseResult | dict, fmt: str = "text") -> str:
+    if isinstance(result, dict):  # a result dict of migrator.release.commands
+        result = ReleaseResult.from_dict(result)
     if fmt == "json":
-        return json.dumps(result, indent=2, default=str) + "\n"
+        return json.dumps(result.to_dict(), indent=2, default=str) + "\n"
     return escape_controls(_render_text(result, fmt))
 
 
-def _render_text(result: dict, fmt: str) -> str:
-    command = result.get("command")
-    if result.get("result") in ("refused", "error"):
+def _render_text(result: ReleaseResult, fmt: str) -> str:
+    command = result.command
+    if result.result in ("refused", "error"):
         return _error_md(result) if fmt == "markdown" else _error_text(result)
     if command == "plan":
         return plan_markdown(result) if fmt == "markdown" else plan_text(result)
     if command == "status":
         return status_markdown(result) if fmt == "markdown" else status_text(result)
     return command_markdown(result) if fmt == "markdown" else command_text(result)
-
-
-def error_result(command: str, exc: BaseException, exit_code: int) -> dict:
-    """A failed command as a result dict (stdout with --format json; text goes to stderr)."""
-    out = {"command": command, "result": "refused" if exit_code == 1 else "error", "exit_code": exit_code,
-           "message": str(exc), "error": type(exc).__name__}
-    for attr in ("reasons", "gate", "next_command"):
-        value = getattr(exc, attr, None)
-        if value:
-            out[attr] = value
-    return out
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
@@ -85,19 +79,19 @@ def _md_cell(text) -> str:
     return str(text if text is not None else "-").replace("|", "\\|").replace("\n", " ")
 
 
-def _refs(result: dict) -> str:
-    return (f"blue {_short(result.get('blue_sha'))} -> green {result.get('green_ref') or '?'} "
-            f"{_short(result.get('green_sha'))}" + (" (uncommitted changes)" if result.get("green_dirty") else ""))
+def _refs(result: ReleaseResult) -> str:
+    return (f"blue {_short(result.blue_sha)} -> green {result.green_ref or '?'} "
+            f"{_short(result.green_sha)}" + (" (uncommitted changes)" if result.green_dirty else ""))
 
 
 # --- plan -------------------------------------------------------------------------------------------------------
 
 
-def plan_text(result: dict) -> str:
-    plan = result["plan"]
+def plan_text(result: ReleaseResult) -> str:
+    plan = result.plan or {}
     out = []
-    title = f"release {result['release_id']}" if result.get("release_id") else "release plan (not recorded)"
-    state = f" [{result['state']}]" if result.get("state") else ""
+    title = f"release {result.release_id}" if result.release_id else "release plan (not recorded)"
+    state = f" [{result.state}]" if result.state else ""
     out.append(f"{title}{state}: {_refs(result)}")
     heads = ", ".join(plan.get("blue_heads") or []) or "base"
     out.append(f"database at {heads}; green head {plan.get('green_head') or 'base'}; risk {plan['risk'].upper()}"
@@ -144,10 +138,10 @@ def plan_text(result: dict) -> str:
             if hidden:
                 out.append(f"    (+{hidden} statement{'s' if hidden > 1 else ''} without schema effect)")
     out.append("")
-    if result.get("message"):
-        out.append(result["message"])
-    if result.get("next_command"):
-        out.append(f"next: {result['next_command']}")
+    if result.message:
+        out.append(result.message)
+    if result.next_command:
+        out.append(f"next: {result.next_command}")
     return "\n".join(out) + "\n"
 
 
@@ -160,10 +154,10 @@ def _trim(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def plan_markdown(result: dict) -> str:
-    plan = result["plan"]
+def plan_markdown(result: ReleaseResult) -> str:
+    plan = result.plan or {}
     out = []
-    title = f"`{result['release_id']}`" if result.get("release_id") else "(not recorded)"
+    title = f"`{result.release_id}`" if result.release_id else "(not recorded)"
     out.append(f"### migrator release plan {title}")
     out.append("")
     heads = ", ".join(f"`{h}`" for h in plan.get("blue_heads") or []) or "base"
@@ -242,55 +236,55 @@ def _risk_md(risk: str) -> str:
 # --- results of expand / migrate / switch / rollback / contract ---------------------------------------------------
 
 
-def command_text(result: dict) -> str:
-    out = [f"{result['command']}: {result.get('message') or result.get('result')}"]
-    if result.get("forced"):
+def command_text(result: ReleaseResult) -> str:
+    out = [f"{result.command}: {result.message or result.result}"]
+    if result.forced:
         out.append("  forced past the gate (recorded in the ledger with the reason)")
-    gate = result.get("gate")
+    gate = result.gate
     if isinstance(gate, dict):
         for check in gate.get("checks") or []:
             out.append(f"  {check['status']:<7} {check['name']}: {check['detail']}")
         if not gate.get("checks"):
             for reason in gate.get("reasons") or []:
                 out.append(f"  - {reason}")
-    if result.get("state"):
-        colour = f", traffic on {result['active_color']}" if result.get("active_color") else ""
-        out.append(f"state: {result['state']}{colour}")
-    if result.get("next_command"):
+    if result.state:
+        colour = f", traffic on {result.active_color}" if result.active_color else ""
+        out.append(f"state: {result.state}{colour}")
+    if result.next_command:
         out.append(_next_line(result))
     return "\n".join(out) + "\n"
 
 
-def _next_line(result: dict) -> str:
+def _next_line(result: ReleaseResult) -> str:
     """"next: migrator contract (possible in 14m, when the 15m soak ends ...)"."""
-    when = f" ({result['next_when']})" if result.get("next_when") else ""
-    return f"next: {result['next_command']}{when}"
+    when = f" ({result.next_when})" if result.next_when else ""
+    return f"next: {result.next_command}{when}"
 
 
-def command_markdown(result: dict) -> str:
-    out = [f"**{result['command']}**: {result.get('message') or result.get('result')}", ""]
-    gate = result.get("gate")
+def command_markdown(result: ReleaseResult) -> str:
+    out = [f"**{result.command}**: {result.message or result.result}", ""]
+    gate = result.gate
     if isinstance(gate, dict):
         for check in gate.get("checks") or []:
             mark = "x" if check["status"] == "pass" else " "
             out.append(f"- [{mark}] {check['name']}: {_md_cell(check['detail'])}")
         out.append("")
-    if result.get("state"):
-        out.append(f"State: `{result['state']}`, traffic on {result.get('active_color') or '?'}.")
-    if result.get("next_command"):
-        when = f" ({result['next_when']})" if result.get("next_when") else ""
-        out.append(f"Next: `{result['next_command']}`{when}")
+    if result.state:
+        out.append(f"State: `{result.state}`, traffic on {result.active_color or '?'}.")
+    if result.next_command:
+        when = f" ({result.next_when})" if result.next_when else ""
+        out.append(f"Next: `{result.next_command}`{when}")
     return "\n".join(out) + "\n"
 
 
-def _error_text(result: dict) -> str:
-    out = [f"{result['command']} {result['result']}: {result.get('message')}"]
+def _error_text(result: ReleaseResult) -> str:
+    out = [f"{result.command} {result.result}: {result.message}"]
     return "\n".join(out) + "\n"
 
 
-def _error_md(result: dict) -> str:
-    out = [f"**{result['command']} {result['result']}**: {_md_cell(result.get('message'))}"]
-    for reason in result.get("reasons") or []:
+def _error_md(result: ReleaseResult) -> str:
+    out = [f"**{result.command} {result.result}**: {_md_cell(result.message)}"]
+    for reason in result.reasons or []:
         out.append(f"- {_md_cell(reason)}")
     return "\n".join(out) + "\n"
 
@@ -298,34 +292,34 @@ def _error_md(result: dict) -> str:
 # --- status -------------------------------------------------------------------------------------------------------
 
 
-def status_text(result: dict) -> str:
+def status_text(result: ReleaseResult) -> str:
     out = []
-    if not result.get("release_id"):
-        out.append(f"no release: {result.get('message')}")
-        out.append(f"database: {result.get('database')} at {', '.join(result.get('alembic_heads') or []) or 'base'}")
-        out.extend(_ledger_lines(result.get("ledger")))
-        if result.get("next_command"):
-            out.append(f"next: {result['next_command']}")
+    if not result.release_id:
+        out.append(f"no release: {result.message}")
+        out.append(f"database: {result.database} at {', '.join(result.alembic_heads or []) or 'base'}")
+        out.extend(_ledger_lines(result.ledger))
+        if result.next_command:
+            out.append(f"next: {result.next_command}")
         return "\n".join(out) + "\n"
-    out.append(f"release {result['release_id']}: {result['state']}, traffic on {result.get('active_color')}")
-    switching = result.get("switching")
+    out.append(f"release {result.release_id}: {result.state}, traffic on {result.active_color}")
+    switching = result.switching
     if switching:
         router = switching.get("router")
         out.append(f"WARNING: a {'rollback' if switching.get('to_color') == 'blue' else 'switch'} to "
                    f"{switching.get('to_color')} was interrupted (from {switching.get('from_state')}); the router "
                    + (f"serves {router}" if router else "cannot say which colour it serves")
                    + ": the next switch, rollback or contract records where traffic is")
-    blue, green = result.get("blue") or {}, result.get("green") or {}
+    blue, green = result.blue or {}, result.green or {}
     out.append(f"blue {blue.get('ref') or '?'} {_short(blue.get('sha'))}  green {green.get('ref') or '?'} "
                f"{_short(green.get('sha'))}")
-    out.append(f"database: {result.get('database')} at alembic "
-               f"{', '.join(result.get('alembic_heads') or []) or 'base'}")
-    if result.get("drift"):
-        out.append(f"WARNING: {result['drift']}")
-    for phase, revs in (result.get("phases") or {}).items():
+    out.append(f"database: {result.database} at alembic "
+               f"{', '.join(result.alembic_heads or []) or 'base'}")
+    if result.drift:
+        out.append(f"WARNING: {result.drift}")
+    for phase, revs in (result.phases or {}).items():
         marks = "  ".join(f"[{'x' if r['applied'] else ' '}] {r['revision']}" for r in revs) or "-"
         out.append(f"  {phase:<9} {marks}")
-    ev = result.get("evidence")
+    ev = result.evidence
     if ev and ev.get("error"):
         out.append(f"evidence: the stored evidence is not usable: {ev['error']}")
     elif ev:
@@ -338,7 +332,7 @@ def status_text(result: dict) -> str:
                    + (f"; {cells}" if cells else "") + f"; {signed}; digest {(ev.get('digest') or '?')[:12]}")
     else:
         out.append("evidence: none recorded yet (expand and switch record it)")
-    for name, gate in (result.get("gates") or {}).items():
+    for name, gate in (result.gates or {}).items():
         verdict = "passes" if gate.get("passed") else ("refuses" if gate.get("evaluated") else "not evaluated")
         out.append(f"{name} gate: {verdict}")
         for check in gate.get("checks") or []:
@@ -346,15 +340,15 @@ def status_text(result: dict) -> str:
         if not gate.get("checks"):
             for reason in gate.get("reasons") or []:
                 out.append(f"  - {reason}")
-    out.extend(_ledger_lines(result.get("ledger")))
-    events = result.get("events") or []
+    out.extend(_ledger_lines(result.ledger))
+    events = result.events or []
     if events:
         out.append("recent events:")
         for e in events:
             forced = f" FORCED ({e.get('reason')})" if e.get("forced") else (
                 f" ({e['reason']})" if e.get("reason") else "")
             out.append(f"  {e['at'][:19]}  {e['command']:<9} {e['result']:<10} {e['actor']}{forced}")
-    if result.get("next_command"):
+    if result.next_command:
         out.append(_next_line(result))
     return "\n".join(out) + "\n"
 
@@ -370,26 +364,26 @@ def _ledger_lines(ledger: dict | None) -> list[str]:
     return [f"LEDGER TAMPERED: {ledger.get('problem')}"]
 
 
-def status_markdown(result: dict) -> str:
-    if not result.get("release_id"):
-        return f"**No release**: {result.get('message')}\n"
-    out = [f"### release `{result['release_id']}`: {result['state']} (traffic on {result.get('active_color')})", ""]
-    if result.get("drift"):
-        out += [f"> **Warning:** {_md_cell(result['drift'])}", ""]
-    ledger = result.get("ledger") or {}
+def status_markdown(result: ReleaseResult) -> str:
+    if not result.release_id:
+        return f"**No release**: {result.message}\n"
+    out = [f"### release `{result.release_id}`: {result.state} (traffic on {result.active_color})", ""]
+    if result.drift:
+        out += [f"> **Warning:** {_md_cell(result.drift)}", ""]
+    ledger = result.ledger or {}
     if ledger and not ledger.get("verified", True):
         out += [f"> **Ledger tampered:** {_md_cell(ledger.get('problem'))}", ""]
     out.append("| phase | revisions |")
     out.append("|---|---|")
-    for phase, revs in (result.get("phases") or {}).items():
+    for phase, revs in (result.phases or {}).items():
         marks = ", ".join(f"{'✅' if r['applied'] else '⬜'} `{r['revision']}`" for r in revs) or "-"
         out.append(f"| {phase} | {marks} |")
-    for name, gate in (result.get("gates") or {}).items():
+    for name, gate in (result.gates or {}).items():
         out += ["", f"**{name} gate**: {'passes' if gate.get('passed') else 'refuses'}"]
         for check in gate.get("checks") or []:
             out.append(f"- [{'x' if check['status'] == 'pass' else ' '}] {check['name']}: {_md_cell(check['detail'])}")
         if not gate.get("checks"):
             out += [f"- {_md_cell(r)}" for r in gate.get("reasons") or []]
-    if result.get("next_command"):
-        out += ["", f"Next: `{result['next_command']}`"]
+    if result.next_command:
+        out += ["", f"Next: `{result.next_command}`"]
     return "\n".join(out) + "\n"
