@@ -10,12 +10,7 @@ Helpers append their own classes below.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from migrator.errors import MigratorError
-
-if TYPE_CHECKING:
-    from migrator.compat.apply import GreenPlan
 
 
 class CompatError(MigratorError):
@@ -35,7 +30,7 @@ class CompatRefused(CompatError):
     def __init__(self, revision: str, reason: str):
         super().__init__(reason)
         self.revision, self.reason = revision, " ".join(str(reason).split())
-        self.plan: GreenPlan | None = None  # set when raised by plan_green
+        self.plan: object | None = None  # the GreenPlan, when raised by plan_green (no import: apply imports us)
 
 
 class RevisionFailed(CompatError):
