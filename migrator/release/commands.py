@@ -12,7 +12,6 @@ No message, result or ledger row holds the database password.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -74,9 +73,8 @@ class ReleaseContext:
         (status) works without alembic.ini."""
         if self._resolved:
             return self
-        from migrator.config import load_config
-        from migrator.hooks.registry import hook_config
-        from migrator.release.settings import load_release_settings
+        from migrator.config import Config, load_config
+        from migrator.release.settings import settings_from_config
 
         self.project_dir = Path(self.project_dir).resolve()
         if not self.project_dir.is_dir():
@@ -84,11 +82,13 @@ class ReleaseContext:
         pyproject = Path(self.config_path) if self.config_path else self.project_dir / "pyproject.toml"
         if self.config_path and not pyproject.is_file():
             raise ConfigError(f"config file not found: {pyproject}")
-        self.config = load_config(pyproject) if pyproject.is_file() else load_config(None, start=self.project_dir)
+        # read once; the release and hook tables count only from the project's own file
+        own = load_config(pyproject) if pyproject.is_file() else None
+        self.config = own or load_config(None, start=self.project_dir)
         if self.settings is None:
-            self.settings = load_release_settings(pyproject if pyproject.is_file() else None, self.overrides)
+            self.settings = settings_from_config(own or Config(), self.overrides)
         if self.hook_config is None:
-            self.hook_config = hook_config(pyproject) if pyproject.is_file() else {}
+            self.hook_config = own.hook if own else {}
         if self.alembic_ini is None:
             self.alembic_ini = getattr(self.config, "alembic_config", None) or "alembic.ini"
         if need_alembic and not (self.project_dir / self.alembic_ini).is_file():
@@ -261,16 +261,9 @@ def check_ledger(ledger, command: str | None = None) -> None:
 def live_fingerprint(conn, ledger_schema: str) -> str:
     """The live database's schema fingerprint as `migrator compat` computes it for its evidence, leaving out
     migrator's own schema (the ledger), which the throwaway database of the compat check does not have."""
-    from migrator.compat.fingerprint import schema_rows
+    from migrator.compat.fingerprint import schema_fingerprint
 
-    prefix = conn.execute("SELECT quote_ident(%s)", (ledger_schema,)).fetchone()[0]
-    out = []
-    for kind, name, definition in schema_rows(conn):
-        if name == prefix or name.startswith(prefix + "."):
-            continue
-        definition = definition.rstrip("\n").replace("\n", "\n    ")  # as migrator.compat.fingerprint.schema_dump
-        out.append(f"{kind} {name}: {definition}" if definition else f"{kind} {name}")
-    return hashlib.sha256(("\n".join(out) + "\n").encode()).hexdigest()
+    return schema_fingerprint(conn, exclude_schema=ledger_schema)
 
 
 # --- git ---------------------------------------------------------------------------------------------------
