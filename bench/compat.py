@@ -168,7 +168,8 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
     started = time.perf_counter()
     t = time.perf_counter()
     run = importlib.import_module("migrator.compat.run")
-    from migrator import catalog, runner
+    from migrator import runner
+    from migrator.classify import catalog
     from migrator.compat import apply, fingerprint, git, suite, template
     from migrator.compat.options import CompatOptions
     from migrator.config import Config

@@ -38,7 +38,7 @@ SQUAWK_BREAKING = {
 
 
 def rules_of(item: Item) -> str:
-    from migrator.engine import classify_sql
+    from migrator.classify.engine import classify_sql
 
     try:
         report = classify_sql(item.sql, item.source)

@@ -4,7 +4,7 @@
 
 The bed (tests/nginx_bed.py): nginx on 127.0.0.1 (daemon, worker_processes 1, upstream keepalive) in front of a
 blue and a green app, each a subprocess of its own (handlers sleep --delay). For each client mode, --threads
-client threads send GET / through nginx without pause while the router (migrator.hooks.move_traffic: write the
+client threads send GET / through nginx without pause while the router (migrator.routers.move_traffic: write the
 upstream file, nginx -t, nginx -s reload, probe) does: a switch to green, a rollback to blue, then a burst of
 --burst switches back to back (alternating colours), --steady seconds of load between the phases.
 
@@ -115,7 +115,7 @@ class _HTTPError(Exception):
 
 def run_mode(bed: NginxBed, hook, mode: str, threads: int, steady: float, burst: int) -> dict:
     """Load in `mode` across switch, rollback and a burst; returns the counts and per-switch timings."""
-    from migrator.hooks import move_traffic
+    from migrator.routers import move_traffic
 
     stop = threading.Event()
     clients = [Client(bed.port, mode, stop) for _ in range(threads)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from migrator.config import Config
-from migrator.engine import classify_sql
+from migrator.classify.engine import classify_sql
 from migrator.rules import SchemaKnowledge
 from migrator.errors import InputError
-from migrator.model import MigrationReport, Report, Summary
+from migrator.classify.model import MigrationReport, Report, Summary
 from migrator.phases import Phase
 
 
@@ -18,7 +18,7 @@ def classify(sql: str, dialect: str = "postgres", *, config: Config | None = Non
     >>> classify("ALTER TABLE users DROP COLUMN name;").migrations[0].phase.label
     'contract'
     """
-    from migrator.lint import apply_sql_declaration
+    from migrator.classify.lint import apply_sql_declaration
 
     config = config or Config()
     if dialect not in ("postgres", "postgresql"):
@@ -43,8 +43,8 @@ def iter_classify_paths(paths: list[str], *, config: Config | None = None,
     """classify_paths(), one migration at a time: every path is checked (and read once) now, and each
     migration is classified when the iterator reaches it. With `stream`, a migration's statements are a
     StatementSpool (bounded memory; iterate it once it is classified) instead of a list."""
-    from migrator.engine import dispatch
-    from migrator.sources import expand_paths
+    from migrator.classify.engine import dispatch
+    from migrator.classify.sources import expand_paths
 
     config = config or Config()
     sources = expand_paths(paths, config.max_file_size)
@@ -60,8 +60,8 @@ def iter_classify_paths(paths: list[str], *, config: Config | None = None,
 
 def classify_source(text: str, name: str, config: Config, *, stream: bool = False, **kwargs) -> MigrationReport:
     """Classify one SQL file's text; a `-- migrator: phase <phase>` comment sets its declared phase."""
-    from migrator.engine import classify_stream
-    from migrator.lint import apply_sql_declaration
+    from migrator.classify.engine import classify_stream
+    from migrator.classify.lint import apply_sql_declaration
 
     try:
         migration = (classify_stream if stream else classify_sql)(text, name, config, **kwargs)
@@ -88,8 +88,8 @@ def iter_classify_alembic(alembic_config: str, revision_range: str | None = None
                           config: Config | None = None) -> Iterator[MigrationReport]:
     """classify_alembic(), one revision at a time: loading and offline rendering happen now (their errors
     raise here), each revision is classified when the iterator reaches it."""
-    from migrator.alembic_source import iter_revisions
-    from migrator.engine import dispatch
+    from migrator.classify.alembic_source import iter_revisions
+    from migrator.classify.engine import dispatch
 
     dispatch()
     return iter_revisions(alembic_config, revision_range, config or Config())
@@ -97,7 +97,7 @@ def iter_classify_alembic(alembic_config: str, revision_range: str | None = None
 
 def check_each_declared(migrations: Iterable[MigrationReport], config: Config) -> Iterator[MigrationReport]:
     """`migrator lint`: check each migration's declared phase (P507) as it goes by."""
-    from migrator.lint import check_declared
+    from migrator.classify.lint import check_declared
 
     for migration in migrations:
         check_declared(migration, config)
@@ -110,7 +110,7 @@ def demo(*, config: Config | None = None) -> Report:
     The demo is the `alembic.ini` in the current directory, else the one at the root of the
     repository migrator is installed from.
     """
-    from migrator.alembic_source import find_demo_config
+    from migrator.classify.alembic_source import find_demo_config
 
     config = config or Config()
     report = classify_alembic(str(find_demo_config()), config=config)
@@ -120,7 +120,7 @@ def demo(*, config: Config | None = None) -> Report:
 
 def verdict(migration: MigrationReport) -> str:
     """`ok` when the migration classifies as it declares; else error, MISMATCH, MIXED or UNREADABLE."""
-    from migrator.lint import DECLARED, UNCLASSIFIED, unreadable
+    from migrator.classify.lint import DECLARED, UNCLASSIFIED, unreadable
     from migrator.rules.p505_mixed_migration import MixedMigration
 
     found = {f.rule for f in migration.all_findings()}
@@ -154,7 +154,7 @@ def demo_exit_code(report: Report) -> int:
 
 def check_declared_phases(report: Report, config: Config) -> None:
     """Add a P507 finding to every migration whose declared phase disagrees with its classification."""
-    from migrator.lint import check_declared
+    from migrator.classify.lint import check_declared
 
     for migration in report.migrations:
         check_declared(migration, config)
@@ -172,7 +172,7 @@ def exit_code_of(summary: Summary, config: Config, *, lint: bool = False) -> int
     threshold = config.fail_on
     if threshold is not None and summary.worst is not None and summary.worst >= threshold:
         return 1
-    from migrator.lint import LINT_FAILS
+    from migrator.classify.lint import LINT_FAILS
 
     if lint and summary.rules & LINT_FAILS:
         return 1

@@ -22,7 +22,8 @@ from typing import Any, Callable, TypeVar
 from migrator.durations import parse_duration
 from migrator.errors import ConfigError
 from migrator.phases import Severity
-from migrator.sources import MAX_BYTES, parse_size
+from migrator.settings import Settings
+from migrator.classify.sources import MAX_BYTES, parse_size
 
 SUPPORTED_DIALECTS = ("postgres",)
 PROVIDERS = ("auto", "url", "embedded", "local", "docker")  # where compat's scratch server comes from
@@ -203,14 +204,6 @@ class ReleaseSection:
 
 
 @dataclass
-class Settings:
-    """The part of the configuration rules read (here, not with the rules: reading config needs no sqlglot)."""
-
-    postgres_version: int = 15
-    assume_in_transaction: bool = False
-
-
-@dataclass
 class Config:
     dialect: str = "postgres"
     settings: Settings = field(default_factory=Settings)
@@ -227,7 +220,7 @@ class Config:
     source: Path | None = None
     compat: CompatSection = field(default_factory=CompatSection)
     release: ReleaseSection = field(default_factory=ReleaseSection)
-    hook: dict = field(default_factory=dict)  # the router kind checks the rest (migrator.hooks.registry)
+    hook: dict = field(default_factory=dict)  # the router kind checks the rest (migrator.routers.registry)
     fleet: dict = field(default_factory=dict)  # checked with the command line by migrator.fleet.config
 
     @property

@@ -280,7 +280,7 @@ class NginxBed:
         return "\n".join(lines) + "\n"
 
     def router(self, **overrides):
-        from migrator.hooks import get_hook
+        from migrator.routers import get_hook
 
         return get_hook(self.config(**overrides), project_dir=self.root)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from migrator import api
-from migrator.alembic_source import read_module, version_table_skip
+from migrator.classify.alembic_source import read_module, version_table_skip
 from migrator.config import Config
 from migrator.errors import ConfigError, UsageError
 from migrator.phases import Phase
@@ -159,7 +159,7 @@ def test_demo_found_from_another_directory(tmp_path, monkeypatch):
 
 
 def test_demo_config_missing(tmp_path, monkeypatch):
-    import migrator.alembic_source as source
+    import migrator.classify.alembic_source as source
 
     monkeypatch.chdir(tmp_path)
     fake = tmp_path / "pkg" / "migrator" / "__init__.py"

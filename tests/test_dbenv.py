@@ -1,11 +1,10 @@
-"""migrator.compat.dbenv: the throwaway database rendered into the app's environment variables."""
+"""migrator.runner.appenv: the throwaway database rendered into the app's environment variables."""
 
 from __future__ import annotations
 
 import pytest
 
-from migrator.compat.dbenv import parse_env_pairs, redact, render_env, secret_names, url_parts
-from migrator.compat.errors import CompatError
+from migrator.runner.appenv import AppEnvError, parse_env_pairs, redact, render_env, secret_names, url_parts
 from migrator.errors import MigratorError
 
 URL = "postgresql+psycopg://app:s3cr%40t@db.internal:6543/migrator_check_1"
@@ -88,7 +87,7 @@ def test_extra_is_literal_and_wins():
     ("host}", "bad template for K"),
 ])
 def test_bad_templates(template, needle):
-    with pytest.raises(CompatError) as info:
+    with pytest.raises(AppEnvError) as info:
         render_env(URL, env_map={"K": template})
     message = str(info.value)
     assert needle in message
@@ -108,13 +107,13 @@ def test_bad_templates(template, needle):
     ({"extra": {"N": 1}}, "value of N must be a string"),
 ])
 def test_bad_arguments(kwargs, needle):
-    with pytest.raises(CompatError) as info:
+    with pytest.raises(AppEnvError) as info:
         render_env(URL, **kwargs)
     assert needle in str(info.value)
 
 
 def test_bad_url():
-    with pytest.raises(CompatError, match="not a database URL"):
+    with pytest.raises(AppEnvError, match="not a database URL"):
         render_env("not a url at all")
 
 
@@ -129,7 +128,7 @@ def test_parse_env_pairs():
     ("MY-KEY=topsecret", "--env expects KEY=VALUE with KEY made of letters, digits and _, got KEY 'MY-KEY'"),
 ])
 def test_parse_env_pairs_errors(pair, message):
-    with pytest.raises(CompatError) as info:
+    with pytest.raises(AppEnvError) as info:
         parse_env_pairs(["OK=1", pair])
     assert str(info.value) == message
     assert "topsecret" not in str(info.value)  # a value is never echoed

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from migrator.engine import classify_sql
+from migrator.classify.engine import classify_sql
 from migrator.phases import Phase
 from migrator.sql.plpgsql import Unreadable, read_do, static_text
 
@@ -338,7 +338,7 @@ class _Rendered:
 
 
 def test_alembic_revision_inner_lines_follow_the_op_call():
-    from migrator.alembic_source import _map_lines
+    from migrator.classify.alembic_source import _map_lines
 
     sql = "DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\nEND $$;"
     text = ('def upgrade():\n    op.execute("""DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\n'
@@ -356,7 +356,7 @@ def test_alembic_revision_inner_lines_follow_the_op_call():
 
 
 def test_inner_line_survives_the_spool():
-    from migrator.model import StatementReport
+    from migrator.classify.model import StatementReport
 
     stmt = only("DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\nEND $$;")
     again = StatementReport.from_record(stmt.to_record())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from migrator.config import Config, config_from_mapping
-from migrator.engine import classify_sql
+from migrator.classify.engine import classify_sql
 from migrator.errors import ConfigError, InputError
 from migrator.phases import Phase, Severity
 from migrator.sql.split import split_statements

@@ -107,7 +107,7 @@ def test_compat_render_escapes_test_names_and_reasons():
 
 
 def test_router_check_render_escapes_the_hook_message():
-    from migrator.hooks.check import render
+    from migrator.routers.check import render
 
     result = {"router": "command router.sh", "kind": "command", "active_color": "green", "expected": None,
               "message": f"served by {ESC}"}

@@ -1,4 +1,4 @@
-"""migrator.compat.fingerprint against the real server: equal schemas give equal fingerprints whatever the
+"""migrator.db.fingerprint against the real server: equal schemas give equal fingerprints whatever the
 data, the database name or the order of the statements that built them; any schema difference changes it.
 
 Every database is created with a unique prefix and dropped at the end; the last test proves none is left.
@@ -15,7 +15,7 @@ import time
 import pytest
 
 from migrator.compat.errors import CompatError
-from migrator.compat.fingerprint import schema_dump, schema_fingerprint
+from migrator.db.fingerprint import schema_dump, schema_fingerprint
 from migrator.provision import UrlProvider
 
 SERVER_URL = os.environ.get("MIGRATOR_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -15,9 +15,9 @@ import stat
 import psycopg
 import pytest
 
-from migrator.compat.fingerprint import schema_fingerprint
+from migrator.db.fingerprint import schema_fingerprint
 from migrator.evidence import Evidence, key_id
-from migrator.hooks import CommandHook
+from migrator.routers import CommandHook
 from migrator.release.errors import GateRefused
 from migrator.release.gates import GateResult, Signing, contract_gate, expand_gate, switch_gate
 from migrator.release.ledger import Ledger, Release
@@ -310,7 +310,7 @@ def test_expand_gate_needs_blue_on_the_expanded_schema_and_the_live_schema_at_bl
 # -- contract gate -----------------------------------------------------------------------------------------------
 def _switch(ledger: Ledger, hook, rel: Release, stored: dict | None = None) -> Release:
     """Switch `rel` as `migrator switch` does: the ledger keeps the accepted evidence (every cell passed)."""
-    from migrator.hooks import move_traffic
+    from migrator.routers import move_traffic
 
     move_traffic(hook, rel.id, "green", "blue", "switch", {}, 10)
     ledger.event(rel.id, "switch", "ok")

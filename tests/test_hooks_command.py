@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError
-from migrator.hooks import (
+from migrator.routers import (
     CommandHook, HookPayload, HookResponse, RouterHook, get_hook, load_hook, move_traffic, rollback_traffic,
     router_kinds)
 from migrator.release.errors import HookFailed

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError
-from migrator.hooks import HookPayload, get_hook
+from migrator.routers import HookPayload, get_hook
 from tests._cli import run
 
 SECRETS = {

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.hooks import CommandHook, HookPayload, get_hook, move_traffic, rollback_traffic
+from migrator.routers import CommandHook, HookPayload, get_hook, move_traffic, rollback_traffic
 from migrator.release.errors import HookFailed
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "hooks.md"

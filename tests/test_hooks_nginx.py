@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError
-from migrator.hooks import HookPayload, get_hook, move_traffic, rollback_traffic, router_kinds
-from migrator.hooks.nginx import NginxRouter
+from migrator.routers import HookPayload, get_hook, move_traffic, rollback_traffic, router_kinds
+from migrator.routers.nginx import NginxRouter
 from migrator.release.errors import HookFailed
 from tests._cli import run
 from tests.nginx_bed import NginxBed, nginx_binary

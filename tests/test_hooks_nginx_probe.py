@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from migrator.hooks import HookPayload
-from migrator.hooks.nginx import NginxRouter
+from migrator.routers import HookPayload
+from migrator.routers.nginx import NginxRouter
 
 
 @pytest.mark.parametrize("target", [":8082", "[::1", "[::1:8082"])

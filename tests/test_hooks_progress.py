@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.hooks import CommandHook, move_traffic, traffic
+from migrator.routers import CommandHook, move_traffic, traffic
 from migrator.release.errors import HookFailed
 
 SLOW_ROUTER = """
@@ -46,7 +46,7 @@ def test_verify_polling_reports_progress(tmp_path, monkeypatch, caplog):
     response = move_traffic(_hook(tmp_path, SLOW_ROUTER), "r-1", "green", "blue", "switch", {}, 30)
     elapsed = time.monotonic() - started
     assert response.observed_color == "green"
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("migrator.hooks")]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("migrator.routers")]
     assert lines, "nothing was reported while the router was polled"
     assert len(lines) <= elapsed / 0.3 + 1  # at most every PROGRESS_EVERY seconds
     pattern = re.compile(r"switch blue -> green: waiting for the router to serve green: verify attempt (\d+), "
@@ -64,7 +64,7 @@ def test_quick_switch_reports_nothing(tmp_path, caplog):
         printf '{"status": "succeeded", "observed": {"active_color": "green"}}'
     """)
     assert move_traffic(hook, "r-1", "green", "blue", "switch", {}, 30).ok
-    assert not [r for r in caplog.records if r.name.startswith("migrator.hooks")]
+    assert not [r for r in caplog.records if r.name.startswith("migrator.routers")]
 
 
 def test_switch_in_progress_reports_too(tmp_path, monkeypatch, caplog):
@@ -75,6 +75,6 @@ def test_switch_in_progress_reports_too(tmp_path, monkeypatch, caplog):
     """)
     with pytest.raises(HookFailed):
         move_traffic(hook, "r-1", "green", "blue", "switch", {}, 1)
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("migrator.hooks")]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("migrator.routers")]
     assert lines and all(re.fullmatch(r"switch blue -> green: switch attempt \d+ in progress \(draining blue\), "
                                       r"\d+s left", line) for line in lines), lines

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError
-from migrator.hooks import HookPayload, get_hook, load_hook, move_traffic, rollback_traffic
-from migrator.hooks.webhook import WebhookHook, redact_url, signature
+from migrator.routers import HookPayload, get_hook, load_hook, move_traffic, rollback_traffic
+from migrator.routers.webhook import WebhookHook, redact_url, signature
 from migrator.release.errors import HookFailed
 
 SECRET = "wh-S3cr3t-7f1d2c9e4b5a"  # must never show up in a message, a log line or the ledger
@@ -551,7 +551,7 @@ def test_https_with_a_private_ca(tmp_path, secret):
 
 
 def test_router_check_asks_the_webhook(tmp_path, server, monkeypatch):
-    check = pytest.importorskip("migrator.hooks.check")
+    check = pytest.importorskip("migrator.routers.check")
     (tmp_path / "pyproject.toml").write_text(
         f'[tool.migrator.hook]\nkind = "webhook"\nurl = "{server.url()}"\ntimeout = "0.5s"\n')
     server.behave(answer(200, {"status": "succeeded", "observed": {"active_color": "green"}}))

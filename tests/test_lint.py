@@ -11,7 +11,7 @@ import pytest
 
 from migrator import api
 from migrator.config import Config
-from migrator.lint import check_declared, parse_phase, sql_declared_phase
+from migrator.classify.lint import check_declared, parse_phase, sql_declared_phase
 from migrator.phases import Phase, Severity
 from tests._cli import run
 

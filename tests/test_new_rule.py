@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from migrator.config import Config
-from migrator.engine import classify_sql
+from migrator.classify.engine import classify_sql
 from migrator.phases import Phase, Severity
 from migrator.rules import CLASSIFY, Migration, MigrationRule
 

@@ -194,7 +194,7 @@ def test_a_conftest_fixture_overrides_the_plugin(pytester, clean_env, database):
 def test_compat_style_suite_in_a_subprocess(tmp_path, database):
     """What `migrator compat` does: the app's suite, with no conftest, in its own pytest process; the env
     comes from render_env with a custom variable name. The plugin arrives through the entry point."""
-    from migrator.compat.dbenv import render_env
+    from migrator.runner.appenv import render_env
     from migrator.compat.suite import run_suite
 
     (tmp_path / "compat_tests").mkdir()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.compat.fingerprint import schema_fingerprint
+from migrator.db.fingerprint import schema_fingerprint
 from migrator.release.applier import apply_revisions
 from migrator.release.settings import ReleaseSettings
 from tests._applier import fresh_db, ledger_with_release, make_project, needs_pg, query, revision_text, scalar

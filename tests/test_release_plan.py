@@ -28,7 +28,7 @@ def test_split_phases_follows_alembic_order():
 
 
 def test_statement_risk_from_findings_and_table_size():
-    from migrator.model import Finding
+    from migrator.classify.model import Finding
     from migrator.phases import Lock, Rewrite, Severity
     from migrator.release.plan import statement_risk
 
@@ -163,7 +163,7 @@ def test_plan_no_record_writes_nothing(demo, monkeypatch):
 
 @pytest.mark.postgres
 def test_live_fingerprint_leaves_the_ledger_out(demo):
-    from migrator.compat.fingerprint import schema_fingerprint
+    from migrator.db.fingerprint import schema_fingerprint
     from migrator.release.commands import connect, live_fingerprint
     from migrator.release.ledger import Ledger
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.hooks import CommandHook, move_traffic
+from migrator.routers import CommandHook, move_traffic
 from migrator.release.errors import HookFailed
 from tests._cli import assert_one_line_error, run
 

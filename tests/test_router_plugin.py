@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.hooks import RouterHook, get_hook, move_traffic, rollback_traffic, router_kinds
+from migrator.routers import RouterHook, get_hook, move_traffic, rollback_traffic, router_kinds
 from tests._cli import run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from migrator.api import classify_paths
-from migrator.catalog import knowledge_from_catalog
-from migrator.engine import classify_sql
+from migrator.classify.catalog import knowledge_from_catalog
+from migrator.classify.engine import classify_sql
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 

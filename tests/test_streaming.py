@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from migrator.config import Config
-from migrator.engine import classify_sql, classify_stream
-from migrator.model import Report
+from migrator.classify.engine import classify_sql, classify_stream
+from migrator.classify.model import Report
 from migrator.report import render
 from migrator.report.json_format import render_json
 from migrator.report.sarif import to_sarif
-from migrator.spool import StatementSpool
+from migrator.classify.spool import StatementSpool
 from tests._cli import migrator_command
 from tests.corpus import load_migrations
 from tests.rules.fixtures import FIXTURES, load_cases

@@ -12,7 +12,7 @@ from migrator.errors import UsageError
 
 if TYPE_CHECKING:
     from migrator.config import Config
-    from migrator.model import MigrationReport, Summary
+    from migrator.classify.model import MigrationReport, Summary
 
 
 @dataclass
@@ -62,7 +62,7 @@ def classify(request: ClassifyRequest) -> ClassifyResult:
     from migrator import api
     from migrator.config import load_config
     from migrator.phases import Severity
-    from migrator.rules.registry import rules_base
+    from migrator.rules import rules_base
 
     # a statement's sqlglot tree is freed once its report is made, but its parent links are cycles: the
     # cyclic GC frees them, and with the default thresholds it would also re-walk the live objects over and
@@ -72,7 +72,7 @@ def classify(request: ClassifyRequest) -> ClassifyResult:
     if request.fail_on is not None:
         config.fail_on = None if request.fail_on == "never" else Severity.parse(request.fail_on)
     if request.max_file_size is not None:
-        from migrator.sources import parse_size
+        from migrator.classify.sources import parse_size
 
         config.max_file_size = parse_size(request.max_file_size, "--max-file-size")
     paths, alembic_config = request.paths, request.alembic_config

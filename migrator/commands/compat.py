@@ -57,7 +57,7 @@ def compat(request: CompatRequest) -> CompatOutcome:
     import shlex
 
     from migrator.compat import git
-    from migrator.compat.dbenv import parse_env_pairs
+    from migrator.runner.appenv import parse_env_pairs
     from migrator.compat.errors import CompatError
     from migrator.compat.options import CompatOptions, apply_section
     from migrator.compat.run import compat as run_compat

@@ -76,7 +76,7 @@ def _rules_json(result, fmt: str, out: TextIO) -> None:
 
 
 def _rule_text(result, fmt: str, out: TextIO) -> None:
-    from migrator.rules.registry import explain_text
+    from migrator.rules import explain_text
 
     out.write(explain_text(result.info))
 
@@ -86,7 +86,7 @@ def _rule_json(result, fmt: str, out: TextIO) -> None:
 
 
 def _router_check(result, fmt: str, out: TextIO) -> None:
-    from migrator.hooks.check import render
+    from migrator.routers.check import render
 
     out.write(render(result.exit_code, result.to_dict(), fmt)[0])
 

@@ -27,13 +27,13 @@ class RouterCheckResult:
 
     @property
     def complaint(self) -> str | None:
-        from migrator.hooks.check import problem
+        from migrator.routers.check import problem
 
         return None if self.exit_code == 0 else problem(self.exit_code, self.to_dict())
 
 
 def router_check(request: RouterCheckRequest) -> RouterCheckResult:
-    from migrator.hooks.check import router_check as check
+    from migrator.routers.check import router_check as check
 
     code, result = check(request.config_path, request.project_dir, request.expect)
     return RouterCheckResult(**result, exit_code=code)

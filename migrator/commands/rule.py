@@ -24,7 +24,8 @@ class RuleResult:
 
 def rule(request: RuleRequest) -> RuleResult:
     from migrator.config import load_config
-    from migrator.rules.registry import explain, find_rule, rules_base
+    from migrator.rules import explain, rules_base
+    from migrator.rules.registry import find_rule
 
     settings = load_config(Path(request.config_path) if request.config_path else None)
     found = find_rule(request.rule_id)

@@ -8,7 +8,7 @@
 
 All project code runs in a migrator.runner child in the app's own interpreter (`--python`, `[tool.migrator]
 python`, $VIRTUAL_ENV, <project>/.venv, else migrator's). The child's environment (`env`: the database
-rendered for the app by migrator.compat.dbenv) is fixed when it starts, because apps read their settings at
+rendered for the app by migrator.runner.appenv) is fixed when it starts, because apps read their settings at
 import: a runner serves the database its environment names. Without `runner=`, each call starts its own.
 
 A revision that raises is RevisionFailed(revision, first error line) (exit 1); anything else that stops
@@ -25,7 +25,7 @@ from pathlib import Path
 from migrator.compat.errors import CompatError, CompatRefused, RevisionFailed
 from migrator.config import Config
 from migrator.errors import MigratorError
-from migrator.model import Finding, MigrationReport, Report, StatementReport
+from migrator.classify.model import Finding, MigrationReport, Report, StatementReport
 from migrator.phases import Phase
 from migrator.runner import ProjectError, ProjectRunner
 
@@ -56,7 +56,7 @@ def open_runner(project_dir: str | Path, alembic_ini: str | Path = "alembic.ini"
 
 def secrets_for(url: str | None, env: Mapping[str, str] | None = None) -> list[str]:
     """What must never be shown: the URL's password and the renderings holding it, and secret variables."""
-    from migrator.compat.dbenv import secret_names
+    from migrator.runner.appenv import secret_names
     from migrator.db.urls import DatabaseURL
 
     found: set[str] = set()
@@ -152,7 +152,7 @@ def upgrade(project_dir: str | Path, alembic_ini: str | Path, db_url: str, targe
     """`alembic upgrade <target>` ONLINE against `db_url` through the project's env.py, in the app's interpreter.
 
     `target`: a revision id, `heads`, or several ids (upgraded one after the other). `env`: variables for env.py
-    (e.g. DATABASE_URL rendered by migrator.compat.dbenv); None means {"DATABASE_URL": db_url}, so that an env.py
+    (e.g. DATABASE_URL rendered by migrator.runner.appenv); None means {"DATABASE_URL": db_url}, so that an env.py
     reading DATABASE_URL never falls back to one inherited from the caller. With `runner`, its environment must
     already name `db_url`.
     """
@@ -245,11 +245,11 @@ def plan_green(green_dir: str | Path, alembic_ini: str | Path, blue_heads: Seque
     revision anyway when its P507 (declared phase mismatch) is suppressed with a reason: the team reviewed
     it, and the compat check is what proves it (blue's suite runs on the schema with it applied).
 
-    `knowledge`: what is known of blue's schema (migrator.catalog.knowledge_from_catalog on blue's real
+    `knowledge`: what is known of blue's schema (migrator.classify.catalog.knowledge_from_catalog on blue's real
     database), so that e.g. a widening of a column an older revision created is known to be a widening.
     Blue's head missing from green's history, or several heads on either side: CompatError (exit 2).
     """
-    from migrator.alembic_source import classify_revisions
+    from migrator.classify.alembic_source import classify_revisions
 
     config = config or Config()
     if isinstance(blue_heads, str):
@@ -303,7 +303,7 @@ def _check_descends(history, blue_head: str, green_head: str | None) -> str:
 
 
 def _decide(plan: GreenPlan, report: Report, config: Config, trust_reviewed: bool) -> None:
-    from migrator.lint import DECLARED, UNCLASSIFIED, check_declared
+    from migrator.classify.lint import DECLARED, UNCLASSIFIED, check_declared
 
     first_contract: str | None = None
     for m in report.migrations:
@@ -362,7 +362,7 @@ def _worst(m: MigrationReport) -> str:
         return m.error
     candidates: list[tuple[Finding, StatementReport | None]] = [
         (f, s) for s in m.statements if s.phase is Phase.CONTRACT for f in s.findings]
-    from migrator.lint import UNCLASSIFIED
+    from migrator.classify.lint import UNCLASSIFIED
 
     candidates += [(f, None) for f in m.findings if f.rule == UNCLASSIFIED]
     live = [c for c in candidates if c[0].suppressed is None] or candidates

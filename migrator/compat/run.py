@@ -233,7 +233,7 @@ class _Check:
         self.stack.callback(pool.shutdown, wait=True)
 
     def env_for(self, url: str, cell: str | None = None) -> dict[str, str]:
-        from migrator.compat.dbenv import render_env
+        from migrator.runner.appenv import render_env
 
         env = render_env(url, self.opts.url_var, self.opts.url_form, self.opts.env_map, self.opts.env)
         if cell:
@@ -244,7 +244,7 @@ class _Check:
         return self.pool.get(folder, env=self.env_for(url), role=role, secrets=self._secrets(url))
 
     def _secrets(self, url: str) -> list[str]:
-        from migrator.compat.dbenv import secret_names
+        from migrator.runner.appenv import secret_names
         from migrator.db.urls import DatabaseURL
 
         env = self.env_for(url)
@@ -258,9 +258,9 @@ class _Check:
     def _build_blue(self) -> None:
         """Blue's schema, cloned into the first expanded cell's database; blue's heads, catalog and fingerprint are
         read from it."""
-        from migrator.catalog import knowledge_from_url
+        from migrator.classify.catalog import knowledge_from_url
         from migrator.compat.apply import single_head, upgrade
-        from migrator.compat.fingerprint import schema_fingerprint
+        from migrator.db.fingerprint import schema_fingerprint
         from migrator.compat.template import blue_source
 
         opts, result = self.opts, self.result
@@ -295,7 +295,7 @@ class _Check:
         """Green's plan, and its expand and migrate revisions on the first copy of blue's schema, which is then
         copied for the other cells on the expanded schema (an exact copy: one schema stands for all of them)."""
         from migrator.compat.apply import plan_green
-        from migrator.compat.fingerprint import schema_fingerprint
+        from migrator.db.fingerprint import schema_fingerprint
 
         opts, result = self.opts, self.result
         first = self.cell_dbs[self.first_cell]
@@ -351,7 +351,7 @@ class _Check:
         contracted copy is made before any suite has touched the expanded schema."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from migrator.compat.fingerprint import schema_fingerprint
+        from migrator.db.fingerprint import schema_fingerprint
         from migrator.compat.suite import stop_all
 
         self._prepare_plugin()
@@ -401,7 +401,7 @@ class _Check:
 
     def run_cell(self, app: str, schema: str, folder: Path, db, tests: list[str] | None = None,
                  known_fingerprint: str | None = None, prefixed: bool = False) -> Cell:
-        from migrator.compat.fingerprint import schema_fingerprint
+        from migrator.db.fingerprint import schema_fingerprint
         from migrator.compat.suite import run_suite
 
         name = f"{app}/{schema}"

@@ -620,7 +620,7 @@ def release_runner(project_dir, alembic_ini, db_url: str, config=None, stream=No
     """The app's child for a release command: its interpreter and app factory from `config`, the app's
     variables for the target database (settings read at import find what they need), its output on `stream`."""
     from migrator.compat.apply import secrets_for
-    from migrator.project import app_env, project_runner
+    from migrator.runner.project import app_env, project_runner
 
     env = app_env(config, db_url)
     return project_runner(str(alembic_ini), config, project_dir=project_dir, env=env,

@@ -261,7 +261,7 @@ def check_ledger(ledger, command: str | None = None) -> None:
 def live_fingerprint(conn, ledger_schema: str) -> str:
     """The live database's schema fingerprint as `migrator compat` computes it for its evidence, leaving out
     migrator's own schema (the ledger), which the throwaway database of the compat check does not have."""
-    from migrator.compat.fingerprint import schema_fingerprint
+    from migrator.db.fingerprint import schema_fingerprint
 
     return schema_fingerprint(conn, exclude_schema=ledger_schema)
 
@@ -412,14 +412,14 @@ def _event(ledger, release_id: str, command: str, result: str, detail: dict | No
 def _hook(ctx: ReleaseContext):
     if ctx.hook is not None:
         return ctx.hook
-    from migrator.hooks import get_hook
+    from migrator.routers import get_hook
 
     base = Path(ctx.config_path).resolve().parent if ctx.config_path else ctx.project_dir
     return get_hook(ctx.hook_config, project_dir=base)
 
 
 def _hook_deadline(ctx: ReleaseContext) -> float | None:
-    from migrator.hooks.command import seconds
+    from migrator.routers.command import seconds
 
     value = (ctx.hook_config or {}).get("deadline")
     return seconds(value, "deadline") if value is not None else None
@@ -488,8 +488,8 @@ def plan(ctx: ReleaseContext) -> dict:
         raise UsageError(f"--blue {ctx.blue}: {ctx.project_dir} is not in a git repository")
 
     def build(conn, heads, blue):
-        from migrator.catalog import knowledge_from_catalog
-        from migrator.project import project_runner
+        from migrator.classify.catalog import knowledge_from_catalog
+        from migrator.runner.project import project_runner
         from migrator.release.applier import release_runner
 
         # green's code runs in the app's interpreter; the live database's catalog is what the classifier knows
@@ -520,7 +520,7 @@ def plan(ctx: ReleaseContext) -> dict:
             raise UsageError("plan --no-record needs the live database (--database-url) or --blue REF for the "
                              "revisions blue's schema is at")
         from migrator.compat.apply import alembic_heads
-        from migrator.project import project_runner
+        from migrator.runner.project import project_runner
 
         assert info.repo is not None  # blue_sha is only resolved in a git repository
         with git.worktree(info.repo, blue_sha, role="blue", subdir=info.subdir) as blue_dir:
@@ -758,7 +758,7 @@ def _human(seconds: float) -> str:
 def _with_preflight(gate, ctx: ReleaseContext, conn, release):
     """The contract gate plus the live-data preflight of the contract revisions: each restrictive statement's
     failing rows counted now (NULLs before SET NOT NULL, duplicates, orphans, values that do not fit...)."""
-    from migrator.catalog import knowledge_from_catalog
+    from migrator.classify.catalog import knowledge_from_catalog
     from migrator.release.applier import release_runner
     from migrator.release.gates import FAIL, PASS, Check, GateResult
     from migrator.release.plan import build_plan, live_heads
@@ -822,7 +822,7 @@ def switch(ctx: ReleaseContext) -> dict:
     """Move traffic to green once the switch gate passes: expand and migrate done, compat evidence whose blue and
     green cells passed on this schema for these commits, the router's pre-switch check. The intent is journaled
     first (state 'switching'); a failure, Ctrl-C or SIGTERM after the router was asked sends traffic back to blue."""
-    from migrator.hooks import move_traffic
+    from migrator.routers import move_traffic
     from migrator.release.signals import Stopped, stop_on_signals
 
     if ctx.to_color != "green":
@@ -943,7 +943,7 @@ def command_gate(name: str, ctx: ReleaseContext, conn, ledger, release, evidence
 def _send_back(ctx: ReleaseContext, ledger, release, hook, summary, before: str, why: str, after: str) -> bool:
     """The router was asked to move to green and the switch did not finish: send traffic back to blue (signals
     held meanwhile). Confirmed: the release returns to `before` on blue. Not confirmed: it stays 'switching'."""
-    from migrator.hooks import rollback_traffic
+    from migrator.routers import rollback_traffic
     from migrator.release.signals import signals_held
 
     log.warning("%s after the router was asked to move; sending traffic back to blue", why)
@@ -971,7 +971,7 @@ def rollback(ctx: ReleaseContext) -> dict:
     """Send traffic back to blue: from 'switched', from 'switching' (an interrupted switch or rollback), and from
     any state before contract in which the router serves green (or cannot tell). The expand and migrate revisions
     stay. Journaled like a switch ('switching' to blue first)."""
-    from migrator.hooks import rollback_traffic
+    from migrator.routers import rollback_traffic
     from migrator.release.errors import Interrupted
     from migrator.release.signals import Stopped, stop_on_signals
 

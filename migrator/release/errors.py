@@ -7,14 +7,14 @@
      |    +-- LedgerTampered      the ledger's event chain or a release's state was changed outside migrator (exit 2)
      +-- PreconditionFailed      the release is not in a state that allows the command (exit 1)
      +-- GateRefused             a gate did not pass (exit 1); .reasons lists each failed gate
-     +-- HookFailed              the router hook failed or timed out (exit 1; migrator.hooks.base)
+     +-- HookFailed              the router hook failed or timed out (exit 1; migrator.routers.base)
      +-- Interrupted             SIGINT / SIGTERM: what was under way was undone or recorded (exit 130 / 143)
 """
 
 from __future__ import annotations
 
 from migrator.errors import MigratorError
-from migrator.hooks.base import HookFailed  # lives with the hooks; the release commands raise it too
+from migrator.routers.base import HookFailed  # lives with the hooks; the release commands raise it too
 
 __all__ = ["CoordinatorBusy", "CoordinatorLost", "GateRefused", "HookFailed", "Interrupted", "LedgerTampered",
            "PreconditionFailed", "ReleaseError"]

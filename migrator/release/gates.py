@@ -13,8 +13,8 @@ from datetime import datetime
 
 from migrator.durations import human_seconds
 from migrator.evidence import Evidence, EvidenceError
-from migrator.hooks.base import call, hook_name
-from migrator.hooks.contract import (
+from migrator.routers.base import call, hook_name
+from migrator.routers.protocol import (
     BLUE, DEFAULT_TIMEOUT, FAILED, GATE, GREEN, SUCCEEDED, VERIFY, HookPayload, deadline_at)
 from migrator.release.errors import GateRefused
 

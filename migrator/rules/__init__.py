@@ -10,7 +10,7 @@ from migrator.rules._base import CLASSIFY, LINT, WHOLE, Context, Hit, Migration,
 
 # public too, for the classifier core (engine, tracking, catalog), the renderers and the CLI; not in __all__,
 # which is the plug-in surface
-from migrator.rules._base import SchemaKnowledge, table_key  # noqa: F401  # isort: skip
+from migrator.rules._base import RuleConfig, SchemaKnowledge, table_key  # noqa: F401  # isort: skip
 from migrator.rules._explain import explain, explain_text, rule_url, rules_base, short_link  # noqa: F401
 from migrator.rules._objects import create_kind, read_policy, skip_if_exists  # noqa: F401
 

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlglot import exp
 
-from migrator.config import Config, Settings
-from migrator.model import MigrationReport
+from migrator.settings import Settings
+from migrator.classify.model import MigrationReport
 from migrator.phases import Lock, Phase, Rewrite, Severity
 from migrator.sql.split import Statement
-from migrator.suppress import Suppression
+from migrator.classify.suppress import Suppression
 
 WHOLE = -1  # hit.action for a hit about the whole statement
 
@@ -101,13 +102,21 @@ class Rule:
 CLASSIFY, LINT = "classify", "lint"  # MigrationRule.stage
 
 
+class RuleConfig(Protocol):
+    """What rules read of the configuration (migrator.config.Config has it)."""
+
+    settings: Settings
+    severity: dict[str, Severity]
+    disable: set[str]
+
+
 @dataclass
 class Migration:
     """What a migration-level rule reads. At the lint stage only `report` and `config` are filled: the
     statements were classified earlier (possibly in another process)."""
 
     report: MigrationReport  # source, revision, phase, mixed, declared_phase, error, the findings so far
-    config: Config
+    config: RuleConfig
     phases: frozenset[Phase] = frozenset()  # the phases of its statements (and of the parts of its DO blocks)
     data: bool = False  # a statement changes data (a migrate-phase rule with `changes_data` matched)
     tables: frozenset[str] = frozenset()  # the tables its statements of a phase other than none name
@@ -171,7 +180,7 @@ class Context:
     current_hits: list = field(default_factory=list)
     # line of the first DDL statement that ran without lock_timeout, once reported
     lock_timeout_reported: bool = False
-    # the transaction the statement runs in: (migration_number, transaction_number); see migrator.trigger_fills
+    # the transaction the statement runs in: (migration_number, transaction_number); see migrator.classify.trigger_fills
     migration_number: int = 0
     transaction_number: int = 0
     # BEFORE INSERT trigger functions -> the NEW columns they assign; (table, trigger) -> function

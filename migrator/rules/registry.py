@@ -9,7 +9,6 @@ from typing import TypeVar
 
 from migrator.errors import ConfigError
 from migrator.rules._base import Hit, Migration, MigrationRule, Rule
-from migrator.rules._explain import explain, explain_text, rules_base  # noqa: F401  (the rule pages, public here)
 
 R = TypeVar("R", bound=Rule)
 

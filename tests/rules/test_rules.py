@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from migrator.config import Config
-from migrator.engine import classify_sql
-from migrator.lint import apply_sql_declaration, check_declared
+from migrator.classify.engine import classify_sql
+from migrator.classify.lint import apply_sql_declaration, check_declared
 from migrator.rules.registry import all_rules
 from tests.rules.fixtures import FIXTURES, load_cases
 

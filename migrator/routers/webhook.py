@@ -45,12 +45,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from migrator.durations import seconds_of
 from migrator.errors import ConfigError
-from migrator.hooks.base import WHERE, OneCallRouter, check_keys, targets_of, timings
-from migrator.hooks.contract import (
+from migrator.routers.base import WHERE, OneCallRouter, check_keys, targets_of, timings
+from migrator.routers.protocol import (
     DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse,
     ResponseError, deadline_at, utcnow)
 
-log = logging.getLogger("migrator.hooks.webhook")
+log = logging.getLogger("migrator.routers.webhook")
 
 DEFAULT_TIMEOUT = 10.0  # one HTTP attempt (Flagger's and Argo's default)
 DEFAULT_SECRET_ENV = "MIGRATOR_WEBHOOK_SECRET"

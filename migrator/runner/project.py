@@ -28,8 +28,8 @@ def compat_section(config: Config | None) -> dict:
 
 def app_env(config: Config | None, url: str, *, url_var: str | None = None, url_form: str | None = None,
             env_map: dict | None = None, env: dict | None = None) -> dict[str, str]:
-    """The variables the app reads its database from, for `url` (migrator.compat.dbenv.render_env)."""
-    from migrator.compat.dbenv import render_env
+    """The variables the app reads its database from, for `url` (migrator.runner.appenv.render_env)."""
+    from migrator.runner.appenv import render_env
 
     section = compat_section(config)
     return render_env(url, url_var if url_var is not None else section.get("url_var", "DATABASE_URL"),

@@ -5,7 +5,7 @@ A migration declares the phase it is meant to run in:
 - a SQL file with a `-- migrator: phase expand` comment;
 - an alembic revision with a module-level `phase = "expand"`, or the branch label
   `expand` / `migrate` / `contract` (its own, or the one of the branch it is on),
-  read by migrator.alembic_source.
+  read by migrator.classify.alembic_source.
 
 An invalid declaration (`phase = "expnad"`, two different phases) is reported as a
 P507 finding on the migration. A declaration the classification disagrees with is
@@ -19,14 +19,14 @@ import re
 from collections.abc import Iterable
 
 from migrator.config import Config
-from migrator.model import Finding, MigrationReport
+from migrator.classify.model import Finding, MigrationReport
 from migrator.phases import Phase
 from migrator.rules import LINT, Hit, Migration
 from migrator.rules.p505_mixed_migration import MixedMigration
 from migrator.rules.p507_declared_phase_mismatch import DeclaredPhaseMismatch
 from migrator.rules.registry import known_rule, run_migration_rules
 from migrator.rules.u000_unclassified import Unclassified
-from migrator.suppress import Suppression
+from migrator.classify.suppress import Suppression
 
 DECLARED = DeclaredPhaseMismatch.id
 UNCLASSIFIED = Unclassified.id

@@ -1,6 +1,6 @@
 """Router hooks: how migrator moves traffic between blue and green (contract `bg-hook/v1`, docs/hooks.md).
 
-    contract.py   HookPayload, HookResponse, constants (actions, phases, statuses, exit codes)
+    protocol.py   HookPayload, HookResponse, constants (actions, phases, statuses, exit codes)
     base.py       RouterHook protocol; call() invokes a hook fail-closed; HookFailed
     command.py    CommandHook: a program per call, payload on stdin, BG_* env vars, exit 0 / 75 / other
     traffic.py    move_traffic(): switch then verify until confirmed or the deadline; rollback_traffic()
@@ -10,13 +10,13 @@
     registry.py   get_hook(config): built-in kinds + the `migrator.routers` entry-point group
 """
 
-from migrator.hooks.base import HookFailed, RouterHook, call, hook_name
-from migrator.hooks.command import CommandHook
-from migrator.hooks.contract import (
+from migrator.routers.base import HookFailed, RouterHook, call, hook_name
+from migrator.routers.command import CommandHook
+from migrator.routers.protocol import (
     ACTIONS, BLUE, COLORS, CURRENT, EXIT_IN_PROGRESS, EXIT_SUCCEEDED, FAILED, GATE, GREEN, IN_PROGRESS, INCONCLUSIVE,
     PHASES, ROLLBACK, SCHEMA, STATUSES, SUCCEEDED, SWITCH, VERIFY, HookPayload, HookResponse, ResponseError)
-from migrator.hooks.registry import ENTRY_POINT_GROUP, get_hook, hook_config, load_hook, router_kinds
-from migrator.hooks.traffic import move_traffic, rollback_traffic
+from migrator.routers.registry import ENTRY_POINT_GROUP, get_hook, hook_config, load_hook, router_kinds
+from migrator.routers.traffic import move_traffic, rollback_traffic
 
 __all__ = [
     "ACTIONS", "BLUE", "COLORS", "CURRENT", "ENTRY_POINT_GROUP", "EXIT_IN_PROGRESS", "EXIT_SUCCEEDED", "FAILED",

@@ -13,17 +13,18 @@ from sqlglot import exp
 
 from migrator.config import Config
 from migrator.errors import InputError
-from migrator.model import Finding, MigrationReport, StatementReport
+from migrator.classify.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
-from migrator.rules import CLASSIFY, WHOLE, Context, Hit, Migration, MigrationRule, Rule, SchemaKnowledge, table_name
+from migrator.rules import (CLASSIFY, WHOLE, Context, Hit, Migration, MigrationRule, Rule, RuleConfig, SchemaKnowledge,
+                            table_name)
 from migrator.rules.n404_no_schema_effect import NoSchemaEffect
 from migrator.rules.registry import all_rules, known_rule, run_migration_rules
 from migrator.rules.u000_unclassified import Unclassified
-from migrator.spool import StatementSpool
+from migrator.classify.spool import StatementSpool
 from migrator.sql.plpgsql import MAX_DEPTH, is_do
 from migrator.sql.split import Statement, iter_statements
-from migrator.suppress import Suppression, find_suppressions
-from migrator.tracking import observe
+from migrator.classify.suppress import Suppression, find_suppressions
+from migrator.classify.facts import observe
 
 
 class Dispatch:
@@ -318,7 +319,7 @@ def migration_findings(stage: str, migration: Migration) -> list[Finding]:
     return [f for f in found if f is not None]
 
 
-def _finding(hit: Hit, config: Config) -> Finding | None:
+def _finding(hit: Hit, config: RuleConfig) -> Finding | None:
     """A late hit as a finding, with the project's severity; None when the rule is disabled or only classifies."""
     severity = config.severity.get(hit.rule.id, hit.severity)
     if severity is None or hit.rule.id in config.disable:

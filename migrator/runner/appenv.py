@@ -17,7 +17,11 @@ import string
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus, unquote
 
-from migrator.compat.errors import CompatError
+from migrator.errors import ConfigError
+
+
+class AppEnvError(ConfigError):
+    """The app's environment cannot be made from these settings (exit 2)."""
 
 PLACEHOLDERS = ("host", "port", "user", "password", "database", "url")
 URL_VAR_ENV = "MIGRATOR_URL_VAR"  # read by migrator.pytest_plugin: the name of the variable holding the URL
@@ -36,19 +40,19 @@ def _parse_url(db_url):
     try:
         return DatabaseURL.parse(db_url)
     except DatabaseURLError as exc:
-        raise CompatError(str(exc)) from None
+        raise AppEnvError(str(exc)) from None
 
 
 def check_name(name: str, what: str = "environment variable") -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise CompatError(f"invalid {what} name {name!r} (expected letters, digits and _, not starting with a digit)")
+        raise AppEnvError(f"invalid {what} name {name!r} (expected letters, digits and _, not starting with a digit)")
     return name
 
 
 def url_parts(db_url, url_form: str = "postgresql+psycopg") -> dict[str, str]:
     """The values of the placeholders for `db_url`, the URL itself rendered in `url_form`."""
     if not isinstance(url_form, str) or not _FORM.fullmatch(url_form):
-        raise CompatError(f"unknown URL form {url_form!r} (expected postgresql+psycopg, postgresql, postgres, "
+        raise AppEnvError(f"unknown URL form {url_form!r} (expected postgresql+psycopg, postgresql, postgres, "
                           "postgresql+<driver>)")
     url = _parse_url(db_url)
     scheme, _, driver = url_form.partition("+")
@@ -63,18 +67,18 @@ def url_parts(db_url, url_form: str = "postgresql+psycopg") -> dict[str, str]:
 
 
 def render_template(key: str, template: str, parts: Mapping[str, str]) -> str:
-    """`template` with its placeholders filled from `parts`; CompatError naming `key` for anything else."""
+    """`template` with its placeholders filled from `parts`; AppEnvError naming `key` for anything else."""
     if not isinstance(template, str):
-        raise CompatError(f"env_map: value of {key} must be a string, got {type(template).__name__}")
+        raise AppEnvError(f"env_map: value of {key} must be a string, got {type(template).__name__}")
     try:
         for _, f, spec, conv in _formatter.parse(template):
             if f is not None and (f not in PLACEHOLDERS or spec or conv):
                 allowed = " ".join("{" + p + "}" for p in PLACEHOLDERS)
                 shown = "{" + f + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
-                raise CompatError(f"env_map: {key} uses unknown placeholder {shown} (allowed: {allowed}; "
+                raise AppEnvError(f"env_map: {key} uses unknown placeholder {shown} (allowed: {allowed}; "
                                   "write {{ and }} for literal braces)")
     except ValueError as exc:  # "Single '}' encountered", "unmatched '{'"
-        raise CompatError(f"env_map: bad template for {key}: {exc} (write {{{{ and }}}} for literal braces)") from None
+        raise AppEnvError(f"env_map: bad template for {key}: {exc} (write {{{{ and }}}} for literal braces)") from None
     return template.format_map(parts)
 
 
@@ -91,7 +95,7 @@ def render_env(db_url, url_var: str | None = "DATABASE_URL", url_form: str = "po
         env[check_name(key, "env_map variable")] = render_template(key, template, parts)
     for key, value in (extra or {}).items():
         if not isinstance(value, str):
-            raise CompatError(f"env: value of {check_name(key)} must be a string, got {type(value).__name__}")
+            raise AppEnvError(f"env: value of {check_name(key)} must be a string, got {type(value).__name__}")
         env[check_name(key)] = value
     return env
 
@@ -102,12 +106,12 @@ def parse_env_pairs(pairs: Iterable[str] | None, option: str = "--env") -> dict[
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep:  # never echo the value: it may be a secret
-            raise CompatError(f"{option} expects KEY=VALUE, got an argument without '='")
+            raise AppEnvError(f"{option} expects KEY=VALUE, got an argument without '='")
         key = key.strip()
         if not key:
-            raise CompatError(f"{option} expects KEY=VALUE, got an empty KEY")
+            raise AppEnvError(f"{option} expects KEY=VALUE, got an empty KEY")
         if not _NAME.fullmatch(key):
-            raise CompatError(f"{option} expects KEY=VALUE with KEY made of letters, digits and _, got KEY {key!r}")
+            raise AppEnvError(f"{option} expects KEY=VALUE with KEY made of letters, digits and _, got KEY {key!r}")
         env[key] = value
     return env
 

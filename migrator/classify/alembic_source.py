@@ -23,18 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator.config import Config
-from migrator.engine import classify_sql
+from migrator.classify.engine import classify_sql
 from migrator.rules import SchemaKnowledge
 from migrator.errors import ConfigError, InputError
-from migrator.lint import PHASE_NAMES, add_hit, declare, parse_phase
-from migrator.model import MigrationReport, Report
+from migrator.classify.lint import PHASE_NAMES, add_hit, declare, parse_phase
+from migrator.classify.model import MigrationReport, Report
 from migrator.phases import Phase
 from migrator.rules import Migration
 from migrator.rules.p508_suppression_without_reason import SuppressionWithoutReason
 from migrator.rules.registry import known_rule
 from migrator.rules.u000_unclassified import Unclassified
 from migrator.sql.split import Statement
-from migrator.suppress import find_suppressions
+from migrator.classify.suppress import find_suppressions
 
 if TYPE_CHECKING:  # pragma: no cover
     from migrator.runner import History, ProjectRunner, Rendered
@@ -73,7 +73,7 @@ def iter_revisions(alembic_ini: str, revision_range: str | None, config: Config,
     from migrator.runner import ProjectError
 
     if runner is None:
-        from migrator.project import project_runner
+        from migrator.runner.project import project_runner
 
         with project_runner(alembic_ini, config) as child:
             return iter_revisions(alembic_ini, revision_range, config, runner=child, knowledge=knowledge)

@@ -10,7 +10,7 @@ A third-party package declares, in its pyproject.toml:
     consul = "acme_router:ConsulRouter"
 
 and `ConsulRouter.from_config(config, *, project_dir=None)` (or `ConsulRouter(config)`) returns an object with
-switch(payload), verify(payload) and current() (see migrator.hooks.base.RouterHook).
+switch(payload), verify(payload) and current() (see migrator.routers.base.RouterHook).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import importlib
 from pathlib import Path
 
 from migrator.errors import ConfigError
-from migrator.hooks.base import RouterHook
+from migrator.routers.base import RouterHook
 
 ENTRY_POINT_GROUP = "migrator.routers"
 
 # kind -> "module:attribute"; imported only when used. The next built-ins (webhook, nginx) go here.
 BUILTIN_ROUTERS: dict[str, str] = {
-    "command": "migrator.hooks.command:CommandHook",
-    "webhook": "migrator.hooks.webhook:WebhookHook",
-    "nginx": "migrator.hooks.nginx:NginxRouter",
+    "command": "migrator.routers.command:CommandHook",
+    "webhook": "migrator.routers.webhook:WebhookHook",
+    "nginx": "migrator.routers.nginx:NginxRouter",
 }
 
 

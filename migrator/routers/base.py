@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from migrator.durations import seconds_of
 from migrator.errors import ConfigError, MigratorError
-from migrator.hooks.contract import (
+from migrator.routers.protocol import (
     CURRENT, FAILED, IN_PROGRESS, INCONCLUSIVE, SUCCEEDED, HookPayload, HookResponse, ResponseError, deadline_at)
 
 WHERE = "[tool.migrator.hook]"

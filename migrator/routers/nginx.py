@@ -49,8 +49,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrator.errors import ConfigError
-from migrator.hooks.base import check_keys
-from migrator.hooks.contract import (
+from migrator.routers.base import check_keys
+from migrator.routers.protocol import (
     COLORS, FAILED, IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse, utcnow)
 
 WHERE = "[tool.migrator.hook]"
@@ -126,7 +126,7 @@ class NginxRouter:
 
     @classmethod
     def from_config(cls, config: dict, *, project_dir=None) -> "NginxRouter":
-        from migrator.hooks.command import seconds
+        from migrator.routers.command import seconds
 
         check_keys(config, cls.KEYS, "nginx")
         for key in ("upstream_file", "targets", "health_url"):

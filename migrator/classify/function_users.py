@@ -2,7 +2,7 @@
 
 Recorded in the migration's Context from CREATE TRIGGER ... EXECUTE FUNCTION f() and from the function calls in
 a CREATE VIEW's query; removed by DROP TRIGGER / DROP VIEW. SchemaKnowledge carries them to later migrations of
-the run, and `migrator.catalog` seeds them from a live database. Functions are keyed by unqualified, folded
+the run, and `migrator.classify.catalog` seeds them from a live database. Functions are keyed by unqualified, folded
 name (overloads are not told apart: naming a dependant too many is the safe side).
 """
 

@@ -8,12 +8,12 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from migrator.hooks.base import HookFailed, call, hook_name, record, why_not
-from migrator.hooks.contract import (
+from migrator.routers.base import HookFailed, call, hook_name, record, why_not
+from migrator.routers.protocol import (
     BLUE, DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, FAILED, GREEN, IN_PROGRESS, INCONCLUSIVE, ROLLBACK, SUCCEEDED,
     SWITCH, VERIFY, HookPayload, HookResponse, deadline_at, iso, utcnow)
 
-log = logging.getLogger("migrator.hooks.traffic")
+log = logging.getLogger("migrator.routers.traffic")
 PROGRESS_EVERY = 5.0  # seconds between progress lines while the router is polled (none for a quick switch)
 
 

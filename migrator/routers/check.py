@@ -11,8 +11,8 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.escape import escape_controls
-from migrator.hooks.base import hook_name, why_not
-from migrator.hooks.contract import COLORS, HookResponse, ResponseError
+from migrator.routers.base import hook_name, why_not
+from migrator.routers.protocol import COLORS, HookResponse, ResponseError
 
 
 def ask(hook) -> tuple[str | None, str]:
@@ -37,7 +37,7 @@ def ask(hook) -> tuple[str | None, str]:
 def router_check(config: str | None = None, project_dir: str = ".", expect: str | None = None) -> tuple[int, dict]:
     """Load [tool.migrator.hook] (from `config`, else <project_dir>/pyproject.toml) and ask the router.
     Returns (exit code, result: router, kind, active_color, expected, message)."""
-    from migrator.hooks.registry import get_hook, hook_config
+    from migrator.routers.registry import get_hook, hook_config
 
     if expect is not None and expect not in COLORS:
         raise ConfigError(f"--expect must be blue or green, not {expect!r}")

@@ -57,7 +57,7 @@ class StatementReport:
         }
 
     def to_record(self) -> tuple:
-        """Plain values only (for marshal): see migrator.spool."""
+        """Plain values only (for marshal): see migrator.classify.spool."""
         return (self.line, self.column, self.sql, int(self.phase), int(self.lock) if self.lock else 0, self.table,
                 int(self.rewrite), tuple((f.rule, f.name, int(f.severity), f.message, f.fix, f.suppressed, f.line)
                                          for f in self.findings), tuple(self.rules))
@@ -70,7 +70,7 @@ class StatementReport:
 
 
 class StatementSequence(Protocol):
-    """Statement reports read back in order (migrator.spool.StatementSpool keeps them on disk)."""
+    """Statement reports read back in order (migrator.classify.spool.StatementSpool keeps them on disk)."""
 
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator["StatementReport"]: ...

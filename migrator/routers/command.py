@@ -27,8 +27,8 @@ from typing import Any
 
 from migrator.durations import seconds_of
 from migrator.errors import ConfigError
-from migrator.hooks.base import WHERE, OneCallRouter, check_keys, targets_of, timings
-from migrator.hooks.contract import (
+from migrator.routers.base import WHERE, OneCallRouter, check_keys, targets_of, timings
+from migrator.routers.protocol import (
     DEFAULT_DEADLINE, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, EXIT_IN_PROGRESS, EXIT_SUCCEEDED, FAILED,
     IN_PROGRESS, SUCCEEDED, HookPayload, HookResponse, ResponseError, utcnow, worse)
 
