@@ -675,26 +675,34 @@ def expand(ctx: ReleaseContext) -> dict:
         signing = _signing(ctx)
         revisions = list((release.revisions or {}).get("expand") or [])
         gate, live = evaluate_gate("expand", ctx, conn, ledger, release, evidence, signing)
-        forced = bool(ctx.force and not gate.passed)
-        record = _evidence_record(evidence, signing)
-        if not gate.passed:
-            if not ctx.force:
-                _event(ledger, release.id, "expand", "refused", {"gate": _gate_dict(gate), "live_fingerprint": live},
-                       evidence=record)
-                raise GateRefused("expand", list(gate.reasons))
-            log.warning("expand gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
-        applied = _apply(ctx, conn, ledger, release, "expand", forced=forced)
-        with conn.transaction():
-            ledger.transition(release.id, "expand", "succeeded", st.EXPANDED,
-                              detail={"applied": applied, "revisions": revisions, "gate": _gate_dict(gate)},
-                              evidence=record, release_evidence=evidence.to_dict() if evidence else None,
-                              forced=forced, reason=ctx.reason if forced else None, conn=conn)
-        release = ledger.get(release.id)
+        release, applied, forced = _gated_apply(ctx, conn, ledger, release, "expand", gate, evidence, signing,
+                                                st.EXPANDED, refused={"live_fingerprint": live},
+                                                detail={"revisions": revisions})
         return _result("expand", release, previous=previous, applied=applied, revisions=revisions,
                        gate=_gate_dict(gate), forced=forced,
                        message=f"release {release.id} expanded: " +
                                (f"applied {', '.join(applied)}" if applied else "nothing left to apply"))
+
+
+def _gated_apply(ctx: ReleaseContext, conn, ledger, release, command: str, gate, evidence, signing, state: str, *,
+                 refused: dict, detail: dict):
+    """A refused gate is recorded and raised (unless --force, then recorded as forced); else the command's
+    revisions are applied and the step recorded with the evidence. Returns (release, applied, forced)."""
+    forced = bool(ctx.force and not gate.passed)
+    record = _evidence_record(evidence, signing)
+    if not gate.passed:
+        if not ctx.force:
+            _event(ledger, release.id, command, "refused", {"gate": _gate_dict(gate), **refused}, evidence=record)
+            raise GateRefused(command, list(gate.reasons))
+        log.warning("%s gate refused, forced (%s): %s", command, ctx.reason, "; ".join(gate.reasons))
+    applied = _apply(ctx, conn, ledger, release, command, forced=forced)
+    with conn.transaction():
+        ledger.transition(release.id, command, "succeeded", state,
+                          detail={"applied": applied, **detail, "gate": _gate_dict(gate)}, evidence=record,
+                          release_evidence=evidence.to_dict() if evidence else None, forced=forced,
+                          reason=ctx.reason if forced else None, conn=conn)
+    return ledger.get(release.id), applied, forced
 
 
 def migrate(ctx: ReleaseContext) -> dict:
@@ -719,23 +727,10 @@ def contract(ctx: ReleaseContext) -> dict:
         hook = hook or _hook(ctx)
         signing = _signing(ctx)
         gate, _ = command_gate("contract", ctx, conn, ledger, release, evidence, signing, hook)
-        forced = bool(ctx.force and not gate.passed)
-        record = _evidence_record(evidence, signing)
         soak = soak_used(ctx)
-        if not gate.passed:
-            if not ctx.force:
-                _event(ledger, release.id, "contract", "refused", {"gate": _gate_dict(gate), "soak": soak},
-                       evidence=record)
-                raise GateRefused("contract", list(gate.reasons))
-            log.warning("contract gate refused, forced (%s): %s", ctx.reason, "; ".join(gate.reasons))
         previous = release.state
-        applied = _apply(ctx, conn, ledger, release, "contract", forced=forced)
-        with conn.transaction():
-            ledger.transition(release.id, "contract", "succeeded", st.CONTRACTED,
-                              detail={"applied": applied, "gate": _gate_dict(gate), "soak": soak}, evidence=record,
-                              release_evidence=evidence.to_dict() if evidence else None, forced=forced,
-                              reason=ctx.reason if forced else None, conn=conn)
-        release = ledger.get(release.id)
+        release, applied, forced = _gated_apply(ctx, conn, ledger, release, "contract", gate, evidence, signing,
+                                                st.CONTRACTED, refused={"soak": soak}, detail={"soak": soak})
         return _result("contract", release, previous=previous, applied=applied, gate=_gate_dict(gate),
                        forced=forced, soak=soak,
                        message=f"release {release.id} contracted: "
