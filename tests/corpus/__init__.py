@@ -83,7 +83,7 @@ def load_statements() -> list[Item]:
 def classify(items: list[Item], config=None) -> list[Item]:
     """Fill ``got`` with migrator's phase for each item (whole text = one migration)."""
     from migrator.config import Config
-    from migrator.engine import classify_sql
+    from migrator.classify.engine import classify_sql
 
     config = config or Config()
     for item in items:
