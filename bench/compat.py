@@ -170,7 +170,8 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
     run = importlib.import_module("migrator.compat.run")
     from migrator import runner
     from migrator.classify import catalog
-    from migrator.compat import apply, fingerprint, git, suite, template
+    from migrator.compat import apply, git, suite, template
+    from migrator.db import fingerprint
     from migrator.compat.options import CompatOptions
     from migrator.config import Config
     from migrator.provision import _providers
