@@ -200,6 +200,15 @@ class History:
         return [rev for rev in revisions if rev not in covered]
 
 
+def _runner_env(app_env: Mapping[str, str]) -> dict[str, str]:
+    """migrator's environment without its private variables, the app's on top, and what every child needs."""
+    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV and not k.startswith("MIGRATOR_RUNNER")}
+    env.update(app_env)
+    env.update({RUNNER_ENV: "1", "MIGRATOR_RUNNER_PARENT": str(os.getpid()), "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE", "1")})
+    return env
+
+
 class ProjectRunner:
     """A child process in the app's interpreter with the project loaded; see the module docstring."""
 
@@ -232,21 +241,18 @@ class ProjectRunner:
         self.close()
 
     def _child_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV and not k.startswith("MIGRATOR_RUNNER")}
-        env.update(self.env)
-        env.update({RUNNER_ENV: "1", "MIGRATOR_RUNNER_PROJECT": str(self.project_dir),
-                    "MIGRATOR_RUNNER_PARENT": str(os.getpid()),
-                    "MIGRATOR_RUNNER_INI": str(self.alembic_ini), "MIGRATOR_RUNNER_SHIM": str(shim_dir()),
-                    "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE", "1")})
+        env = _runner_env(self.env)
+        env.update({"MIGRATOR_RUNNER_PROJECT": str(self.project_dir), "MIGRATOR_RUNNER_INI": str(self.alembic_ini),
+                    "MIGRATOR_RUNNER_SHIM": str(shim_dir())})
         if self.script_location:
             env["MIGRATOR_RUNNER_SCRIPT_LOCATION"] = str(self.script_location)
         if self.app:
             env["MIGRATOR_RUNNER_APP"] = self.app
         return env
 
-    def start(self, wait: bool = True, spare: "_Spare | None" = None) -> "ProjectRunner":
-        """Spawn the child (or set up `spare`, a warm one); with wait=False its "ready" answer is read with the
-        first request's."""
+    def start(self, wait: bool = True) -> "ProjectRunner":
+        """Spawn the child (or set up the spare RunnerPool handed over); with wait=False its "ready" answer is
+        read with the first request's."""
         if self.proc is not None:
             if wait and self._prefetched[:1] == ["start"]:
                 self._prefetched.pop(0)
@@ -255,7 +261,7 @@ class ProjectRunner:
         if not self.project_dir.is_dir():
             raise ProjectError(f"{self._who()}project folder {self.project_dir} does not exist", "config")
         env = self._child_env()
-        spare, self._spare = spare or self._spare, None
+        spare, self._spare = self._spare, None
         adopted = spare is not None and spare.fits(self.python, env)
         if spare is not None and adopted:
             self.proc, spare.proc = spare.proc, None
@@ -446,9 +452,7 @@ class _Spare:
 
     def __init__(self, python: str, cwd: Path, url_form: str | None = None) -> None:
         self.python = python
-        self.env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV and not k.startswith("MIGRATOR_RUNNER")}
-        self.env.update({RUNNER_ENV: "1", "MIGRATOR_RUNNER_PARENT": str(os.getpid()), "PYTHONUNBUFFERED": "1",
-                         "PYTHONDONTWRITEBYTECODE": self.env.get("PYTHONDONTWRITEBYTECODE", "1")})
+        self.env = _runner_env({})
         spawn_env = dict(self.env)
         if url_form:  # it also imports the driver this URL form names
             spawn_env["MIGRATOR_RUNNER_PRELOAD"] = f"{url_form}://"

@@ -827,6 +827,7 @@ def warm_up():
     return True
 
 
+# the module SQLAlchemy loads for the app's own URL (a bare postgresql:// means psycopg2 there)
 _DRIVERS_OF = {"": "psycopg2", "psycopg2": "psycopg2", "psycopg": "psycopg", "psycopg_async": "psycopg",
                "asyncpg": "asyncpg", "pg8000": "pg8000"}
 
