@@ -187,6 +187,8 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
         timed(apply, "apply_plan", "green apply (child: alembic online)"),
         timed(fingerprint, "schema_fingerprint", "fingerprint"),
         timed(suite, "run_suite", "pytest subprocess"),
+        timed(suite, "start_suite", "pytest started (gated: waits for its database)"),
+        timed(suite.StartedSuite, "finish", "pytest from its gate to its end"),
     ]
     provider_cls = _providers.PROVIDERS[provider]
     patches.append(timed(provider_cls, "start", f"server start ({provider})"))

@@ -341,3 +341,71 @@ def test_result_ok_needs_tests():
     assert not SuiteResult(exit_code=0).ok
     assert SuiteResult(exit_code=0, passed=1, total=1).ok
     assert not SuiteResult(exit_code=0, passed=1, total=1, killed=True).ok
+
+
+# -- a suite started ahead of its database (gated) --------------------------------------------------------------
+GATED_CONFTEST = '''
+import os, pathlib
+pathlib.Path(os.environ["IMPORTED_AT"]).write_text(str(os.getpid()))  # the app reads its database at import
+'''
+
+
+def test_a_gated_suite_imports_nothing_of_the_app_until_it_is_let_go(tmp_path):
+    """start_suite(gated=True): pytest starts, but no conftest (so nothing of the app) is imported before
+    finish(); its time at the gate is not counted as the suite's."""
+    from migrator.compat.suite import start_suite
+
+    marker = tmp_path / "imported"
+    app = write_app(tmp_path / "app", {"compat_tests/conftest.py": GATED_CONFTEST,
+                                      "compat_tests/test_a.py": "def test_a():\n    pass\n"})
+    began = time.monotonic()
+    started = start_suite(app, "compat_tests", env={"IMPORTED_AT": str(marker)}, gated=True)
+    time.sleep(3.0)  # longer than pytest needs to reach its gate, even on a busy machine
+    assert not marker.exists(), "the conftest was imported before the suite was let go"
+    result = started.finish(timeout=60, stream=None)
+    elapsed = time.monotonic() - began
+    assert marker.exists() and result.ok and result.passed == 1, result.output_tail
+    # the wait at the gate is not the suite's time
+    assert result.waited > 0.5 and result.duration < elapsed - result.waited + 0.1, (result, elapsed)
+    assert GATE_FD not in result.command and "-p" in result.command
+
+
+GATE_FD = "MIGRATOR_SUITE_GATE_FD"
+
+
+def test_an_aborted_gated_suite_ends_without_running(tmp_path):
+    from migrator.compat import suite as suite_module
+
+    marker = tmp_path / "imported"
+    app = write_app(tmp_path / "app", {"compat_tests/conftest.py": GATED_CONFTEST,
+                                      "compat_tests/test_a.py": "def test_a():\n    pass\n"})
+    started = suite_module.start_suite(app, "compat_tests", env={"IMPORTED_AT": str(marker)}, gated=True)
+    pid = started.proc.pid
+    time.sleep(0.5)
+    started.abort()
+    assert wait_gone(pid) and not marker.exists()
+    assert started.proc not in suite_module._LIVE
+
+
+def test_a_gated_suite_whose_parent_dies_never_runs(tmp_path):
+    """The gate's pipe closes with migrator: pytest then exits instead of running on a database that may never
+    be made."""
+    marker = tmp_path / "imported"
+    app = write_app(tmp_path / "app", {"compat_tests/conftest.py": GATED_CONFTEST,
+                                      "compat_tests/test_a.py": "def test_a():\n    pass\n"})
+    pid_file = tmp_path / "pytest.pid"
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, pathlib, time
+        from migrator.compat.suite import start_suite
+        started = start_suite({str(app)!r}, "compat_tests", env={{"IMPORTED_AT": {str(marker)!r}}}, gated=True)
+        pathlib.Path({str(pid_file)!r}).write_text(str(started.proc.pid))
+        time.sleep(60)
+        """)])
+    try:
+        pid = int(wait_file(pid_file))
+        time.sleep(0.5)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert wait_gone(pid, within=10.0), "pytest outlived the migrator that started it"
+    assert not marker.exists()

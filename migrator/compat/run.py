@@ -39,6 +39,7 @@ from migrator.config import Config
 
 if TYPE_CHECKING:  # imported where used: `migrator compat` starts without them
     from migrator.compat.apply import GreenPlan
+    from migrator.compat.suite import StartedSuite
     from migrator.provision import Database, Server
     from migrator.runner import RunnerPool
 
@@ -139,8 +140,9 @@ class _Check:
     def __init__(self, opts: CompatOptions, config: Config, result: CompatResult, stack: ExitStack, repo: Path):
         self.opts, self.config, self.result, self.stack, self.repo = opts, config, result, stack, repo
         self.dbs = _Schemas()
-        self.plugin_args: list[str] = []
+        self.plugin_args: list[str] | None = None  # set by _prepare_plugin
         self.plugin_path: str | None = None
+        self.prestarted: dict[tuple[str, str], tuple[str, StartedSuite]] = {}  # cell -> (its database, pytest)
         self.workers = _worker_count(opts.workers)
         self.started = time.monotonic()
 
@@ -300,6 +302,7 @@ class _Check:
         opts, result = self.opts, self.result
         first = self.cell_dbs[self.first_cell]
         child = self.runner("green", self.green_dir, first.url)
+        self._prestart_suites()
         self.plan = plan_green(self.green_dir, opts.alembic_ini, self.blue_heads, self.config, runner=child,
                                knowledge=self.knowledge)
         result.revisions = _revisions(self.blue_heads, self.plan)
@@ -354,7 +357,8 @@ class _Check:
         from migrator.db.fingerprint import schema_fingerprint
         from migrator.compat.suite import stop_all
 
-        self._prepare_plugin()
+        if self.plugin_args is None:
+            self._prepare_plugin()
         wanted = self.wanted
         if (("green", CONTRACTED) in wanted) and self.dbs.contracted is None:
             self.dbs.contracted = self.contracted_db()
@@ -395,9 +399,43 @@ class _Check:
 
             raise SuiteError(f"--workers {self.workers} runs the suites under pytest-xdist, which is not installed for "
                              f"{self.python} (install it in the app's environment, or use --workers 1)")
+        self.plugin_args = []
         if not probe.get("migrator"):
             self.plugin_args = ["-p", "migrator.pytest_plugin"]
             self.plugin_path = str(shim_dir())
+
+    def _prestart_suites(self) -> None:
+        """pytest starts now for each cell on the expanded schema, while green's plan, its revisions and the copies
+        are made: it loads its plugins, then waits at migrator's gate, before any conftest imports the app, until
+        run_cell lets it go (its database's name is known already). Side by side cells, one worker each."""
+        from migrator.compat.suite import start_suite
+
+        if not self.opts.parallel or self.workers > 1:
+            return
+        self._prepare_plugin()
+        self.stack.callback(self._abort_prestarted)  # unwinds before the worktrees and databases go
+        for (app, schema), name in self.expanded_names.items():
+            env, args = self._suite_env(app, schema, self.server.url_of(name))
+            self.prestarted[(app, schema)] = (name, start_suite(
+                self.blue_dir if app == "blue" else self.green_dir, self.opts.suite, self.python, env, args=args,
+                inherit_env=False, gated=True))
+
+    def _abort_prestarted(self) -> None:
+        for _, started in self.prestarted.values():
+            started.abort()
+        self.prestarted.clear()
+
+    def _suite_env(self, app: str, schema: str, url: str, tests: list[str] | None = None
+                   ) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The environment and pytest arguments of a suite on the database at `url`."""
+        env = {k: v for k, v in os.environ.items() if k not in _PRIVATE} | self.env_for(url, f"{app}/{schema}")
+        if self.plugin_path:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), self.plugin_path) if p)
+        env[CELL_REPORT_ENV] = str(Path(self.server_tmp()) / f"cell-{os.getpid()}-{time.monotonic_ns()}.json")
+        # no tracebacks unless the user asks (--pytest-args=--tb=short): pytest's summary names each failure and the
+        # verdict reads the JUnit report
+        tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
+        return env, (*tb, *(self.plugin_args or ()), *self.opts.pytest_args)
 
     def run_cell(self, app: str, schema: str, folder: Path, db, tests: list[str] | None = None,
                  known_fingerprint: str | None = None, prefixed: bool = False) -> Cell:
@@ -410,11 +448,15 @@ class _Check:
                      "blue's" if app == "blue" else "green's fully migrated")
         else:
             log.info("running %s's suite %s on the %s schema", app, self.opts.suite, schema)
-        env = {k: v for k, v in os.environ.items() if k not in _PRIVATE} | self.env_for(db.url, name)
-        if self.plugin_path:
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), self.plugin_path) if p)
-        report = Path(self.server_tmp()) / f"cell-{os.getpid()}-{time.monotonic_ns()}.json"
-        env[CELL_REPORT_ENV] = str(report)
+        started_for, started_suite = (None, None) if tests else self.prestarted.pop((app, schema), (None, None))
+        if started_suite is not None and started_for == db.name:
+            env, args = started_suite.env, started_suite.args
+        else:
+            if started_suite is not None:  # not the database it was started for (never expected): start afresh
+                started_suite.abort()
+                started_suite = None
+            env, args = self._suite_env(app, schema, db.url)
+        report = Path(env[CELL_REPORT_ENV])
         secrets = self._secrets(db.url)
 
         def clean(text: str) -> str:
@@ -424,20 +466,20 @@ class _Check:
 
         # a fresh copy of a database whose fingerprint was just taken has that fingerprint
         before, heads_before = known_fingerprint or schema_fingerprint(db.url), _alembic_heads(db.url) or []
-        # no tracebacks unless the user asks (--pytest-args=--tb=short): pytest's summary names each failure and the
-        # verdict reads the JUnit report
-        tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
-        args = (*tb, *self.plugin_args, *self.opts.pytest_args)
         workers = [db]
         if self.workers > 1 and not tests:  # pytest-xdist: worker i on its own copy of the cell's database
             names = [self.server.new_name("migrator_check") for _ in range(self.workers - 1)]
             workers += self.server.clone_many(db.name, names)
             env[WORKER_ENV] = json.dumps({f"gw{i}": self.env_for(w.url, name) for i, w in enumerate(workers)})
             args = (*args, "-n", str(self.workers))
-        started = time.monotonic() - self.started
-        outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
-                            inherit_env=False, scrub=clean, stream=_Prefixed(sys.stderr, f"[{name}] ") if prefixed
-                            else sys.stderr)
+        stream = _Prefixed(sys.stderr, f"[{name}] ") if prefixed else sys.stderr
+        if started_suite is not None:
+            outcome = started_suite.finish(self.opts.timeout, stream, clean)
+        else:
+            outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
+                                inherit_env=False, scrub=clean, stream=stream)
+        # pytest's own time ends now; a suite started ahead of its database did not count its wait at the gate
+        started = time.monotonic() - outcome.duration - self.started
         after, heads_after = schema_fingerprint(db.url), _alembic_heads(db.url) or []
         for worker in workers[1:]:  # every worker's database must still be the schema under test
             theirs = schema_fingerprint(worker.url)
