@@ -92,7 +92,7 @@ def test_backfill_bench_prints_its_table():
     if not server_available():
         pytest.skip("no PostgreSQL at 127.0.0.1:5432")
     bench = Path(__file__).resolve().parents[1] / "bench" / "backfill.py"
-    proc = subprocess.run([sys.executable, str(bench), "--rows", "3000", "--clients", "2"], capture_output=True,
+    proc = subprocess.run([sys.executable, str(bench), "--rows", "3000", "--clients", "2", "--repeat", "2"], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
