@@ -16,8 +16,8 @@ _EXPORTS = {
     "Config": "migrator.config", "load_config": "migrator.config",
     "ConfigError": "migrator.errors", "InputError": "migrator.errors", "MigratorError": "migrator.errors",
     "UsageError": "migrator.errors",
-    "Finding": "migrator.classify.model", "MigrationReport": "migrator.classify.model", "Report": "migrator.classify.model",
-    "StatementReport": "migrator.classify.model",
+    "Finding": "migrator.model", "MigrationReport": "migrator.model", "Report": "migrator.model",
+    "StatementReport": "migrator.model",
     "Lock": "migrator.phases", "Phase": "migrator.phases", "Rewrite": "migrator.phases", "Severity": "migrator.phases",
 }
 
@@ -41,5 +41,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from migrator.api import classify, classify_paths
     from migrator.config import Config, load_config
     from migrator.errors import ConfigError, InputError, MigratorError, UsageError
-    from migrator.classify.model import Finding, MigrationReport, Report, StatementReport
+    from migrator.model import Finding, MigrationReport, Report, StatementReport
     from migrator.phases import Lock, Phase, Rewrite, Severity

@@ -8,7 +8,7 @@ from migrator.config import Config
 from migrator.classify.engine import classify_sql
 from migrator.rules import SchemaKnowledge
 from migrator.errors import InputError
-from migrator.classify.model import MigrationReport, Report, Summary
+from migrator.model import MigrationReport, Report, Summary
 from migrator.phases import Phase
 
 

@@ -23,7 +23,7 @@ from migrator.durations import parse_duration
 from migrator.errors import ConfigError
 from migrator.phases import Severity
 from migrator.settings import Settings
-from migrator.classify.sources import MAX_BYTES, parse_size
+from migrator.files import MAX_BYTES, parse_size
 
 SUPPORTED_DIALECTS = ("postgres",)
 PROVIDERS = ("auto", "url", "embedded", "local", "docker")  # where compat's scratch server comes from

@@ -162,12 +162,10 @@ def test_demo_config_missing(tmp_path, monkeypatch):
     import migrator.classify.alembic_source as source
 
     monkeypatch.chdir(tmp_path)
-    fake = tmp_path / "pkg" / "migrator" / "__init__.py"
+    fake = tmp_path / "pkg" / "migrator" / "classify" / "alembic_source.py"  # a copy of migrator without the demo
     fake.parent.mkdir(parents=True)
     fake.write_text("")
-    import migrator
-
-    monkeypatch.setattr(migrator, "__file__", str(fake))
+    monkeypatch.setattr(source, "__file__", str(fake))
     with pytest.raises(ConfigError, match="no alembic.ini"):
         source.find_demo_config()
 

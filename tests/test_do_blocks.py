@@ -356,7 +356,7 @@ def test_alembic_revision_inner_lines_follow_the_op_call():
 
 
 def test_inner_line_survives_the_spool():
-    from migrator.classify.model import StatementReport
+    from migrator.model import StatementReport
 
     stmt = only("DO $$\nBEGIN\n  ALTER TABLE users DROP COLUMN legacy;\nEND $$;")
     again = StatementReport.from_record(stmt.to_record())

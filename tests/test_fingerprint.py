@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from migrator.compat.errors import CompatError
-from migrator.db.fingerprint import schema_dump, schema_fingerprint
+from migrator.db.fingerprint import SchemaReadError, schema_dump, schema_fingerprint
 from migrator.provision import UrlProvider
 
 SERVER_URL = os.environ.get("MIGRATOR_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -353,7 +352,8 @@ def test_fast_on_the_demo_schema(server):
 
 
 def test_unreachable_database_is_a_clear_password_free_error():
-    with pytest.raises(CompatError) as info:
+    with pytest.raises(SchemaReadError) as info:
         schema_fingerprint("postgresql+psycopg://app:hunter2@127.0.0.1:1/nowhere")
+    assert info.value.exit_code == 2
     message = str(info.value)
     assert message.startswith("cannot read the schema: ") and "hunter2" not in message and "\n" not in message

@@ -36,7 +36,7 @@ def test_contract_findings_say_what_must_hold(rule, message, expected):
 
 
 def test_p501_is_handled_unless_the_applier_runs_without_lock_timeout():
-    from migrator.classify.model import Finding
+    from migrator.model import Finding
     from migrator.phases import Severity
     from migrator.release.plan import handled_by_applier
     from migrator.release.settings import ReleaseSettings

@@ -28,7 +28,7 @@ def test_split_phases_follows_alembic_order():
 
 
 def test_statement_risk_from_findings_and_table_size():
-    from migrator.classify.model import Finding
+    from migrator.model import Finding
     from migrator.phases import Lock, Rewrite, Severity
     from migrator.release.plan import statement_risk
 

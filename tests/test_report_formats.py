@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from migrator.api import classify, classify_paths
-from migrator.classify.model import Report
+from migrator.model import Report
 from migrator.report import render
 from migrator.report.github import escape_data, escape_property
 from migrator.report.sarif import to_sarif

@@ -16,7 +16,7 @@ import pytest
 
 from migrator.config import Config
 from migrator.classify.engine import classify_sql, classify_stream
-from migrator.classify.model import Report
+from migrator.model import Report
 from migrator.report import render
 from migrator.report.json_format import render_json
 from migrator.report.sarif import to_sarif

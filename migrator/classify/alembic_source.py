@@ -27,14 +27,14 @@ from migrator.classify.engine import classify_sql
 from migrator.rules import SchemaKnowledge
 from migrator.errors import ConfigError, InputError
 from migrator.classify.lint import PHASE_NAMES, add_hit, declare, parse_phase
-from migrator.classify.model import MigrationReport, Report
+from migrator.model import MigrationReport, Report
 from migrator.phases import Phase
 from migrator.rules import Migration
 from migrator.rules.p508_suppression_without_reason import SuppressionWithoutReason
 from migrator.rules.registry import known_rule
 from migrator.rules.u000_unclassified import Unclassified
 from migrator.sql.split import Statement
-from migrator.classify.suppress import find_suppressions
+from migrator.rules.suppress import find_suppressions
 
 if TYPE_CHECKING:  # pragma: no cover
     from migrator.runner import History, ProjectRunner, Rendered
@@ -45,9 +45,7 @@ def find_demo_config() -> Path:
     here = Path.cwd() / "alembic.ini"
     if here.is_file():
         return here
-    import migrator
-
-    root = Path(migrator.__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # migrator/classify/alembic_source.py -> the checkout
     shipped = root / "alembic.ini"
     if shipped.is_file():
         return shipped

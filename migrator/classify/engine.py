@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from migrator.config import Config
 from migrator.errors import InputError
-from migrator.classify.model import Finding, MigrationReport, StatementReport
+from migrator.model import Finding, MigrationReport, StatementReport
 from migrator.phases import Phase, Rewrite
 from migrator.rules import (CLASSIFY, WHOLE, Context, Hit, Migration, MigrationRule, Rule, RuleConfig, SchemaKnowledge,
                             table_name)
@@ -23,7 +23,7 @@ from migrator.rules.u000_unclassified import Unclassified
 from migrator.classify.spool import StatementSpool
 from migrator.sql.plpgsql import MAX_DEPTH, is_do
 from migrator.sql.split import Statement, iter_statements
-from migrator.classify.suppress import Suppression, find_suppressions
+from migrator.rules.suppress import Suppression, find_suppressions
 from migrator.classify.facts import observe
 
 

@@ -8,8 +8,8 @@ from migrator.phases import Lock
 from migrator.rules import Context, Hit, table_key, table_name
 from migrator.sql.split import Statement
 from migrator.sql.words import command_actions, contains, starts_with
-from migrator.classify.function_users import observe_function_users
-from migrator.classify.trigger_fills import defaults_of_create, observe_fills
+from migrator.rules.function_users import observe_function_users
+from migrator.rules.trigger_fills import defaults_of_create, observe_fills
 
 
 def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:

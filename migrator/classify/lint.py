@@ -19,14 +19,14 @@ import re
 from collections.abc import Iterable
 
 from migrator.config import Config
-from migrator.classify.model import Finding, MigrationReport
+from migrator.model import Finding, MigrationReport
 from migrator.phases import Phase
 from migrator.rules import LINT, Hit, Migration
 from migrator.rules.p505_mixed_migration import MixedMigration
 from migrator.rules.p507_declared_phase_mismatch import DeclaredPhaseMismatch
 from migrator.rules.registry import known_rule, run_migration_rules
 from migrator.rules.u000_unclassified import Unclassified
-from migrator.classify.suppress import Suppression
+from migrator.rules.suppress import Suppression
 
 DECLARED = DeclaredPhaseMismatch.id
 UNCLASSIFIED = Unclassified.id

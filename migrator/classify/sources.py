@@ -16,14 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.errors import ConfigError, InputError
-from migrator.files import file_kind, stat_or
+from migrator.errors import InputError
+from migrator.files import MAX_BYTES, file_kind, human_size, stat_or
 
-MAX_BYTES = 64 * 1024 * 1024  # default size limit of one input; [tool.migrator] max_file_size changes it
 STDIN = "<stdin>"
 
-_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024 ** 2, "mb": 1024 ** 2, "mib": 1024 ** 2,
-          "g": 1024 ** 3, "gb": 1024 ** 3, "gib": 1024 ** 3}
 
 
 @dataclass
@@ -45,36 +42,6 @@ class SqlSource:
     @property
     def text(self) -> str:  # the old attribute: read on first use
         return self.read_text()
-
-
-def parse_size(value: object, where: str = "max_file_size") -> int:
-    """Bytes from an int or a string such as "64 MiB", "512k", "1048576"; a ConfigError otherwise."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{where} must be a size such as \"64 MiB\", got {value!r}")
-    number: float
-    if isinstance(value, int):
-        number, unit = value, ""
-    else:
-        text = str(value).strip().lower().replace(" ", "")
-        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-        unit = text[len(digits):]
-        try:
-            number = float(digits)
-        except ValueError:
-            raise ConfigError(f"{where} must be a size such as \"64 MiB\", got {value!r}") from None
-        if unit not in _UNITS:
-            raise ConfigError(f"{where}: unknown unit {unit!r} in {value!r} (use B, KiB, MiB or GiB)")
-    size = int(number * _UNITS[unit])
-    if size <= 0:
-        raise ConfigError(f"{where} must be positive, got {value!r}")
-    return size
-
-
-def human_size(size: int) -> str:
-    for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
-        if size >= factor:
-            return f"{round(size / factor, 1):g} {unit}"
-    return f"{size} bytes"
 
 
 def decode(data: bytes, name: str) -> str:

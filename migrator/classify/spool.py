@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-from migrator.classify.model import Finding, StatementReport
-from migrator.classify.suppress import Suppression
+from migrator.model import Finding, StatementReport
+from migrator.rules.suppress import Suppression
 
 LIMIT = 16384  # reports kept in memory (~20 MB); the rest is spooled to disk
 

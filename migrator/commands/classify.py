@@ -12,7 +12,7 @@ from migrator.errors import UsageError
 
 if TYPE_CHECKING:
     from migrator.config import Config
-    from migrator.classify.model import MigrationReport, Summary
+    from migrator.model import MigrationReport, Summary
 
 
 @dataclass
@@ -72,7 +72,7 @@ def classify(request: ClassifyRequest) -> ClassifyResult:
     if request.fail_on is not None:
         config.fail_on = None if request.fail_on == "never" else Severity.parse(request.fail_on)
     if request.max_file_size is not None:
-        from migrator.classify.sources import parse_size
+        from migrator.files import parse_size
 
         config.max_file_size = parse_size(request.max_file_size, "--max-file-size")
     paths, alembic_config = request.paths, request.alembic_config

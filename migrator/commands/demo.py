@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from migrator.compat.result import CompatResult
-    from migrator.classify.model import Report
+    from migrator.model import Report
 
 
 @dataclass

@@ -25,7 +25,7 @@ from pathlib import Path
 from migrator.compat.errors import CompatError, CompatRefused, RevisionFailed
 from migrator.config import Config
 from migrator.errors import MigratorError
-from migrator.classify.model import Finding, MigrationReport, Report, StatementReport
+from migrator.model import Finding, MigrationReport, Report, StatementReport
 from migrator.phases import Phase
 from migrator.runner import ProjectError, ProjectRunner
 

@@ -136,6 +136,11 @@ def working_tree_changes(repo: Path | str, subdir: str = ".") -> list[str]:
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
+def current_branch(repo: Path | str) -> str:
+    """The branch checked out in `repo` ("HEAD" when detached, "" when git cannot tell)."""
+    return _git(repo, "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
+
+
 def working_tree_is_dirty(repo: Path | str, subdir: str = ".") -> bool:
     return bool(working_tree_changes(repo, subdir))
 

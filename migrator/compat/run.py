@@ -324,7 +324,7 @@ class _Check:
         if self.plan.apply:
             apply_plan(self.green_dir, self.opts.alembic_ini, db.url, self.plan,
                        runner=self.runner("green", self.green_dir, db.url))
-        self.server._terminate(db.name)  # the app may keep pooled connections: clones need none
+        self.server.end_sessions(db.name)  # the app may keep pooled connections: clones need none
 
     def pristine_expanded(self) -> Database:
         """The expanded schema with no suite's rows in it, to clone from (made again once a suite ran there)."""
@@ -345,7 +345,7 @@ class _Check:
         if revisions:
             child = self.runner("green", self.green_dir, db.url)
             apply_revisions(self.green_dir, self.opts.alembic_ini, db.url, revisions, runner=child, role="green")
-            self.server._terminate(db.name)
+            self.server.end_sessions(db.name)
         return db
 
     # -- cells ----------------------------------------------------------------------------------------------
@@ -733,7 +733,7 @@ def _refuse_target(server) -> None:
             row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
             assert row is not None  # pg_control_system() returns one row
             theirs = row[0]
-        ours = server._exec("cannot identify the scratch server",
+        ours = server.query("cannot identify the scratch server",
                             "SELECT system_identifier FROM pg_control_system()")[0][0]
         same = ours == theirs
     except (psycopg.Error, Exception):  # noqa: BLE001 - target unreachable from here: compare addresses

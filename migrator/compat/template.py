@@ -75,11 +75,11 @@ def cached_template(server, key_parts: tuple[str, ...], *, cache: bool) -> str |
 
 
 def current_user(server) -> str:
-    return server._exec("cannot read the current role", "SELECT current_user")[0][0]
+    return server.query("cannot read the current role", "SELECT current_user")[0][0]
 
 
 def _exists(server, name: str) -> bool:
-    return bool(server._exec("cannot list databases", "SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
+    return bool(server.query("cannot list databases", "SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
 
 
 def _publish(server, staging, name: str) -> None:
@@ -87,7 +87,7 @@ def _publish(server, staging, name: str) -> None:
     import psycopg
     from psycopg import sql
 
-    server._terminate(staging.name)
+    server.end_sessions(staging.name)
     try:
         server.connect().execute(
             sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(staging.name), sql.Identifier(name)))
@@ -95,9 +95,9 @@ def _publish(server, staging, name: str) -> None:
         staging.drop()  # another check built the same template meanwhile
         return
     except psycopg.Error as exc:
-        raise server._error(f"cannot rename {staging.name} to {name}", exc) from None
+        raise server.error(f"cannot rename {staging.name} to {name}", exc) from None
     staging.dropped = True  # it lives on under the template name, outside the server's cleanup
-    server._exec(f"cannot freeze template {name}",
+    server.query(f"cannot freeze template {name}",
                  sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
 
 
@@ -120,6 +120,6 @@ def drop_templates(server, names: list[str] | None = None) -> list[str]:
         except psycopg.errors.InvalidCatalogName:
             continue  # dropped by another run between our list and our drop
         except psycopg.Error as exc:
-            raise server._error(f"cannot drop template {name}", exc) from None
+            raise server.error(f"cannot drop template {name}", exc) from None
         dropped.append(name)
     return dropped

@@ -22,7 +22,14 @@ from __future__ import annotations
 import hashlib
 import re
 
+from migrator.errors import MigratorError
+
 EXCLUDED_TABLES = ("alembic_version",)
+
+
+class SchemaReadError(MigratorError):
+    """The schema of a database could not be read (exit 2)."""
+
 
 # Session settings that change how pg_get_*def and format_type render names and constants.
 _OPTIONS = ("-c search_path=pg_catalog -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC "
@@ -215,7 +222,7 @@ def _libpq_url(db_url) -> str:
 
 
 def schema_rows(db, exclude_tables=EXCLUDED_TABLES, *, exclude_schema: str | None = None) -> list[tuple[str, str, str]]:
-    """The catalog rows (kind, name, definition), sorted. `db`: a URL (CompatError, password-free, if it
+    """The catalog rows (kind, name, definition), sorted. `db`: a URL (SchemaReadError, password-free, if it
     cannot be read) or an open psycopg connection (its uncommitted changes included, its settings untouched).
     `exclude_schema`: a schema left out with everything in it (migrator's ledger on a live database)."""
     import psycopg
@@ -239,9 +246,7 @@ def schema_rows(db, exclude_tables=EXCLUDED_TABLES, *, exclude_schema: str | Non
             with psycopg.connect(_libpq_url(db), autocommit=True, options=_OPTIONS, connect_timeout=10) as conn:
                 rows = read(conn)
         except psycopg.Error as exc:
-            from migrator.compat.errors import CompatError
-
-            raise CompatError(f"cannot read the schema: {_scrub(str(exc), db)}") from None
+            raise SchemaReadError(f"cannot read the schema: {_scrub(str(exc), db)}") from None
     return sorted((kind, name, definition or "") for kind, name, definition in rows)
 
 

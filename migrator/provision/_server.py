@@ -108,7 +108,8 @@ class Server:
     def safe_url(self) -> str:
         return _urls.safe(self._admin)
 
-    def _error(self, action: str, exc: BaseException) -> ProvisionError:
+    def error(self, action: str, exc: BaseException) -> ProvisionError:
+        """A one-line ProvisionError "<action>: <why>", the password hidden."""
         return ProvisionError(_urls.scrub(f"{action}: {_one_line(exc)}", self._admin), self.provider)
 
     def connect(self, timeout: float = 5.0):
@@ -120,24 +121,25 @@ class Server:
                 self._conn = psycopg.connect(_urls.render(self._admin, "postgresql"), autocommit=True,
                                              connect_timeout=max(1, int(timeout)))
             except psycopg.Error as exc:
-                raise self._error(f"cannot connect to {self.safe_url()}", exc) from None
+                raise self.error(f"cannot connect to {self.safe_url()}", exc) from None
         return self._conn
 
-    def _exec(self, action: str, query, params=None) -> list[tuple]:
+    def query(self, action: str, query, params=None) -> list[tuple]:
+        """Rows of `query` on the admin connection; a failure is error(action, ...)."""
         import psycopg
 
         try:
             cur = self.connect().execute(query, params)
             return cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
-            raise self._error(action, exc) from None
+            raise self.error(action, exc) from None
 
     @property
     def version(self) -> int:
         return self.connect().info.server_version
 
     def database_names(self, prefix: str) -> list[str]:
-        rows = self._exec("list databases", "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1",
+        rows = self.query("list databases", "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1",
                           (prefix.replace("_", r"\_") + r"\_%",))
         return [r[0] for r in rows]
 
@@ -158,7 +160,7 @@ class Server:
         db = self._track(Database(self, name or _unique_name(prefix)))
         try:
             if template is None:
-                self._exec(f"cannot create database {db.name}", sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
+                self.query(f"cannot create database {db.name}", sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
             else:
                 self._clone(db, template.name if isinstance(template, Database) else template)
         except ProvisionError:
@@ -175,7 +177,7 @@ class Server:
 
         if len(names) <= 1:
             return [self.create_database(template=template, name=n) for n in names]
-        self._terminate(template)
+        self.end_sessions(template)
         dbs = [self._track(Database(self, name)) for name in names]
 
         def clone(db: Database) -> None:
@@ -188,10 +190,10 @@ class Server:
                     return
                 except psycopg.errors.ObjectInUse as exc:
                     if attempt == _RETRIES - 1:
-                        raise self._error(f"cannot clone {template} into {db.name}", exc) from None
+                        raise self.error(f"cannot clone {template} into {db.name}", exc) from None
                     time.sleep(0.02)
                 except psycopg.Error as exc:
-                    raise self._error(f"cannot clone {template} into {db.name}", exc) from None
+                    raise self.error(f"cannot clone {template} into {db.name}", exc) from None
 
         with ThreadPoolExecutor(max_workers=len(dbs)) as pool:
             futures = [pool.submit(clone, db) for db in dbs]
@@ -211,39 +213,39 @@ class Server:
         slug = re.sub(r"[^a-z0-9]+", "_", name_key.lower())[:12].strip("_")
         db = self._track(Database(self, _unique_name(prefix, f"tpl_{slug}_" if slug else "tpl_"), template=True, key=name_key))
         try:
-            self._exec(f"cannot create template {db.name}", sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
+            self.query(f"cannot create template {db.name}", sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
         except ProvisionError:
             self._databases.remove(db)
             raise
         return db
 
-    def _terminate(self, name: str, wait: float = 2.0) -> None:
+    def end_sessions(self, name: str, wait: float = 2.0) -> None:
         """End every other session on `name` (autovacuum included) and wait until they are gone: CREATE/DROP
         DATABASE would otherwise sleep in 100 ms steps for them."""
         action, deadline = f"cannot end sessions on {name}", time.monotonic() + wait
         query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-        pids = self._exec(action, query, (name,))
+        pids = self.query(action, query, (name,))
         if pids:
-            self._exec(action, "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", ([p[0] for p in pids],))
+            self.query(action, "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", ([p[0] for p in pids],))
         while pids and time.monotonic() < deadline:
             time.sleep(0.005)
-            pids = self._exec(action, query, (name,))
+            pids = self.query(action, query, (name,))
 
     def _retry_in_use(self, name: str, action: str, query) -> None:
         """Run `query` (CREATE ... TEMPLATE name / DROP name), ending sessions on `name` while it is in use."""
         import psycopg
 
         for attempt in range(_RETRIES):
-            self._terminate(name)
+            self.end_sessions(name)
             try:
                 self.connect().execute(query)
                 return
             except psycopg.errors.ObjectInUse as exc:
                 if attempt == _RETRIES - 1:
-                    raise self._error(action, exc) from None
+                    raise self.error(action, exc) from None
                 time.sleep(0.02)
             except psycopg.Error as exc:
-                raise self._error(action, exc) from None
+                raise self.error(action, exc) from None
 
     def _clone(self, db: Database, template: str) -> None:
         from psycopg import sql
@@ -254,9 +256,9 @@ class Server:
     def _freeze(self, db: Database) -> None:
         from psycopg import sql
 
-        self._exec(f"cannot freeze {db.name}", sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        self.query(f"cannot freeze {db.name}", sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
                    .format(sql.Identifier(db.name)))
-        self._terminate(db.name)
+        self.end_sessions(db.name)
 
     def _drop(self, db: Database) -> None:
         from psycopg import sql
@@ -265,10 +267,10 @@ class Server:
             db.dropped = True  # the whole cluster is gone
             return
         ident = sql.Identifier(db.name)
-        rows = self._exec(f"cannot drop {db.name}", "SELECT datistemplate FROM pg_database WHERE datname = %s", (db.name,))
+        rows = self.query(f"cannot drop {db.name}", "SELECT datistemplate FROM pg_database WHERE datname = %s", (db.name,))
         if rows:
             # no new sessions (connection pools reconnect), and a template must be unmarked to be dropped
-            self._exec(f"cannot drop {db.name}",
+            self.query(f"cannot drop {db.name}",
                        sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false ALLOW_CONNECTIONS false").format(ident))
             force = sql.SQL(" WITH (FORCE)") if self.version >= 130000 else sql.SQL("")
             self._retry_in_use(db.name, f"cannot drop {db.name}", sql.SQL("DROP DATABASE IF EXISTS {}{}").format(ident, force))
@@ -300,7 +302,7 @@ class Server:
                                      .format(ident))
                         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
             except psycopg.Error as exc:
-                return str(self._error(f"cannot drop {db.name}", exc))
+                return str(self.error(f"cannot drop {db.name}", exc))
             db.dropped = True
             return None
 

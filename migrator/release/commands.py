@@ -289,7 +289,7 @@ def git_info(project_dir: Path) -> GitInfo:
         sha = git.resolve_ref(repo, "HEAD", role="green")
     except CompatError:
         return GitInfo()
-    branch = git._git(repo, "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
+    branch = git.current_branch(repo)
     try:
         dirty = git.working_tree_is_dirty(repo, subdir)
     except CompatError:

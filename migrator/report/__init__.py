@@ -10,7 +10,7 @@ import io
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from migrator.classify.model import MigrationReport, Report, StatementReport, Summary
+from migrator.model import MigrationReport, Report, StatementReport, Summary
 
 FORMATS = ("text", "json", "sarif", "github")
 

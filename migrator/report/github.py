@@ -10,7 +10,7 @@ and LF become %25, %0D, %0A; in property values `:` and `,` are escaped too (%3A
 from __future__ import annotations
 
 from migrator.escape import escape_controls
-from migrator.classify.model import Finding, MigrationReport, Report, StatementReport, Summary
+from migrator.model import Finding, MigrationReport, Report, StatementReport, Summary
 from migrator.phases import Severity
 from migrator.report import Writer
 from migrator.report._paths import end_line, relative_path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from migrator.classify.model import MigrationReport, Report, StatementReport, Summary
+from migrator.model import MigrationReport, Report, StatementReport, Summary
 from migrator.report import Writer
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode

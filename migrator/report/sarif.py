@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from migrator.classify.model import Finding, MigrationReport, Report, StatementReport
+from migrator.model import Finding, MigrationReport, Report, StatementReport
 from migrator.phases import Severity
 from migrator.report import Writer
 from migrator.report._paths import end_line, relative_path

@@ -12,7 +12,7 @@ import os
 import sys
 
 from migrator.escape import escape_controls as safe
-from migrator.classify.model import Finding, MigrationReport, Report, StatementReport, Summary
+from migrator.model import Finding, MigrationReport, Report, StatementReport, Summary
 from migrator.phases import Phase, Severity
 from migrator.report import Writer, write_report
 

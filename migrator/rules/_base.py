@@ -21,10 +21,10 @@ from typing import Protocol
 from sqlglot import exp
 
 from migrator.settings import Settings
-from migrator.classify.model import MigrationReport
+from migrator.model import MigrationReport
 from migrator.phases import Lock, Phase, Rewrite, Severity
 from migrator.sql.split import Statement
-from migrator.classify.suppress import Suppression
+from migrator.rules.suppress import Suppression
 
 WHOLE = -1  # hit.action for a hit about the whole statement
 
@@ -180,7 +180,7 @@ class Context:
     current_hits: list = field(default_factory=list)
     # line of the first DDL statement that ran without lock_timeout, once reported
     lock_timeout_reported: bool = False
-    # the transaction the statement runs in: (migration_number, transaction_number); see migrator.classify.trigger_fills
+    # the transaction the statement runs in: (migration_number, transaction_number); see migrator.rules.trigger_fills
     migration_number: int = 0
     transaction_number: int = 0
     # BEFORE INSERT trigger functions -> the NEW columns they assign; (table, trigger) -> function

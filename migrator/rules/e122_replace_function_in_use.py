@@ -2,7 +2,7 @@ from migrator.phases import Phase, Severity
 from migrator.rules._base import Rule
 from migrator.rules._objects import create_kind
 from migrator.sql.words import dotted_name
-from migrator.classify.function_users import fold
+from migrator.rules.function_users import fold
 
 
 class ReplaceFunctionInUse(Rule):

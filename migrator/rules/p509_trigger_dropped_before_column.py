@@ -1,7 +1,7 @@
 from migrator.phases import Phase, Severity
 from migrator.rules._base import Rule, table_key
 from migrator.sql.words import alter_target, command_actions, starts_with
-from migrator.classify.trigger_fills import transaction
+from migrator.rules.trigger_fills import transaction
 
 
 class TriggerDroppedBeforeColumn(Rule):
