@@ -409,3 +409,29 @@ def test_a_gated_suite_whose_parent_dies_never_runs(tmp_path):
         parent.wait()
     assert wait_gone(pid, within=10.0), "pytest outlived the migrator that started it"
     assert not marker.exists()
+
+
+def test_the_gate_loads_migrators_plugin_from_the_folder_it_is_given(tmp_path):
+    """For an interpreter that cannot import migrator, finish(plugin_path=...) has the gate load
+    migrator.pytest_plugin from that folder (as `-p migrator.pytest_plugin` with it on PYTHONPATH would): its
+    fixtures work, and the tests' own subprocesses find the folder too."""
+    from migrator.compat.suite import start_suite
+    from migrator.runner import shim_dir
+
+    test = '''
+import os, subprocess, sys
+
+def test_fixture_and_children(database_url):
+    assert database_url == "postgresql://example/db"
+    out = subprocess.run([sys.executable, "-c", "import migrator.pytest_plugin as p; print(p.__name__)"],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "migrator.pytest_plugin", out.stderr
+'''
+    app = write_app(tmp_path / "app", {"compat_tests/test_plugin.py": test})
+    env = {"DATABASE_URL": "postgresql://example/db", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    without = start_suite(app, "compat_tests", env=env, gated=True).finish(timeout=60, stream=None)
+    assert without.errors == 1 and any("fixture 'database_url' not found" in line for line in without.output_tail)
+    shim = str(shim_dir())
+    with_plugin = start_suite(app, "compat_tests", env=env, gated=True).finish(timeout=60, stream=None,
+                                                                               plugin_path=shim)
+    assert with_plugin.ok and with_plugin.passed == 1, (with_plugin.failures, with_plugin.output_tail)

@@ -177,6 +177,7 @@ class _Check:
         # blue's schema is made
         self.runner("green", self.green_dir, self.server.url_of(self.expanded_names[self.first_cell])
                     ).prefetch("history")
+        self._prestart_suites()  # the suites' pytest starts too, and waits at its gate for its database
         self._build_blue()
         self._plan_and_apply_green()
         self._run_cells()
@@ -302,7 +303,6 @@ class _Check:
         opts, result = self.opts, self.result
         first = self.cell_dbs[self.first_cell]
         child = self.runner("green", self.green_dir, first.url)
-        self._prestart_suites()
         self.plan = plan_green(self.green_dir, opts.alembic_ini, self.blue_heads, self.config, runner=child,
                                knowledge=self.knowledge)
         result.revisions = _revisions(self.blue_heads, self.plan)
@@ -388,7 +388,9 @@ class _Check:
         interpreter cannot import migrator itself."""
         from migrator.runner import shim_dir
 
-        probe = self.runner("green", self.green_dir, self.cell_dbs[self.first_cell].url).probe()  # green's child
+        # green's child says what its interpreter has as soon as it is ready (before the history it loads)
+        probe = self.runner("green", self.green_dir, self.server.url_of(self.expanded_names[self.first_cell])
+                            ).ready()["probe"]
         if not probe.get("pytest"):
             from migrator.compat.errors import SuiteError
 
@@ -405,17 +407,17 @@ class _Check:
             self.plugin_path = str(shim_dir())
 
     def _prestart_suites(self) -> None:
-        """pytest starts now for each cell on the expanded schema, while green's plan, its revisions and the copies
-        are made: it loads its plugins, then waits at migrator's gate, before any conftest imports the app, until
-        run_cell lets it go (its database's name is known already). Side by side cells, one worker each."""
+        """pytest starts now for each cell on the expanded schema, while blue's schema, green's plan, its revisions
+        and the copies are made: it loads its plugins, then waits at migrator's gate, before any conftest imports
+        the app, until run_cell lets it go (its database's name is known already). Side by side cells, one worker
+        each."""
         from migrator.compat.suite import start_suite
 
         if not self.opts.parallel or self.workers > 1:
             return
-        self._prepare_plugin()
         self.stack.callback(self._abort_prestarted)  # unwinds before the worktrees and databases go
         for (app, schema), name in self.expanded_names.items():
-            env, args = self._suite_env(app, schema, self.server.url_of(name))
+            env, args = self._suite_env(app, schema, self.server.url_of(name), plugin=False)
             self.prestarted[(app, schema)] = (name, start_suite(
                 self.blue_dir if app == "blue" else self.green_dir, self.opts.suite, self.python, env, args=args,
                 inherit_env=False, gated=True))
@@ -425,17 +427,17 @@ class _Check:
             started.abort()
         self.prestarted.clear()
 
-    def _suite_env(self, app: str, schema: str, url: str, tests: list[str] | None = None
-                   ) -> tuple[dict[str, str], tuple[str, ...]]:
-        """The environment and pytest arguments of a suite on the database at `url`."""
+    def _suite_env(self, app: str, schema: str, url: str, plugin: bool = True) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The environment and pytest arguments of a suite on the database at `url`; without `plugin`, the gate loads
+        migrator's plugin when it lets the suite go (run_cell)."""
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE} | self.env_for(url, f"{app}/{schema}")
-        if self.plugin_path:
+        if self.plugin_path and plugin:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), self.plugin_path) if p)
         env[CELL_REPORT_ENV] = str(Path(self.server_tmp()) / f"cell-{os.getpid()}-{time.monotonic_ns()}.json")
         # no tracebacks unless the user asks (--pytest-args=--tb=short): pytest's summary names each failure and the
         # verdict reads the JUnit report
         tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
-        return env, (*tb, *(self.plugin_args or ()), *self.opts.pytest_args)
+        return env, (*tb, *((self.plugin_args or ()) if plugin else ()), *self.opts.pytest_args)
 
     def run_cell(self, app: str, schema: str, folder: Path, db, tests: list[str] | None = None,
                  known_fingerprint: str | None = None, prefixed: bool = False) -> Cell:
@@ -474,7 +476,9 @@ class _Check:
             args = (*args, "-n", str(self.workers))
         stream = _Prefixed(sys.stderr, f"[{name}] ") if prefixed else sys.stderr
         if started_suite is not None:
-            outcome = started_suite.finish(self.opts.timeout, stream, clean)
+            # the shim's plugin, when the app's interpreter cannot import migrator, is loaded by the gate
+            outcome = started_suite.finish(self.opts.timeout, stream, clean,
+                                           plugin_path=self.plugin_path if self.plugin_args else None)
         else:
             outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
                                 inherit_env=False, scrub=clean, stream=stream)

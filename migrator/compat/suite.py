@@ -192,24 +192,26 @@ class StartedSuite:
         self.env: dict[str, str] = {}  # what the caller asked for (env and args), before start_suite's additions
         self.args: tuple[str, ...] = ()
 
-    def _open_gate(self) -> None:
+    def _open_gate(self, plugin_path: str | None = None) -> None:
         fd, self.gate_fd = self.gate_fd, None
         if fd is None:
             return
         try:
-            os.write(fd, b"go\n")
+            os.write(fd, b"go\n" if plugin_path is None else b"go " + os.fsencode(plugin_path) + b"\n")
         except OSError:  # pytest already ended (before its gate: a usage error, no pytest): its output says why
             pass
         finally:
             os.close(fd)
 
     def finish(self, timeout: float | None = None, stream: TextStream | None = sys.stderr,
-               scrub: Callable[[str], str] | None = None) -> SuiteResult:
+               scrub: Callable[[str], str] | None = None, *, plugin_path: str | None = None) -> SuiteResult:
         """Let pytest run (a gated one starts its tests now: `timeout` counts from here) and read its verdict.
-        result.duration is pytest's own time: a gated pytest's wait at the gate is not in it."""
+        result.duration is pytest's own time: a gated pytest's wait at the gate is not in it. `plugin_path`: a
+        folder the gate appends to the suite's sys.path and PYTHONPATH to load migrator.pytest_plugin from (as
+        `-p migrator.pytest_plugin` with that PYTHONPATH would), for an interpreter that cannot import migrator."""
         self.done = True
         try:
-            self._open_gate()
+            self._open_gate(plugin_path)
             result = _wait(self.proc, timeout, stream, scrub)
             result.waited = self._waited()
             result.duration = time.monotonic() - self.spawned - result.waited

@@ -3,12 +3,15 @@ suite that `migrator compat` starts before its database is ready.
 
 pytest starts, loads its plugins, then waits here, before any conftest imports the app (apps read their
 database at import), until migrator writes "go" to the pipe named by MIGRATOR_SUITE_GATE_FD. A closed pipe
-(migrator gave up or died) ends the process. How long it waited is written to MIGRATOR_SUITE_GATE_REPORT, so
-that migrator counts only pytest's own time as the suite's. Standard library only: it runs in the app's
-interpreter, which may not have migrator.
+(migrator gave up or died) ends the process. "go <folder>" also loads migrator.pytest_plugin from that folder
+(for an interpreter that cannot import migrator: the folder goes on sys.path and PYTHONPATH, as with
+`-p migrator.pytest_plugin`). How long it waited is written to MIGRATOR_SUITE_GATE_REPORT, so that migrator
+counts only pytest's own time as the suite's. Only pytest and the standard library: it runs in the app's
+interpreter.
 """
 
 import os
+import sys
 import time
 
 import pytest
@@ -24,14 +27,25 @@ def pytest_load_initial_conftests(early_config, parser, args):
     if not fd:
         return
     began = time.monotonic()
+    line = b""
     try:
-        word = os.read(int(fd), 16)
+        while not line.endswith(b"\n"):
+            chunk = os.read(int(fd), 4096)
+            if not chunk:
+                break
+            line += chunk
         os.close(int(fd))
     except (OSError, ValueError):
-        word = b""
+        line = b""
     waited = time.monotonic() - began
-    if not word.startswith(b"go"):
+    word, _, plugin_path = line.rstrip(b"\n").partition(b" ")
+    if word != b"go":
         os._exit(70)  # migrator is gone or gave up: the database this suite was meant for may never exist
+    if plugin_path:
+        folder = os.fsdecode(plugin_path)
+        sys.path.append(folder)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), folder) if p)
+        early_config.pluginmanager.import_plugin("migrator.pytest_plugin")
     if report:
         try:
             with open(report, "w", encoding="utf-8") as handle:
