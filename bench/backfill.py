@@ -12,11 +12,12 @@ row:
   default  migrator.backfill(conn, "items", "full_name = name") with no batch arguments (checkpointed)
 
 The methods run --repeat rounds, interleaved (fixed and default swap order every round, so a machine that slows
-down or speeds up hits both alike). Prints per method the median over the rounds of: rows/s, the ratio to the
-limit, the clients' transactions, p50 / p99 / max latency (ms) while the method ran; failed client transactions
-are summed. Then PASS/FAIL for the goal, judged pair by pair (each round's default against the same round's
-fixed, median over the rounds): default >= --goal-speed x fixed's rows/s, default's p99 <= --goal-p99 x fixed's,
-0 failed. Exit 0 on PASS, 1 on FAIL, 2 without a server.
+down or speeds up hits both alike). Prints per method: rows/s (median over the rounds), the ratio to the limit,
+and, over the client transactions of all its rounds pooled, their count, p50 / p99 / max latency (ms) while the
+method ran and the failed ones. Then PASS/FAIL for the goal: default >= --goal-speed x fixed's rows/s (judged
+pair by pair: each round's default against the same round's fixed, median over the rounds), default's pooled
+p99 <= --goal-p99 x fixed's, 0 failed. Each round's pair is printed too. Exit 0 on PASS, 1 on FAIL, 2 without
+a server.
 It creates a database with a unique name on --server (postgresql://postgres@127.0.0.1:5432) and drops it.
 """
 
@@ -140,22 +141,27 @@ def measure(url: str, method: str, args) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         left = conn.execute("SELECT count(*) FROM items WHERE full_name IS DISTINCT FROM name").fetchone()[0]
     lat.sort()
-
-    def pct(p: float) -> float:
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0.0
-
     return {"method": method, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds else 0.0,
-            "transactions": len(lat), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "max_ms": 1000 * lat[-1] if lat else 0.0, "failed": failed, "rows_left": left}
+            "transactions": len(lat), "p50_ms": pct(lat, 0.50), "p99_ms": pct(lat, 0.99),
+            "max_ms": 1000 * lat[-1] if lat else 0.0, "failed": failed, "rows_left": left, "latencies": lat}
+
+
+def pct(lat: list[float], p: float) -> float:
+    """The p-quantile of sorted latencies (s), in ms."""
+    return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0.0
 
 
 def summarise(method: str, runs: list[dict]) -> dict:
-    """One row per method: the median of each figure over the rounds; failures and rows left summed."""
-    row = {"method": method, "rounds": len(runs)}
-    for k in ("rows", "seconds", "rows_per_s", "transactions", "p50_ms", "p99_ms", "max_ms"):
+    """One row per method: rows/s, seconds and rows the median over the rounds; the client latencies of all rounds
+    pooled (a round's few thousand transactions put only a few dozen above its p99: pooled, the p99 rests on
+    all of them); transactions, failures and rows left summed."""
+    row: dict = {"method": method, "rounds": len(runs)}
+    for k in ("rows", "seconds", "rows_per_s"):
         row[k] = statistics.median(r[k] for r in runs)
-    row["failed"] = sum(r["failed"] for r in runs)
-    row["rows_left"] = sum(r["rows_left"] for r in runs)
+    lat = sorted(x for r in runs for x in r.pop("latencies"))
+    row.update(transactions=len(lat), p50_ms=pct(lat, 0.50), p99_ms=pct(lat, 0.99),
+               max_ms=1000 * lat[-1] if lat else 0.0, failed=sum(r["failed"] for r in runs),
+               rows_left=sum(r["rows_left"] for r in runs))
     return row
 
 
@@ -203,8 +209,9 @@ def main(argv=None) -> int:
                   for r in rounds]
         p99s = [r["default"]["p99_ms"] / r["fixed"]["p99_ms"] if r["fixed"]["p99_ms"] else float("inf")
                 for r in rounds]
-        speed, p99 = statistics.median(speeds), statistics.median(p99s)
         ours = by["default"]
+        speed = statistics.median(speeds)
+        p99 = ours["p99_ms"] / by["fixed"]["p99_ms"] if by["fixed"]["p99_ms"] else float("inf")  # pooled
         ok = speed >= args.goal_speed and p99 <= args.goal_p99 and ours["failed"] == 0 and not ours["rows_left"]
         verdict = {"pass": ok, "speed_vs_fixed": speed, "p99_vs_fixed": p99, "rounds_speed": speeds,
                    "rounds_p99": p99s}
