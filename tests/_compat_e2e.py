@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import _server
 from tests._cli import migrator_command
 
 DATA = Path(__file__).parent / "data" / "compat_e2e"
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ADMIN = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 URL = ADMIN
 URL_ARGS = ("--provider", "url", "--database-url", URL)
 PW_ROLE = "migrator_test_pw"  # a role with a password, created and dropped by tests/test_compat.py
@@ -214,17 +215,8 @@ def assert_clean_error(run: Run, code: int, *needles: str) -> str:
 # --- fixtures (imported by the test modules) ----------------------------------------------------------
 
 
-def server_reachable() -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-needs_server = pytest.mark.skipif(not server_reachable(), reason="no PostgreSQL server at 127.0.0.1:5432")
+server_reachable = _server.reachable
+needs_server = pytest.mark.usefixtures("pg_server")  # tests/conftest.py: skipped without a server
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import configparser
 import json
-import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,6 @@ LINT = DATA / "lint" / "alembic.ini"
 BRANCHES = DATA / "branches" / "alembic.ini"
 CUSTOM = DATA / "custom_env" / "alembic.ini"
 DEMO = ROOT / "alembic.ini"
-PG_URL = os.environ.get("MIGRATOR_TEST_DSN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def classify(ini: Path, revision_range: str | None = None, *, lint: bool = False, config: Config | None = None):
@@ -176,26 +173,11 @@ def test_demo_config_missing(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def scratch_database():
-    psycopg = pytest.importorskip("psycopg")
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(PG_URL)
-    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server at {admin.render_as_string(hide_password=True)}: {exc}")
-    name = f"migrator_demo_{uuid.uuid4().hex[:10]}"
-    conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
+def scratch_database(throwaway_db):
+    return throwaway_db.sa_url
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_demo_runs_online_blue_and_green_side_by_side(scratch_database, monkeypatch):
     from alembic import command
     from alembic.config import Config as AlembicConfig
@@ -240,7 +222,7 @@ def test_demo_runs_online_blue_and_green_side_by_side(scratch_database, monkeypa
                 lg.disabled = False
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_demo_contract_keeps_green_inserts_working_between_its_transactions(scratch_database, monkeypatch):
     """D8: 0005 commits its first part before VALIDATE; green (which writes full_name only) must be able to
     insert between that commit and the second part, where users.name is dropped."""

@@ -49,7 +49,7 @@ def test_memory_bench_runs(tmp_path):
     assert "PASS  peak RSS" in proc.stdout
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 @pytest.mark.slow
 def test_compat_workers_bench_prints_its_table():
     import subprocess
@@ -65,16 +65,11 @@ def test_compat_workers_bench_prints_its_table():
     assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
 
 
+@pytest.mark.usefixtures("pg_server")
 def test_fleet_bench_prints_its_table():
     """bench/fleet.py with a handful of databases: it runs, prints one row per concurrency, drops its databases."""
     import subprocess
 
-    from tests import _fleet as kit
-
-    try:
-        kit.admin("SELECT 1")
-    except Exception:  # noqa: BLE001
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
     bench = Path(__file__).resolve().parent.parent / "bench" / "fleet.py"
     proc = subprocess.run([sys.executable, str(bench), "--databases", "4", "--concurrency", "1,4"],
                           capture_output=True, text=True, timeout=600)
@@ -83,14 +78,10 @@ def test_fleet_bench_prints_its_table():
     assert "expand + migrate" in lines[0] and "concurrency" in lines[1]
     assert [line.split()[0] for line in lines[2:]] == ["1", "4"]
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_backfill_bench_prints_its_table():
     """bench/backfill.py on a tiny table: the three methods, sane columns and a goal line (not the goal itself:
     timings on a few thousand rows say nothing)."""
-    from tests._applier import server_available
-
-    if not server_available():
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
     bench = Path(__file__).resolve().parents[1] / "bench" / "backfill.py"
     proc = subprocess.run([sys.executable, str(bench), "--rows", "3000", "--clients", "2"], capture_output=True,
                           text=True, timeout=300)

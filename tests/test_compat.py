@@ -19,6 +19,7 @@ from migrator.compat.render import render_compat
 from migrator.evidence import load_evidence
 from migrator.compat.run import compat
 from migrator.provision import EmbeddedProvider, LocalProvider
+from tests import _server
 from tests._cli import migrator_command
 from tests._compat_e2e import (  # noqa: F401  (fixtures)
     PASSWORD,
@@ -32,13 +33,12 @@ from tests._compat_e2e import (  # noqa: F401  (fixtures)
     drop_database,
     e2e_repo,
     leftovers,
-    needs_server,
     run_cli,
     sha,
     template_for,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, needs_server]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
 FAILING_TEST = "compat_tests/test_users.py::test_insert_and_read_back"
 BROKEN_ERROR = "users.full_name is required"
@@ -59,7 +59,7 @@ def password_url():
     _drop_role_and_its_databases()
     admin_query(f"CREATE ROLE {PW_ROLE} WITH LOGIN PASSWORD '{PASSWORD}' CREATEDB")
     try:
-        yield f"postgresql://{PW_ROLE}:{PASSWORD}@127.0.0.1:5432/postgres"
+        yield _server.url("postgres", password=PASSWORD).replace(f"//{_server.USER}:", f"//{PW_ROLE}:", 1)
     finally:
         _drop_role_and_its_databases()
 

@@ -23,7 +23,6 @@ from tests._compat_e2e import (  # noqa: F401  (fixtures)
     assert_clean_error,
     e2e_repo,
     leftovers,
-    needs_server,
     postgres_servers,
     run_cli,
     start_cli,
@@ -31,7 +30,7 @@ from tests._compat_e2e import (  # noqa: F401  (fixtures)
     wait_for_file,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, needs_server]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
 UNREACHABLE = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/postgres"  # nothing listens on port 1
 

@@ -27,13 +27,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import _server
 from tests._cli import migrator_command
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.usefixtures("pg_server")
 
 DATA = Path(__file__).parent / "data" / "compat_layouts"
 REVISIONS = DATA / "revisions"
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVER = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 URL_ENV = "MIGRATOR_SCRATCH_URL"
 TIMEOUT = 180
 GIT_ENV = {
@@ -44,22 +45,6 @@ GIT_ENV = {
 # variables of the outer environment that must not decide anything: compat sets its own
 POISON = {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/poison", "POSTGRES_SERVER": "poison.invalid",
           "POSTGRES_PORT": "1", "POSTGRES_DB": "poison", "POSTGRES_USER": "poison"}
-
-
-def _server_reachable() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(SERVER, connect_timeout=3):
-            return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _server():
-    if not _server_reachable():
-        pytest.skip(f"no PostgreSQL at {SERVER}")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -386,7 +371,7 @@ def password_url():
         conn.execute(f"DROP ROLE IF EXISTS {PASSWORD_ROLE}")
         conn.execute(f"CREATE ROLE {PASSWORD_ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}'")
     try:
-        yield f"postgresql://{PASSWORD_ROLE}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/postgres"
+        yield f"postgresql://{PASSWORD_ROLE}:{quote(PASSWORD, safe='')}@{_server.HOSTPORT}/postgres"
     finally:
         with psycopg.connect(SERVER, autocommit=True) as conn:
             for (name,) in conn.execute("SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba "

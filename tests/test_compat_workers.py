@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests._cli import migrator_command
+from tests import _server
 from tests._compat import git, make_repo, revision
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-SCRATCH = "postgresql://postgres@127.0.0.1:5432/postgres"
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
+SCRATCH = _server.ADMIN_URL  # the test server (tests/conftest.py)
 
 SUITE = '''
 import json, os

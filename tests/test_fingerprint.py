@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import socket
 import time
 
 import pytest
@@ -17,24 +16,14 @@ import pytest
 from migrator.compat.errors import CompatError
 from migrator.db.fingerprint import schema_dump, schema_fingerprint
 from migrator.provision import UrlProvider
+from tests import _server
 
-SERVER_URL = os.environ.get("MIGRATOR_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVER_URL = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 PREFIX = f"mgfp{secrets.token_hex(3)}"
 
 
-def _reachable(url: str) -> bool:
-    from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    try:
-        with socket.create_connection((u.host or "127.0.0.1", u.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not _reachable(SERVER_URL), reason=f"no PostgreSQL server at {SERVER_URL}")]
+pytestmark = pytest.mark.usefixtures("pg_server")
 
 # The base schema, in the order a first developer wrote it.
 BASE = """

@@ -22,11 +22,12 @@ import pytest
 from tests._compat import Databases, dbs  # noqa: F401  (fixture)
 from tests.apps import APPS, FixtureApp, app_python, build_app
 from tests.apps._builder import git
+from tests import _server
 from tests.apps._venvs import MIGRATOR_ROOT
 
 pytestmark = pytest.mark.slow
 
-HOST, PORT, USER = "127.0.0.1", "5432", "postgres"
+HOST, PORT, USER = _server.HOST, str(_server.PORT), _server.USER  # the test server (tests/conftest.py)
 NOT_CONTRACTED = ("-m", "not migrator_contracted")
 
 
@@ -148,7 +149,7 @@ RELEASES = [pytest.param(app.name, r.name, id=f"{app.name}-{r.name}")
 
 # -- the ground truth of every release ---------------------------------------------------------------------
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 @pytest.mark.parametrize("app_name, release_name", RELEASES)
 def test_release_ground_truth(app_name, release_name, apps, checkout, dbs):
     app = apps[app_name]
@@ -283,7 +284,7 @@ def test_fastapi_app_is_importable_only_from_backend(apps):
     assert "ValidationError" in empty_password.stderr and "POSTGRES_PASSWORD" in empty_password.stderr
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_flask_blue_cannot_start_on_greens_revision(apps, checkout, dbs):
     app = apps["flask"]
     blue, green = checkout(app, "v1"), checkout(app, "v2")
@@ -299,7 +300,7 @@ def test_flask_blue_cannot_start_on_greens_revision(apps, checkout, dbs):
     assert "Can't locate revision identified by '4c5d6e7f8091'" in restarted.stderr
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 @pytest.mark.parametrize("tag, keeps_schema", [("v1", False), ("v1.1", True)])
 def test_flask_suite_and_the_schema_under_test(tag, keeps_schema, apps, checkout, dbs):
     app = apps["flask"]
@@ -322,7 +323,7 @@ def tables(dbs: Databases, database: str) -> set[str]:
     return {r[0] for r in dbs.query(database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_asyncpg_blue_fails_where_the_not_null_column_is_applied(apps, checkout, dbs):
     app = apps["asyncpg"]
     release = app.release("not-null-column")
@@ -335,7 +336,7 @@ def test_asyncpg_blue_fails_where_the_not_null_column_is_applied(apps, checkout,
     assert 'null value in column "author"' in result.output, result
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_flask_fixed_app_checks_the_schema_at_start_up(apps, checkout, dbs):
     """v1.1 calls migrator.startup.check_schema at start-up. migrator cannot be installed into this app's venv
     yet (see SA14_CONFLICT), so migrator's checkout is put on the path, as migrator does for code it runs."""

@@ -1,4 +1,4 @@
-"""`migrator fleet`: one release across many databases, on the real PostgreSQL at 127.0.0.1:5432.
+"""`migrator fleet`: one release across many databases, on the test PostgreSQL server (tests/conftest.py).
 
 Each live test makes its own fleet of 50+ uniquely named databases (tests/_fleet.py, copies of a template at blue's
 schema) and drops exactly those. The URLs carry a password (trust auth ignores it): it must never be printed."""
@@ -21,19 +21,11 @@ PASSWORD = "Fl33tS3cretPw"
 SIZE = 50
 
 
-def server_available() -> bool:
-    try:
-        kit.admin("SELECT 1")
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
-needs_pg = pytest.mark.skipif(not server_available(), reason="no PostgreSQL at 127.0.0.1:5432")
+needs_pg = pytest.mark.usefixtures("pg_server")  # tests/conftest.py: skipped without a server, marked postgres
 
 
 def secret_urls(fleet: kit.Fleet) -> list[str]:
-    return [f"postgresql+psycopg://postgres:{PASSWORD}@{kit.HOST}/{n}" for n in fleet.names]
+    return [kit._server.url(n, driver="postgresql+psycopg", password=PASSWORD) for n in fleet.names]
 
 
 def run(config: Path, repo: Path, *args: str, timeout: float = 900):
@@ -169,7 +161,6 @@ def test_config_sources_and_errors(tmp_path):
 
 
 @needs_pg
-@pytest.mark.postgres
 def test_registry_query_lists_the_fleet(tmp_path, monkeypatch):
     from migrator.fleet.config import list_databases, load_fleet_config
 
@@ -189,7 +180,6 @@ def test_registry_query_lists_the_fleet(tmp_path, monkeypatch):
 
 
 @needs_pg
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_fleet_release_end_to_end(tmp_path, repo, fleet):
     """plan, expand, migrate, status; the one switch on the canary; contract --after-switch; counts add up."""
@@ -250,7 +240,6 @@ def test_fleet_release_end_to_end(tmp_path, repo, fleet):
 
 
 @needs_pg
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_a_failing_database_stops_its_wave(tmp_path, repo, fleet):
     """A failing canary: exit 1 naming it, no other database touched. Then a failure in wave 2 with concurrency
@@ -301,7 +290,6 @@ def _expanded_count(names: list[str]) -> int:
 
 
 @needs_pg
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_sigkilled_shard_is_resumed_and_shards_never_overlap(tmp_path, repo, fleet):
     """Two shards side by side (an Indexed Job of two pods, --shard auto/2): one is SIGKILLed mid-wave and run
@@ -361,7 +349,6 @@ def test_sigkilled_shard_is_resumed_and_shards_never_overlap(tmp_path, repo, fle
 
 
 @needs_pg
-@pytest.mark.postgres
 def test_usage_and_infrastructure_errors_are_one_line(tmp_path, repo):
     ops = tmp_path / "ops"
     config = kit.write_config(ops, [f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/nowhere"])
@@ -376,7 +363,6 @@ def test_usage_and_infrastructure_errors_are_one_line(tmp_path, repo):
 
 
 @needs_pg
-@pytest.mark.postgres
 def test_the_soak_is_served_once_on_the_canary_that_records_the_switch(tmp_path, repo):
     """Two canaries, soak 1h: the canary that records the switch refuses on its soak, and the other canary (same
     wave) is not acknowledged or contracted; the rest are untouched."""

@@ -1,5 +1,5 @@
 """`migrator gate switch|contract` and `migrator serve` on the demo app against the real PostgreSQL at
-127.0.0.1:5432, with the command router hook of tests/test_release_commands.py.
+the test server (tests/conftest.py), with the command router hook of tests/test_release_commands.py.
 
 The gate CLI runs as a user or an Argo Rollouts Job would run it (exit 0 pass, 1 refused, 2 error; --format json
 with every check) and must decide what `migrator switch` / `contract` decide. The server is started as a real
@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 
 from tests._cli import assert_one_line_error, migrator_command, run
+from tests import _server
 from tests.test_release_commands import (  # noqa: F401  (fixtures)
     PASSWORD, colour, ctx_for, demo, demo_template, drop_database, evidence_for, expand_for, query)
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
 TOKEN = "gate-token-0123456789abcdef"
 
@@ -289,7 +290,7 @@ def test_serve_database_gone_answers_503_and_stays_up(demo, tmp_path):
 
 
 def test_serve_refuses_to_start_without_a_token(tmp_path):
-    env = {"MIGRATOR_DATABASE_URL": f"postgresql://postgres:{PASSWORD}@127.0.0.1:5432/postgres",
+    env = {"MIGRATOR_DATABASE_URL": _server.url("postgres", password=PASSWORD),
            "MIGRATOR_SERVE_TOKEN": ""}
     done = run("serve", "--port", "0", cwd=tmp_path, env=env)
     assert_one_line_error(done, contains="MIGRATOR_SERVE_TOKEN")
@@ -302,7 +303,7 @@ def test_serve_no_auth_and_a_database_that_is_not_there(tmp_path):
     outside green's checkout, is a 503 per request (the password hidden), and the server serves on."""
     config = tmp_path / "pyproject.toml"
     config.write_text("[tool.migrator]\n", encoding="utf-8")
-    url = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/migrator_trel_never_made"
+    url = _server.url("migrator_trel_never_made", driver="postgresql+psycopg", password=PASSWORD)
     log = tmp_path / "serve.log"
     with server("--no-auth", repo=tmp_path, config=config, url=url, log=log, token=None) as (base, proc):
         status, body, _ = call("GET", f"{base}/v1/releases/current/gates/switch", token=None)
@@ -359,7 +360,7 @@ def test_the_documented_read_only_role_is_enough(demo):
     try:
         grants = READ_ONLY_GRANTS.format(role=f'"{role}"', database=f'"{name}"')
         query(url, grants)
-        reader = f"postgresql+psycopg://{role}@127.0.0.1:5432/{name}"
+        reader = _server.url(name, driver="postgresql+psycopg").replace(f"//{_server.USER}@", f"//{role}@", 1)
         evidence = evidence_for(url, repo, ops / "ro.json")
         done = gate_cli("switch", "--evidence", str(evidence), repo=repo, config=config, url=reader)
         assert done.code == 0, done.out + done.err

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import socket
 import stat
 
 import psycopg
@@ -22,42 +21,22 @@ from migrator.release.errors import GateRefused
 from migrator.release.gates import GateResult, Signing, contract_gate, expand_gate, switch_gate
 from migrator.release.ledger import Ledger, Release
 from tests._evidence import BLUE_SHA, EXPANDED_PRINT, GREEN_SHA, KEY, cell, changed, document
+from tests import _server
 
-SERVER_URL = os.environ.get("MIGRATOR_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DB = f"mggate{secrets.token_hex(4)}"
-
-
-def _reachable(url: str) -> bool:
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    try:
-        with socket.create_connection((u.host or "127.0.0.1", u.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
+SERVER_URL = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 
 
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not _reachable(SERVER_URL), reason=f"no PostgreSQL server at {SERVER_URL}")]
 
-
-def _db_url(name: str) -> str:
-    return SERVER_URL.rsplit("/", 1)[0] + "/" + name
+pytestmark = pytest.mark.usefixtures("pg_server")
 
 
 @pytest.fixture(scope="module")
-def db_url():
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{DB}"')
-    try:
-        url = _db_url(DB)
+def db_url(pg_server):
+    with _server.throwaway("mggate_") as name:
+        url = _server.url(name)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text)")
         yield url
-    finally:
-        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
 @pytest.fixture

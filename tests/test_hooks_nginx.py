@@ -265,7 +265,7 @@ def _events(url: str, release_id: str) -> list[tuple]:
                  (release_id,))
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_release_flow_faults_fail_closed_and_blue_keeps_serving(demo, tmp_path):
     from migrator.release import commands
     from migrator.release.errors import GateRefused

@@ -649,7 +649,7 @@ def ready_to_switch(repo, config, url) -> str:
     return rid
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_release_switch_and_rollback_through_the_webhook(demo, server, secret):
     from migrator.release import commands
 
@@ -672,7 +672,7 @@ def test_release_switch_and_rollback_through_the_webhook(demo, server, secret):
     no_secret_anywhere(*(d for _, _, d in rows))
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_release_switch_fails_closed_when_the_webhook_is_down(demo, refused_port, secret, caplog):
     from migrator.release import commands
     from migrator.release.errors import GateRefused
@@ -703,7 +703,7 @@ def test_release_switch_fails_closed_when_the_webhook_is_down(demo, refused_port
     no_secret_anywhere(caplog.text, *(d for _, _, d in rows))
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_release_switch_fails_closed_when_the_router_errors_after_the_gate(demo, server, secret):
     """The gate passes, the switch answers 503 until the deadline: switch failed, traffic sent back to blue."""
     from migrator.release import commands
@@ -725,7 +725,7 @@ def test_release_switch_fails_closed_when_the_router_errors_after_the_gate(demo,
     assert server.actions()[0] == "gate" and server.actions()[-2:] == ["rollback", "verify"]
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_release_switch_fails_closed_without_the_secret(demo, server, monkeypatch):
     from migrator.release import commands
     from migrator.release.errors import GateRefused

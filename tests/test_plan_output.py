@@ -68,7 +68,7 @@ def _without_lock_timeout(repo):
     path.write_text(path.read_text().replace('    op.execute("SET lock_timeout = \'500ms\'")\n', ""))
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_speaks_to_each_step(demo):
     from migrator.release import commands
 
@@ -94,7 +94,7 @@ def test_plan_speaks_to_each_step(demo):
     assert "blue still reads and writes" not in text.out
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_fail_on(demo):
     repo, config, ops, url, _ = demo
     env = {"MIGRATOR_DATABASE_URL": url}
@@ -116,7 +116,7 @@ def test_plan_fail_on(demo):
 # --- sizes and estimated durations ---------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_estimates_on_a_real_table_are_positive_grow_with_it_and_say_so():
     from migrator.release.commands import connect
     from migrator.release.estimate import KINDS, estimate, sample_rates, table_sizes
@@ -155,7 +155,7 @@ def test_estimate_text_marks_every_duration_as_an_estimate():
         "<0.1 s, estimate", "~2.3 s, estimate", "~2.5 min, estimate", "~2.0 h, estimate"]
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_shows_table_sizes_and_estimated_durations(demo):
     from migrator.release import commands
 

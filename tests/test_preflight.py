@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
 
 from migrator.release.preflight import preflight
 
-pytestmark = pytest.mark.postgres
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+pytestmark = pytest.mark.usefixtures("pg_server")
 
 
 @pytest.fixture
-def conn():
-    name = f"migrator_preflight_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    connection = psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", autocommit=True)
+def conn(throwaway_db):
+    connection = psycopg.connect(throwaway_db.url, autocommit=True)
     connection.execute("""
         CREATE TABLE "user" (id int PRIMARY KEY, email text);
         CREATE TABLE item (id int PRIMARY KEY, title varchar(255), owner_id int, price numeric(10,2), n int);
@@ -31,8 +25,6 @@ def conn():
         yield connection
     finally:
         connection.close()
-        with psycopg.connect(SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 CASES = [

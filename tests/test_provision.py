@@ -29,25 +29,16 @@ from migrator.provision import (
     _procs,
     get_provider,
 )
+from tests import _server
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.usefixtures("pg_server")
 
-SERVER_URL = os.environ.get("MIGRATOR_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVER_URL = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _reachable(url: str) -> bool:
-    from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    try:
-        with socket.create_connection((u.host or "127.0.0.1", u.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-needs_server = pytest.mark.skipif(not _reachable(SERVER_URL), reason=f"no PostgreSQL server at {SERVER_URL}")
+needs_server = pytest.mark.usefixtures("pg_server")  # tests/conftest.py
 needs_embedded = pytest.mark.skipif(bool(EmbeddedProvider().unavailable()), reason=str(EmbeddedProvider().unavailable()))
 needs_local = pytest.mark.skipif(bool(LocalProvider().unavailable()), reason=str(LocalProvider().unavailable()))
 
@@ -317,7 +308,7 @@ def _child(provider: str, prefix: str) -> tuple[subprocess.Popen, dict]:
 
 
 def _child_cases():
-    cases = [pytest.param("url", marks=needs_server)]
+    cases = [pytest.param("url")]  # the module uses pg_server: the url provider has its server
     cases.append(pytest.param("embedded", marks=needs_embedded))
     cases.append(pytest.param("local", marks=needs_local))
     return cases

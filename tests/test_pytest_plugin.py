@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import sys
 from importlib.metadata import entry_points
 
@@ -18,24 +17,15 @@ import psycopg.conninfo  # noqa: F401
 import pytest
 
 from migrator.provision import UrlProvider
+from tests import _server
 
 pytest_plugins = ["pytester"]
 
-SERVER_URL = os.environ.get("MIGRATOR_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVER_URL = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 
 
-def _reachable(url: str) -> bool:
-    from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    try:
-        with socket.create_connection((u.host or "127.0.0.1", u.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-needs_server = pytest.mark.skipif(not _reachable(SERVER_URL), reason=f"no PostgreSQL server at {SERVER_URL}")
+needs_server = pytest.mark.usefixtures("pg_server")  # tests/conftest.py
 
 
 def query(url: str, sql: str):
@@ -125,7 +115,7 @@ def test_report_header_hides_the_password_in_every_form(pytester, clean_env, url
 
 
 @needs_server
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 @pytest.mark.parametrize("form", ["postgresql+psycopg", "postgresql"])
 def test_connection_rolled_back_after_each_test_engine_shared(pytester, clean_env, database, form):
     clean_env.setenv("DATABASE_URL", database.render(form))
@@ -170,7 +160,7 @@ def test_connection_rolled_back_after_each_test_engine_shared(pytester, clean_en
 
 
 @needs_server
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_a_conftest_fixture_overrides_the_plugin(pytester, clean_env, database):
     clean_env.setenv("DATABASE_URL", "postgresql://nobody@invalid.invalid/none")
     pytester.makeconftest(f"""
@@ -190,7 +180,7 @@ def test_a_conftest_fixture_overrides_the_plugin(pytester, clean_env, database):
 
 
 @needs_server
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_compat_style_suite_in_a_subprocess(tmp_path, database):
     """What `migrator compat` does: the app's suite, with no conftest, in its own pytest process; the env
     comes from render_env with a custom variable name. The plugin arrives through the entry point."""

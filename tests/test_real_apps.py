@@ -16,31 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from tests import _server
 from tests._cli import migrator_command
 from tests.apps import APPS, app_python, build_app
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-SCRATCH = "postgresql://postgres:scratch-pw@127.0.0.1:5432/postgres"  # trust auth: any password; the app needs one
+ADMIN = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
+SCRATCH = _server.url("postgres", password="scratch-pw")  # trust auth: any password; the app needs one
 TIMEOUT = 600
 NO_SAFE_ORDER = "this release has no safe blue-green order"
-
-
-def _server_up() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(ADMIN, connect_timeout=3):
-            return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _server():
-    if not _server_up():
-        pytest.skip(f"no PostgreSQL at {ADMIN}")
 
 
 @pytest.fixture(scope="module")

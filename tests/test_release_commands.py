@@ -1,5 +1,5 @@
-"""The release commands (migrator.release.commands) on the demo app against the real PostgreSQL at
-127.0.0.1:5432: state machine, preconditions, gates, the coordinator lock, the ledger's events, drift, faults.
+"""The release commands (migrator.release.commands) on the demo app against the test PostgreSQL server
+(tests/conftest.py): state machine, preconditions, gates, the coordinator lock, the ledger's events, drift, faults.
 
 The helpers at the top are shared with tests/test_release_plan.py and tests/test_release_e2e.py: the demo
 repository, a command router hook that keeps the live colour in a file, and uniquely named databases that are
@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from tests import _server
 from tests._evidence import ALL_CELLS, cell, document, write
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.usefixtures("pg_server")
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVER = _server.SA_SERVER  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
+ADMIN = _server.ADMIN_URL
 DB_PREFIX = "migrator_trel_"
 PASSWORD = "Sup3rS3cretPw"  # trust auth ignores it; it must never show up anywhere
 
@@ -54,33 +55,15 @@ print(json.dumps({"status": "succeeded", "observed": {"active_color": current}})
 # --- databases ----------------------------------------------------------------------------------------------
 
 
-def admin(sql: str, params=None) -> list[tuple]:
-    import psycopg
-
-    with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as conn:
-        cur = conn.execute(sql, params)
-        return cur.fetchall() if cur.description else []
-
-
-def drop_database(name: str) -> None:
-    from psycopg import sql
-
-    import psycopg
-
-    with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+admin = _server.admin
+drop_database = _server.drop_database
 
 
 @contextmanager
 def fresh_database(password: bool = False):
     """A new empty database; yields its SQLAlchemy URL; dropped afterwards whatever happened."""
-    name = DB_PREFIX + secrets.token_hex(5)
-    admin(f'CREATE DATABASE "{name}"')
-    try:
-        auth = f"postgres:{PASSWORD}@" if password else "postgres@"
-        yield f"postgresql+psycopg://{auth}127.0.0.1:5432/{name}", name
-    finally:
-        drop_database(name)
+    with _server.throwaway(DB_PREFIX) as name:
+        yield _server.url(name, driver="postgresql+psycopg", password=PASSWORD if password else None), name
 
 
 def query(url: str, sql: str, params=None) -> list[tuple]:

@@ -17,12 +17,13 @@ import time
 import pytest
 
 from tests._cli import run
+from tests import _server
 from tests.test_release_commands import (
     PASSWORD, colour, fresh_database, hook_calls, holding_coordinator, query, to_blue, write_release_config)
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVER = _server.ADMIN_URL  # the test server (tests/conftest.py)
 
 
 def test_release_of_the_demo_app_end_to_end(tmp_path):

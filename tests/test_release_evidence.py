@@ -19,7 +19,7 @@ from tests.test_release_commands import (  # noqa: F401 - demo and demo_template
     ctx_for, demo, demo_template, evidence_for, expand_for, has_column, needs_applier, query, state_of,
     write_release_config)
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.usefixtures("pg_server")
 
 
 def evidence_rows(url: str, rid: str) -> list[tuple]:

@@ -16,7 +16,7 @@ from tests._cli import run
 from tests.test_release_commands import (  # noqa: F401  (demo, demo_template: fixtures)
     ctx_for, demo, demo_template, evidence_for, expand_for, fresh_database, query, state_of)
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.usefixtures("pg_server")
 
 V1_DDL = Path(__file__).parent / "data" / "ledger" / "v1.sql"
 

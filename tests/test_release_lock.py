@@ -21,7 +21,7 @@ from tests._applier import make_project, revision_text, sql_body
 from tests._cli import migrator_command
 from tests.test_release_commands import admin, fresh_database, query, write_release_config
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
 SLEEP = 4  # seconds revision 0002 takes
 

@@ -57,7 +57,7 @@ def test_release_id_and_urls():
 # --- against the live database --------------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_lays_out_phases_rows_and_gates_and_records_the_release(demo):
     from migrator.release import commands
 
@@ -94,7 +94,7 @@ def test_plan_lays_out_phases_rows_and_gates_and_records_the_release(demo):
     assert len(events(url, result["release_id"])) == 1
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_counts_small_tables_never_analysed(tmp_path):
     from migrator.release.plan import estimate_rows
     from migrator.release.commands import connect
@@ -111,7 +111,7 @@ def test_plan_counts_small_tables_never_analysed(tmp_path):
                      "missing": (None, None), "bad..name": (None, None)}
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_a_second_release_while_one_is_in_flight_is_refused(demo):
     from migrator.release import commands
     from migrator.release.errors import PreconditionFailed
@@ -123,7 +123,7 @@ def test_a_second_release_while_one_is_in_flight_is_refused(demo):
         commands.plan(ctx_for(repo, config, url, blue="blue", release_id="r-other"))
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_needs_blue_and_refuses_a_release_compat_would_refuse(demo):
     from migrator.compat.errors import CompatRefused
     from migrator.errors import UsageError
@@ -145,7 +145,7 @@ def test_plan_needs_blue_and_refuses_a_release_compat_would_refuse(demo):
     assert query(url, "SELECT count(*) FROM migrator.releases")[0][0] == 0
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_no_record_writes_nothing(demo, monkeypatch):
     from migrator.release import commands
 
@@ -161,7 +161,7 @@ def test_plan_no_record_writes_nothing(demo, monkeypatch):
     assert offline["plan"]["phases"].keys() == result["plan"]["phases"].keys()
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_live_fingerprint_leaves_the_ledger_out(demo):
     from migrator.db.fingerprint import schema_fingerprint
     from migrator.release.commands import connect, live_fingerprint
@@ -183,7 +183,7 @@ def test_live_fingerprint_leaves_the_ledger_out(demo):
 # --- formats and the CLI ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_plan_cli_formats(demo):
     repo, config, ops, url, _ = demo
     query(url, "ANALYZE users")
@@ -211,7 +211,7 @@ def test_plan_cli_formats(demo):
     assert "**M203** (warning): reviewed, suppressed: online the backfill runs in committed batches" in md.out
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_cli_exit_codes(demo):
     repo, config, ops, url, _ = demo
     env = {"MIGRATOR_DATABASE_URL": url}

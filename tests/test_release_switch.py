@@ -22,7 +22,7 @@ from tests._cli import migrator_command, run
 from tests.test_release_commands import (  # noqa: F401  (fixtures)
     colour, ctx_for, demo, demo_template, evidence_for, expand_for, hook_calls, query, state_of)
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
 # the command hook of test_release_commands.py, with knobs: a file slow-switch / slow-verify (seconds) makes the
 # switch to green (after it wrote the colour) or the verify of green sleep, so a test can interrupt migrator there

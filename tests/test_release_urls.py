@@ -13,9 +13,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests._cli import run
+from tests import _server
 from tests.test_release_commands import ctx_for, demo, demo_template, evidence_for  # noqa: F401
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
 
 SECRET = "Pw@d:/%x-Secret9"  # trust auth ignores it; its every form must stay out of every output
 FORBIDDEN = {SECRET, quote(SECRET, safe=""), quote_plus(SECRET), "Secret9"}
@@ -30,14 +31,15 @@ COMMANDS = {
 }
 
 
-def forms(name: str, port: int = 5432) -> dict[str, str]:
+def forms(name: str, port: int = _server.PORT) -> dict[str, str]:
     q = quote(SECRET, safe="")
+    host, user = _server.HOST, _server.USER
     return {
-        "url with password": f"postgresql://postgres:{q}@127.0.0.1:{port}/{name}",
-        "?password= in the query": f"postgresql://postgres@127.0.0.1:{port}/{name}?password={q}",
-        "libpq key=value": f"host=127.0.0.1 port={port} dbname={name} user=postgres password={SECRET}",
-        "postgresql+psycopg": f"postgresql+psycopg://postgres:{q}@127.0.0.1:{port}/{name}?sslmode=disable",
-        "+psycopg with ?password=": f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}?password={q}",
+        "url with password": f"postgresql://{user}:{q}@{host}:{port}/{name}",
+        "?password= in the query": f"postgresql://{user}@{host}:{port}/{name}?password={q}",
+        "libpq key=value": f"host={host} port={port} dbname={name} user={user} password={SECRET}",
+        "postgresql+psycopg": f"postgresql+psycopg://{user}:{q}@{host}:{port}/{name}?sslmode=disable",
+        "+psycopg with ?password=": f"postgresql+psycopg://{user}@{host}:{port}/{name}?password={q}",
     }
 
 
@@ -85,8 +87,9 @@ def test_every_release_command_hides_the_password(planned, form):
         check_clean(command, fmt, result)
     by = {(c, f): r for c, f, r in results}
     assert by[("status", "text")].code == 0
-    assert f"database: postgresql://postgres:***@127.0.0.1:5432/{name}" in by[("status", "text")].out
-    assert json.loads(by[("status", "json")].out)["database"].startswith("postgresql://postgres:***@127.0.0.1:5432/")
+    shown = f"postgresql://{_server.USER}:***@{_server.HOSTPORT}/"
+    assert f"database: {shown}{name}" in by[("status", "text")].out
+    assert json.loads(by[("status", "json")].out)["database"].startswith(shown)
     assert by[("plan", "text")].code == 0 and by[("expand", "text")].code == 1  # it really reached the gate
     assert "expand gate refused" in by[("expand", "text")].err
 
@@ -105,7 +108,7 @@ def test_a_server_that_is_down_does_not_leak_the_password_either(planned, form):
 
 def test_an_address_without_a_password_is_shown_whole(planned):
     repo, config, name, wrong = planned
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    url = _server.url(name)
     results = {(c, f): r for c, f, r in run_all(repo, config, url, wrong)}
     assert f"database: {url} at alembic 0002\n" in results[("status", "text")].out
     assert json.loads(results[("status", "json")].out)["database"] == url

@@ -3,8 +3,6 @@ type narrowing vs widening, functions used by triggers and views, row level secu
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
 
@@ -12,7 +10,6 @@ from migrator.api import classify_paths
 from migrator.classify.catalog import knowledge_from_catalog
 from migrator.classify.engine import classify_sql
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 
 def _run(tmp_path, files: dict[str, str]):
@@ -71,20 +68,15 @@ def test_attach_partition_shows_the_exclusive_lock_and_the_scan():
 
 
 @pytest.fixture
-def live():
-    name = f"migrator_shapes_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    conn = psycopg.connect(f"{SERVER}/{name}", autocommit=True)
+def live(throwaway_db):
+    conn = psycopg.connect(throwaway_db.url, autocommit=True)
     try:
         yield conn
     finally:
         conn.close()
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("pg_server")
 def test_the_live_catalog_tells_widening_narrowing_and_function_users(live):
     live.execute("""
         CREATE TABLE item (id int PRIMARY KEY, title varchar(100), price numeric(10,2), seen timestamptz);

@@ -8,8 +8,7 @@ import pytest
 
 from migrator.startup import SchemaNotReady, check_schema
 
-pytestmark = pytest.mark.postgres
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+pytestmark = pytest.mark.usefixtures("pg_server")
 HISTORY = {"0001": None, "0002": "0001", "0003": "0002", "0004": "0003"}
 
 
@@ -36,16 +35,9 @@ def scripts(tmp_path):
 
 
 @pytest.fixture
-def database():
-    name = f"migrator_startup_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        yield url, psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
-    finally:
-        with psycopg.connect(SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database(throwaway_db):
+    with psycopg.connect(throwaway_db.url, autocommit=True) as conn:
+        yield throwaway_db.sa_url, conn
 
 
 def at_revision(conn, rev):
