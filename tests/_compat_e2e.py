@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import secrets
 import subprocess
 import time
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ DATA = Path(__file__).parent / "data" / "compat_e2e"
 ADMIN = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 URL = ADMIN
 URL_ARGS = ("--provider", "url", "--database-url", URL)
-PW_ROLE = "migrator_test_pw"  # a role with a password, created and dropped by tests/test_compat.py
+PW_ROLE = f"migrator_test_pw_{secrets.token_hex(4)}"  # a role with a password, made and dropped by tests/test_compat.py
+# (a name of its own: roles belong to the whole server, which other workers and runs share)
 PASSWORD = "S3cret-pw"
 TIMEOUT = 60
 TRACEBACK = "Traceback (most recent call last)"

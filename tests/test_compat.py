@@ -38,7 +38,8 @@ from tests._compat_e2e import (  # noqa: F401  (fixtures)
     template_for,
 )
 
-pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow,
+              pytest.mark.xdist_group("compat_e2e")]  # one worker builds the e2e repository and its templates
 
 FAILING_TEST = "compat_tests/test_users.py::test_insert_and_read_back"
 BROKEN_ERROR = "users.full_name is required"

@@ -30,7 +30,8 @@ from tests._compat_e2e import (  # noqa: F401  (fixtures)
     wait_for_file,
 )
 
-pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("pg_server"), pytest.mark.slow,
+              pytest.mark.xdist_group("compat_e2e")]  # one worker builds the e2e repository and its templates
 
 UNREACHABLE = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/postgres"  # nothing listens on port 1
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import secrets
 import subprocess
 import sys
 import sysconfig
@@ -355,7 +356,7 @@ def test_database_from_separate_variables(tmp_path, clean):
     assert_caught(broken)
 
 
-PASSWORD_ROLE = "migrator_layouts_pw"
+PASSWORD_ROLE = f"migrator_layouts_pw_{secrets.token_hex(4)}"  # roles are server-wide: a name of its own
 PASSWORD = "s3cr3t/p@ss:word"
 APP_SECRET = "app-secret-9d2e7"
 

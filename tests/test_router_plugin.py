@@ -66,15 +66,15 @@ def test_installed_plugin_moves_traffic_through_the_entry_point(installed, tmp_p
 def test_installed_plugin_answers_router_check(installed, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.migrator.hook]\nkind = "file"\npath = "live-color"\n')
     env = {"PYTHONPATH": os.pathsep.join([str(installed), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    result = run("router", "check", cwd=tmp_path, env=env)
+    result = run("router", "check", cwd=tmp_path, env=env, process=True)  # a new process sees the installed plug-in
     assert result.code == 0, result.err
     assert result.out.splitlines() == ["live colour: blue", "router 'file'"]
     (tmp_path / "live-color").write_text("green")
-    assert run("router", "check", "--expect", "green", cwd=tmp_path, env=env).code == 0
+    assert run("router", "check", "--expect", "green", cwd=tmp_path, env=env, process=True).code == 0
     (tmp_path / "live-color").write_text("purple")
-    broken = run("router", "check", cwd=tmp_path, env=env)
+    broken = run("router", "check", cwd=tmp_path, env=env, process=True)
     assert broken.code == 2 and "router 'file' cannot tell the live colour: file did not name a colour (it " \
                                 "answered 'purple')" in broken.err
     # without the package the kind is unknown: a configuration error
-    missing = run("router", "check", cwd=tmp_path)
+    missing = run("router", "check", cwd=tmp_path, process=True)
     assert missing.code == 2 and "unknown router kind 'file'" in missing.err
