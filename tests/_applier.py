@@ -1,4 +1,4 @@
-"""Helpers for tests/test_release_applier.py, test_backfill.py and test_release_crash.py: uniquely named databases
+"""Helpers for tests/integration/test_release_applier.py, test_backfill.py and test_release_crash.py: uniquely named databases
 on the test PostgreSQL server (tests/_server.py; always dropped), small alembic projects in a temporary folder whose
 env.py refuses to run online (the applier must not use it), and a ledger with one release."""
 

@@ -1,4 +1,4 @@
-"""Helpers for tests/test_compat_git.py and tests/test_compat_apply.py: temporary git repositories
+"""Helpers for tests/integration/test_compat_git.py and tests/integration/test_compat_apply.py: temporary git repositories
 holding a small alembic project (tests/data/compat/project) with blue and green commits, and uniquely
 named databases on the test PostgreSQL server (tests/conftest.py) that are always dropped."""
 

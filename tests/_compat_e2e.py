@@ -1,4 +1,4 @@
-"""Helpers for tests/test_compat.py and tests/test_compat_faults.py: the demo repository with extra
+"""Helpers for tests/integration/test_compat.py and tests/integration/test_compat_faults.py: the demo repository with extra
 branches for the fault cases (tests/data/compat_e2e), `migrator compat` through the CLI, and the
 checks that a run left nothing behind (databases, worktrees, temp dirs, processes)."""
 
@@ -22,7 +22,7 @@ DATA = Path(__file__).parent / "data" / "compat_e2e"
 ADMIN = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 URL = ADMIN
 URL_ARGS = ("--provider", "url", "--database-url", URL)
-PW_ROLE = f"migrator_test_pw_{secrets.token_hex(4)}"  # a role with a password, made and dropped by tests/test_compat.py
+PW_ROLE = f"migrator_test_pw_{secrets.token_hex(4)}"  # a role with a password, made and dropped by tests/integration/test_compat.py
 # (a name of its own: roles belong to the whole server, which other workers and runs share)
 PASSWORD = "S3cret-pw"
 TIMEOUT = 60

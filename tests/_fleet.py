@@ -1,4 +1,4 @@
-"""A fleet for tests/test_fleet.py and bench/fleet.py: a tiny alembic project in a git repository (blue: one
+"""A fleet for tests/integration/test_fleet.py and bench/fleet.py: a tiny alembic project in a git repository (blue: one
 table; green: expand adds a column, migrate fills it, contract drops the old one) and many uniquely named
 databases at blue's schema on the test server (tests/_server.py), copied from a template database.
 Only databases this kit created are ever dropped (it keeps their names); no pytest import, so the bench can use it.
