@@ -406,7 +406,7 @@ def test_failure_quoting_the_password_is_scrubbed(tmp_path, clean, password_url)
                  "--env", "LAYOUT_LEAK=1", "--env", f"APP_SECRET_KEY={APP_SECRET}")
     assert run.code == 2, run.why  # it fails on blue's own schema too: not the release's fault
     (failure,) = run.suite()["failures"]
-    assert "cannot log in as migrator_layouts_pw with password ***" in failure["error"], run.why
+    assert f"cannot log in as {PASSWORD_ROLE} with password ***" in failure["error"], run.why
     assert _leaks(run.out) == [] and _leaks(json.dumps(run.evidence)) == [], run.why
 
 

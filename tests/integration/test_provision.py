@@ -326,7 +326,7 @@ def test_signal_inside_the_block_cleans_up(provider, signum, prefix):
             proc.kill()
             proc.wait()
     assert proc.returncode in (128 + signum, -signum), err[-800:]
-    if _reachable(SERVER_URL) and provider == "url":
+    if _server.reachable() and provider == "url":
         assert leftovers(prefix) == []
     assert [p for p in map(tuple, info["procs"]) if _procs.alive(p)] == []
     assert info["tmp"] is None or not Path(info["tmp"]).exists()

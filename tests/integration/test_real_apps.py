@@ -285,5 +285,6 @@ def test_an_asyncpg_only_app_is_expanded_through_its_own_driver(repos, tmp_path)
         migrator("expand", "--evidence", str(tmp_path / "evidence.json"))
         assert query(url, "SELECT version_num FROM alembic_version") == [(release.expanded,)]
         assert query(url, "SELECT revision, phase FROM migrator.applied") == [(release.expanded, "expand")]
-        sessions = query(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'migrator apply%%'")
+        sessions = query(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'migrator apply%%' "
+                         "AND datname = current_database()")
         assert sessions == [(0,)]
