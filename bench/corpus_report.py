@@ -7,7 +7,7 @@ columns = migrator's phase) and every disagreement as `label -> got  source: fir
 matched when --rules is given). Unsafe disagreements (contract labelled, classified expand/none) are marked `!!`.
 When squawk-cli is installed it also prints squawk's agreement read as a binary classifier: contract when one of
 its breaking rules fires, otherwise "not contract" (squawk has no notion of expand or migrate).
-Exit status 1 when a target of tests/test_corpus.py is missed.
+Exit status 1 when a target of tests/unit/test_corpus.py is missed.
 """
 
 from __future__ import annotations

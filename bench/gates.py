@@ -3,7 +3,7 @@
     python bench/gates.py [--requests 20] [--clients 1,4] [--url postgresql://postgres@127.0.0.1:5432/postgres]
 
 On the demo app (its release planned, expanded and migrated in a throwaway database made here and dropped
-afterwards; the command router hook of tests/test_release_commands.py), `migrator serve` runs as a process on a
+afterwards; the command router hook of tests/integration/test_release_commands.py), `migrator serve` runs as a process on a
 free port. For each gate (switch with the release migrated; contract once it is switched, with --soak 0) and
 each number of concurrent clients, --requests authenticated GETs of /v1/releases/current/gates/<gate> per
 client: the median and p95 latency, and requests per second. Then the wall time of `migrator gate <gate>`
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from migrator.demo import build_demo_repo
     from migrator.release import commands
     from tests._cli import migrator_command
-    from tests.test_release_commands import ctx_for, evidence_for, expand_for, fresh_database, to_blue, \
+    from tests.integration.test_release_commands import ctx_for, evidence_for, expand_for, fresh_database, to_blue, \
         write_release_config
 
     work = Path(tempfile.mkdtemp(prefix="migrator-bench-gates-"))

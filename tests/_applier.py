@@ -1,17 +1,18 @@
-"""Helpers for tests/test_release_applier.py, test_backfill.py and test_release_crash.py: uniquely named databases
-on the real PostgreSQL at 127.0.0.1:5432 (always dropped), small alembic projects in a temporary folder whose
+"""Helpers for tests/integration/test_release_applier.py, test_backfill.py and test_release_crash.py: uniquely named databases
+on the test PostgreSQL server (tests/_server.py; always dropped), small alembic projects in a temporary folder whose
 env.py refuses to run online (the applier must not use it), and a ledger with one release."""
 
 from __future__ import annotations
 
-import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+from tests import _server
+
+SERVER = _server.SERVER
 DB_PREFIX = "migrator_tapplier_"
 
 ALEMBIC_INI = """[alembic]
@@ -31,28 +32,15 @@ with context.begin_transaction():
 '''
 
 
-def server_available() -> bool:
-    try:
-        with psycopg.connect(f"{SERVER}/postgres", connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-needs_pg = pytest.mark.skipif(not server_available(), reason="no PostgreSQL at 127.0.0.1:5432")
+server_available = _server.reachable
+needs_pg = pytest.mark.usefixtures("pg_server")  # tests/conftest.py: skipped without a server, marked postgres
 
 
 @contextmanager
 def fresh_db(tag: str = "db"):
     """Yield (sqlalchemy url, libpq url) of a new empty database; it is dropped afterwards, whatever happens."""
-    name = f"{DB_PREFIX}{tag}_{secrets.token_hex(4)}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"{SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _server.throwaway(f"{DB_PREFIX}{tag}_") as name:
+        yield _server.url(name, driver="postgresql+psycopg"), _server.url(name)
 
 
 def revision_text(rev: str, down: str | None, body: str, *, phase: str | None = None, header: str = "") -> str:

@@ -1,6 +1,6 @@
-"""Helpers for tests/test_compat_git.py and tests/test_compat_apply.py: temporary git repositories
+"""Helpers for tests/integration/test_compat_git.py and tests/integration/test_compat_apply.py: temporary git repositories
 holding a small alembic project (tests/data/compat/project) with blue and green commits, and uniquely
-named databases on the real PostgreSQL at 127.0.0.1:5432 that are always dropped."""
+named databases on the test PostgreSQL server (tests/conftest.py) that are always dropped."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import _server
+
 PROJECT = Path(__file__).parent / "data" / "compat" / "project"
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+SERVER = _server.SA_SERVER  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 DB_PREFIX = "migrator_tcompat_"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
@@ -63,7 +65,9 @@ def make_repo(root: Path, blue: dict[str, str] | None = None, green: dict[str, s
     project = root / subdir if subdir else root
     shutil.copytree(PROJECT, project, dirs_exist_ok=True)
     (project / "appinfo.py").write_text('TREE = "blue"\n', encoding="utf-8")
-    (root / "README").write_text("test repo\n", encoding="utf-8")
+    # a token of its own: two workers building the same repository in the same second would get the same commits,
+    # and the tests look for leftover checkouts by commit
+    (root / "README").write_text(f"test repo {secrets.token_hex(8)}\n", encoding="utf-8")
     write_revisions(project, BLUE if blue is None else blue)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "blue")
@@ -87,23 +91,20 @@ class Databases:
     def _admin(self):
         import psycopg
 
-        return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
+        return psycopg.connect(_server.ADMIN_URL, autocommit=True, connect_timeout=5)
 
     def create(self) -> str:
-        name = f"{DB_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
-        with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        name = _server.create_database(DB_PREFIX)  # DB_PREFIX, our pid, _, ...: see leftovers()
         self.names.append(name)
         return name
 
     def url(self, name: str, password: str | None = None) -> str:
-        auth = f"postgres:{password}" if password else "postgres"
-        return f"postgresql+psycopg://{auth}@127.0.0.1:5432/{name}"
+        return _server.url(name, driver="postgresql+psycopg", password=password)
 
     def query(self, name: str, sql: str) -> list[tuple]:
         import psycopg
 
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", connect_timeout=5) as conn:
+        with psycopg.connect(_server.url(name), connect_timeout=5) as conn:
             return conn.execute(sql).fetchall()
 
     def leftovers(self) -> list[str]:
@@ -120,7 +121,7 @@ class Databases:
 
 
 @pytest.fixture
-def dbs():
+def dbs(pg_server):
     databases = Databases()
     try:
         yield databases

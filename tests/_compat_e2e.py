@@ -1,4 +1,4 @@
-"""Helpers for tests/test_compat.py and tests/test_compat_faults.py: the demo repository with extra
+"""Helpers for tests/integration/test_compat.py and tests/integration/test_compat_faults.py: the demo repository with extra
 branches for the fault cases (tests/data/compat_e2e), `migrator compat` through the CLI, and the
 checks that a run left nothing behind (databases, worktrees, temp dirs, processes)."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import secrets
 import subprocess
 import time
 from dataclasses import dataclass
@@ -14,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests import _server
 from tests._cli import migrator_command
 
 DATA = Path(__file__).parent / "data" / "compat_e2e"
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ADMIN = _server.ADMIN_URL  # the test server (MIGRATOR_TEST_URL, tests/conftest.py)
 URL = ADMIN
 URL_ARGS = ("--provider", "url", "--database-url", URL)
-PW_ROLE = "migrator_test_pw"  # a role with a password, created and dropped by tests/test_compat.py
+PW_ROLE = f"migrator_test_pw_{secrets.token_hex(4)}"  # a role with a password, made and dropped by tests/integration/test_compat.py
+# (a name of its own: roles belong to the whole server, which other workers and runs share)
 PASSWORD = "S3cret-pw"
 TIMEOUT = 60
 TRACEBACK = "Traceback (most recent call last)"
@@ -214,17 +217,8 @@ def assert_clean_error(run: Run, code: int, *needles: str) -> str:
 # --- fixtures (imported by the test modules) ----------------------------------------------------------
 
 
-def server_reachable() -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-needs_server = pytest.mark.skipif(not server_reachable(), reason="no PostgreSQL server at 127.0.0.1:5432")
+server_reachable = _server.reachable
+needs_server = pytest.mark.usefixtures("pg_server")  # tests/conftest.py: skipped without a server
 
 
 @pytest.fixture(scope="module")

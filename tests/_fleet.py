@@ -1,6 +1,6 @@
-"""A fleet for tests/test_fleet.py and bench/fleet.py: a tiny alembic project in a git repository (blue: one
+"""A fleet for tests/integration/test_fleet.py and bench/fleet.py: a tiny alembic project in a git repository (blue: one
 table; green: expand adds a column, migrate fills it, contract drops the old one) and many uniquely named
-databases at blue's schema on the local server (127.0.0.1:5432, user postgres), copied from a template database.
+databases at blue's schema on the test server (tests/_server.py), copied from a template database.
 Only databases this kit created are ever dropped (it keeps their names); no pytest import, so the bench can use it.
 """
 
@@ -16,10 +16,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from tests import _server
 from tests._applier import ALEMBIC_INI, ENV_PY  # the same tiny alembic project the applier tests use
 
-HOST = "127.0.0.1:5432"
-ADMIN = f"postgresql://postgres@{HOST}/postgres"
+HOST = _server.HOSTPORT  # the test server (MIGRATOR_TEST_URL)
+ADMIN = _server.ADMIN_URL
 PREFIX = "migrator_tfleet_"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Fleet", "GIT_AUTHOR_EMAIL": "fleet@example.com", "GIT_COMMITTER_NAME": "Fleet",
            "GIT_COMMITTER_EMAIL": "fleet@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -108,11 +109,11 @@ def admin(statement, params=None) -> list[tuple]:
 
 
 def url_of(name: str) -> str:
-    return f"postgresql+psycopg://postgres@{HOST}/{name}"
+    return _server.url(name, driver="postgresql+psycopg")
 
 
 def libpq_of(name: str) -> str:
-    return f"postgresql://postgres@{HOST}/{name}"
+    return _server.url(name)
 
 
 def run_sql(name: str, *statements: str) -> None:
@@ -152,11 +153,7 @@ class Fleet:
 
     def _create(self, name: str, template: str | None = None) -> None:
         self.created.append(name)  # before: a half-made database is dropped too
-        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template:
-            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                          sql.Identifier(template))
-        admin(statement)
+        _server.create_database(name=name, template=template)
 
     def create(self) -> None:
         self._create(self.template)

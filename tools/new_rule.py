@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(path)
     hook = "check_migration()" if args.migration else "check()"
-    print(f"next: fill in {hook} and the fixture; tests/rules/test_rules.py fails until the rule finds its case; "
+    print(f"next: fill in {hook} and the fixture; tests/unit/test_rules.py fails until the rule finds its case; "
           "then python tools/gen_rule_docs.py", file=sys.stderr)
     return 0
 

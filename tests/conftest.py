@@ -1,0 +1,57 @@
+"""Fixtures every test folder shares (tests/unit, tests/integration, tests/cli).
+
+- The test server: one variable, MIGRATOR_TEST_URL (tests/_server.py reads it; default
+  postgresql://postgres@127.0.0.1:5432/postgres). `pg_server` (session) gives its admin URL, or skips the test
+  when nothing answers there.
+- `throwaway_db`: a new empty database with a name unique to the run and the xdist worker, dropped afterwards.
+- Markers come from the fixtures: a test that uses `pg_server` (directly, through `throwaway_db` or through another
+  fixture built on them) is marked `postgres`; `-m "not postgres"` deselects exactly the tests that need the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests import _server
+
+SERVER_URL = _server.ADMIN_URL  # the one name of the test server (MIGRATOR_TEST_URL)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of the test PostgreSQL server; skips the test when the server does not answer."""
+    reason = _server.unreachable()
+    if reason:
+        pytest.skip(reason)
+    return SERVER_URL
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+
+    @property
+    def url(self) -> str:
+        """libpq / psycopg URL."""
+        return _server.url(self.name)
+
+    @property
+    def sa_url(self) -> str:
+        """SQLAlchemy URL with psycopg 3."""
+        return _server.url(self.name, driver="postgresql+psycopg")
+
+
+@pytest.fixture
+def throwaway_db(pg_server) -> Database:
+    """A new empty database on the test server, dropped after the test whatever happened."""
+    with _server.throwaway("migrator_t_") as name:
+        yield Database(name)
+
+
+def pytest_collection_modifyitems(config, items):
+    postgres = pytest.mark.postgres
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(postgres)
