@@ -312,7 +312,8 @@ def test_lock_timeout_bounds_how_long_application_queries_wait(tmp_path):
               f"{longest * 1000:.0f} ms, p50 {sorted(reader.waits)[len(reader.waits) // 2] * 1000:.1f} ms")
         assert retries >= 2
         assert longest > 0.1  # the reads did queue behind the DDL's lock request ...
-        assert longest < 0.2 + 0.25  # ... but never much longer than lock_timeout
+        # ... but for about lock_timeout, not until the blocker let go (1.5 s); the margin is for a busy machine
+        assert longest < 0.2 + 0.6
         assert scalar(pq, "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' "
                           "AND column_name = 'v'") == 1
 
@@ -338,7 +339,9 @@ def test_lock_retries_are_bounded(tmp_path):
         message = str(info.value)
         assert "revision 0002" in message and "lock_timeout 100ms" in message and "3 attempts" in message
         assert "ALTER TABLE t ADD COLUMN v int" in message and "lock_retries" in message
-        assert elapsed < 2.0
+        # 3 attempts of 100 ms plus backoff and the child's start, not lock_retries=30's 6 s or more (the margin is
+        # for a busy machine)
+        assert elapsed < 5.0
         assert scalar(pq, "SELECT version_num FROM alembic_version") == "0001"
         assert scalar(pq, "SELECT to_regclass('u')") is None  # the whole revision rolled back
         assert query(pq, "SELECT revision FROM migrator.applied") == [("0001",)]
