@@ -8,10 +8,8 @@ On the demo repository (migrator.demo.build_demo_repo: tags blue, green), each r
   total    = wall time of the migrator process (interpreter start to exit)
   suite    = the wall time during which a suite ran, from cells[].started/.duration of its JSON report:
              pytest's wall time as migrator measures it around each pytest subprocess (interpreter start,
-             collection, the tests, exit; a suite started ahead of its database does not count its wait at
-             the gate, and its interval is placed to end where pytest ended); a default check runs two cells
-             (blue and green on the expanded schema), side by side, so this is the union of their intervals,
-             not their sum
+             collection, the tests, exit); a default check runs two cells (blue and green on the expanded
+             schema), side by side, so this is the union of their intervals, not their sum
   overhead = total - suite: everything migrator adds (worktrees, the project's children in the app's
              interpreter, heads and plan, the databases, green's revisions, fingerprints, cleanup, its own start)
 
@@ -189,8 +187,6 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
         timed(apply, "apply_plan", "green apply (child: alembic online)"),
         timed(fingerprint, "schema_fingerprint", "fingerprint"),
         timed(suite, "run_suite", "pytest subprocess"),
-        timed(suite, "start_suite", "pytest started (gated: waits for its database)"),
-        timed(suite.StartedSuite, "finish", "pytest from its gate to its end"),
     ]
     provider_cls = _providers.PROVIDERS[provider]
     patches.append(timed(provider_cls, "start", f"server start ({provider})"))

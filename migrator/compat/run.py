@@ -39,7 +39,6 @@ from migrator.config import Config
 
 if TYPE_CHECKING:  # imported where used: `migrator compat` starts without them
     from migrator.compat.apply import GreenPlan
-    from migrator.compat.suite import StartedSuite
     from migrator.provision import Database, Server
     from migrator.runner import RunnerPool
 
@@ -140,9 +139,8 @@ class _Check:
     def __init__(self, opts: CompatOptions, config: Config, result: CompatResult, stack: ExitStack, repo: Path):
         self.opts, self.config, self.result, self.stack, self.repo = opts, config, result, stack, repo
         self.dbs = _Schemas()
-        self.plugin_args: list[str] | None = None  # set by _prepare_plugin
+        self.plugin_args: list[str] = []
         self.plugin_path: str | None = None
-        self.prestarted: dict[tuple[str, str], tuple[str, StartedSuite]] = {}  # cell -> (its database, pytest)
         self.workers = _worker_count(opts.workers)
         self.started = time.monotonic()
 
@@ -177,7 +175,6 @@ class _Check:
         # blue's schema is made
         self.runner("green", self.green_dir, self.server.url_of(self.expanded_names[self.first_cell])
                     ).prefetch("history")
-        self._prestart_suites()  # the suites' pytest starts too, and waits at its gate for its database
         self._build_blue()
         self._plan_and_apply_green()
         self._run_cells()
@@ -357,8 +354,7 @@ class _Check:
         from migrator.db.fingerprint import schema_fingerprint
         from migrator.compat.suite import stop_all
 
-        if self.plugin_args is None:
-            self._prepare_plugin()
+        self._prepare_plugin()
         wanted = self.wanted
         if (("green", CONTRACTED) in wanted) and self.dbs.contracted is None:
             self.dbs.contracted = self.contracted_db()
@@ -388,9 +384,7 @@ class _Check:
         interpreter cannot import migrator itself."""
         from migrator.runner import shim_dir
 
-        # green's child says what its interpreter has as soon as it is ready (before the history it loads)
-        probe = self.runner("green", self.green_dir, self.server.url_of(self.expanded_names[self.first_cell])
-                            ).ready()["probe"]
+        probe = self.runner("green", self.green_dir, self.cell_dbs[self.first_cell].url).probe()  # green's child
         if not probe.get("pytest"):
             from migrator.compat.errors import SuiteError
 
@@ -401,43 +395,9 @@ class _Check:
 
             raise SuiteError(f"--workers {self.workers} runs the suites under pytest-xdist, which is not installed for "
                              f"{self.python} (install it in the app's environment, or use --workers 1)")
-        self.plugin_args = []
         if not probe.get("migrator"):
             self.plugin_args = ["-p", "migrator.pytest_plugin"]
             self.plugin_path = str(shim_dir())
-
-    def _prestart_suites(self) -> None:
-        """pytest starts now for each cell on the expanded schema, while blue's schema, green's plan, its revisions
-        and the copies are made: it loads its plugins, then waits at migrator's gate, before any conftest imports
-        the app, until run_cell lets it go (its database's name is known already). Side by side cells, one worker
-        each."""
-        from migrator.compat.suite import start_suite
-
-        if not self.opts.parallel or self.workers > 1:
-            return
-        self.stack.callback(self._abort_prestarted)  # unwinds before the worktrees and databases go
-        for (app, schema), name in self.expanded_names.items():
-            env, args = self._suite_env(app, schema, self.server.url_of(name), plugin=False)
-            self.prestarted[(app, schema)] = (name, start_suite(
-                self.blue_dir if app == "blue" else self.green_dir, self.opts.suite, self.python, env, args=args,
-                inherit_env=False, gated=True))
-
-    def _abort_prestarted(self) -> None:
-        for _, started in self.prestarted.values():
-            started.abort()
-        self.prestarted.clear()
-
-    def _suite_env(self, app: str, schema: str, url: str, plugin: bool = True) -> tuple[dict[str, str], tuple[str, ...]]:
-        """The environment and pytest arguments of a suite on the database at `url`; without `plugin`, the gate loads
-        migrator's plugin when it lets the suite go (run_cell)."""
-        env = {k: v for k, v in os.environ.items() if k not in _PRIVATE} | self.env_for(url, f"{app}/{schema}")
-        if self.plugin_path and plugin:
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), self.plugin_path) if p)
-        env[CELL_REPORT_ENV] = str(Path(self.server_tmp()) / f"cell-{os.getpid()}-{time.monotonic_ns()}.json")
-        # no tracebacks unless the user asks (--pytest-args=--tb=short): pytest's summary names each failure and the
-        # verdict reads the JUnit report
-        tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
-        return env, (*tb, *((self.plugin_args or ()) if plugin else ()), *self.opts.pytest_args)
 
     def run_cell(self, app: str, schema: str, folder: Path, db, tests: list[str] | None = None,
                  known_fingerprint: str | None = None, prefixed: bool = False) -> Cell:
@@ -450,15 +410,11 @@ class _Check:
                      "blue's" if app == "blue" else "green's fully migrated")
         else:
             log.info("running %s's suite %s on the %s schema", app, self.opts.suite, schema)
-        started_for, started_suite = (None, None) if tests else self.prestarted.pop((app, schema), (None, None))
-        if started_suite is not None and started_for == db.name:
-            env, args = started_suite.env, started_suite.args
-        else:
-            if started_suite is not None:  # not the database it was started for (never expected): start afresh
-                started_suite.abort()
-                started_suite = None
-            env, args = self._suite_env(app, schema, db.url)
-        report = Path(env[CELL_REPORT_ENV])
+        env = {k: v for k, v in os.environ.items() if k not in _PRIVATE} | self.env_for(db.url, name)
+        if self.plugin_path:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), self.plugin_path) if p)
+        report = Path(self.server_tmp()) / f"cell-{os.getpid()}-{time.monotonic_ns()}.json"
+        env[CELL_REPORT_ENV] = str(report)
         secrets = self._secrets(db.url)
 
         def clean(text: str) -> str:
@@ -468,22 +424,20 @@ class _Check:
 
         # a fresh copy of a database whose fingerprint was just taken has that fingerprint
         before, heads_before = known_fingerprint or schema_fingerprint(db.url), _alembic_heads(db.url) or []
+        # no tracebacks unless the user asks (--pytest-args=--tb=short): pytest's summary names each failure and the
+        # verdict reads the JUnit report
+        tb = () if any(a.startswith("--tb") for a in self.opts.pytest_args) else ("--tb=no",)
+        args = (*tb, *self.plugin_args, *self.opts.pytest_args)
         workers = [db]
         if self.workers > 1 and not tests:  # pytest-xdist: worker i on its own copy of the cell's database
             names = [self.server.new_name("migrator_check") for _ in range(self.workers - 1)]
             workers += self.server.clone_many(db.name, names)
             env[WORKER_ENV] = json.dumps({f"gw{i}": self.env_for(w.url, name) for i, w in enumerate(workers)})
             args = (*args, "-n", str(self.workers))
-        stream = _Prefixed(sys.stderr, f"[{name}] ") if prefixed else sys.stderr
-        if started_suite is not None:
-            # the shim's plugin, when the app's interpreter cannot import migrator, is loaded by the gate
-            outcome = started_suite.finish(self.opts.timeout, stream, clean,
-                                           plugin_path=self.plugin_path if self.plugin_args else None)
-        else:
-            outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
-                                inherit_env=False, scrub=clean, stream=stream)
-        # pytest's own time ends now; a suite started ahead of its database did not count its wait at the gate
-        started = time.monotonic() - outcome.duration - self.started
+        started = time.monotonic() - self.started
+        outcome = run_suite(folder, tests or self.opts.suite, self.python, env, self.opts.timeout, args=args,
+                            inherit_env=False, scrub=clean, stream=_Prefixed(sys.stderr, f"[{name}] ") if prefixed
+                            else sys.stderr)
         after, heads_after = schema_fingerprint(db.url), _alembic_heads(db.url) or []
         for worker in workers[1:]:  # every worker's database must still be the schema under test
             theirs = schema_fingerprint(worker.url)

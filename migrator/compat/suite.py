@@ -65,8 +65,7 @@ class SuiteResult:
     failures: list[Failure] = field(default_factory=list)  # failed and errored tests, in run order
     logs: dict[str, str] = field(default_factory=dict)  # node id -> what a failing test printed and logged
     exit_code: int | None = None  # pytest's (negative: killed by that signal)
-    duration: float = 0.0  # wall time of the pytest process, but for its wait at migrator's gate
-    waited: float = 0.0  # seconds a gated pytest waited at the gate for its database (start_suite)
+    duration: float = 0.0  # wall time of the pytest process
     killed: bool = False  # pytest did not finish: timeout, or a signal from outside
     killed_reason: str | None = None  # "timed out after 600s" | "SIGKILL" | ...
     timed_out: bool = False
@@ -104,18 +103,6 @@ def run_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_tests"
     the suite or the interpreter is missing, or when pytest is not installed for `python`. KeyboardInterrupt
     and SystemExit (SIGTERM) kill the group and propagate.
     """
-    started = start_suite(workdir, suite, python, env, args=args, junit_path=junit_path, inherit_env=inherit_env,
-                          color=stream is not None and _isatty(stream))
-    return started.finish(timeout, stream, scrub)
-
-
-def start_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_tests", python: str | None = None,
-                env: Mapping[str, str] | None = None, *, args: Sequence[str] = (),
-                junit_path: str | Path | None = None, inherit_env: bool = True, color: bool = False,
-                gated: bool = False) -> "StartedSuite":
-    """Start pytest as run_suite does and return at once; `finish()` waits for it. With `gated`, pytest loads its
-    plugins and then waits, before any conftest imports the app, until finish() lets it go: it starts while its
-    database is still being made (the database's URL must already be in `env`)."""
     workdir = Path(workdir)
     if not workdir.is_dir():
         raise SuiteError(f"suite folder {str(workdir)!r} does not exist")
@@ -135,118 +122,28 @@ def start_suite(workdir, suite: str | Path | Sequence[str | Path] = "compat_test
     if not resolved:
         raise SuiteError(f"python interpreter {python!r} not found or not executable")
 
-    tmpdir = tempfile.mkdtemp(prefix="migrator_junit_")
-    junit = Path(tmpdir) / "junit.xml" if junit_path is None else Path(junit_path).resolve()
-    if junit_path is not None:
+    tmpdir = None
+    if junit_path is None:
+        tmpdir = tempfile.mkdtemp(prefix="migrator_junit_")
+        junit = Path(tmpdir) / "junit.xml"
+    else:
+        junit = Path(junit_path).resolve()
         junit.unlink(missing_ok=True)
     command = [resolved, "-m", "pytest", *suites, "-p", "no:cacheprovider", f"--junitxml={junit}",
                "-o", "junit_logging=all", "-q", *args]
-    if color:
+    if stream is not None and _isatty(stream):
         command.append("--color=yes")
     full_env = {**os.environ, **(env or {})} if inherit_env else dict(env or {})
-    gate = None
-    if gated:
-        read_end, write_end = os.pipe()
-        report = Path(tmpdir) / "gate-wait"
-        full_env.update({GATE_FD_ENV: str(read_end), GATE_REPORT_ENV: str(report),
-                         "PYTHONPATH": os.pathsep.join(p for p in (full_env.get("PYTHONPATH"), str(GATE_DIR)) if p)})
-        command[3:3] = ["-p", GATE_PLUGIN]
-        gate = (read_end, write_end, report)
     try:
-        proc = subprocess.Popen(command, cwd=workdir, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                pass_fds=(gate[0],) if gate else ())
-    except OSError as exc:
-        if gate:
-            os.close(gate[0])
-            os.close(gate[1])
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise SuiteError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from None
-    if gate:
-        os.close(gate[0])  # the child's copy is the one that counts
-    with _LIVE_LOCK:
-        _LIVE.add(proc)
-    started = StartedSuite(proc, command, junit, tmpdir, keep_junit=junit_path is not None, workdir=workdir,
-                           python=python, gate=gate)
-    started.env, started.args = dict(env or {}), tuple(args)
-    return started
-
-
-GATE_DIR = Path(__file__).resolve().parent / "_gate"  # holds only the gate plugin: nothing of it shadows the app's
-GATE_PLUGIN = "_migrator_suite_gate"
-GATE_FD_ENV = "MIGRATOR_SUITE_GATE_FD"
-GATE_REPORT_ENV = "MIGRATOR_SUITE_GATE_REPORT"
-
-
-class StartedSuite:
-    """A pytest process started by start_suite: finish() (opens its gate and) collects its result; abort() ends it."""
-
-    def __init__(self, proc: subprocess.Popen, command: list[str], junit: Path, tmpdir: str, *, keep_junit: bool,
-                 workdir: Path, python: str, gate: tuple[int, int, Path] | None):
-        self.proc, self.command, self.junit, self.tmpdir = proc, command, junit, tmpdir
-        self.keep_junit, self.workdir, self.python = keep_junit, workdir, python
-        self.gate_fd = gate[1] if gate else None
-        self.gate_report = gate[2] if gate else None
-        self.spawned = time.monotonic()
-        self.done = False
-        self.env: dict[str, str] = {}  # what the caller asked for (env and args), before start_suite's additions
-        self.args: tuple[str, ...] = ()
-
-    def _open_gate(self, plugin_path: str | None = None) -> None:
-        fd, self.gate_fd = self.gate_fd, None
-        if fd is None:
-            return
-        try:
-            os.write(fd, b"go\n" if plugin_path is None else b"go " + os.fsencode(plugin_path) + b"\n")
-        except OSError:  # pytest already ended (before its gate: a usage error, no pytest): its output says why
-            pass
-        finally:
-            os.close(fd)
-
-    def finish(self, timeout: float | None = None, stream: TextStream | None = sys.stderr,
-               scrub: Callable[[str], str] | None = None, *, plugin_path: str | None = None) -> SuiteResult:
-        """Let pytest run (a gated one starts its tests now: `timeout` counts from here) and read its verdict.
-        result.duration is pytest's own time: a gated pytest's wait at the gate is not in it. `plugin_path`: a
-        folder the gate appends to the suite's sys.path and PYTHONPATH to load migrator.pytest_plugin from (as
-        `-p migrator.pytest_plugin` with that PYTHONPATH would), for an interpreter that cannot import migrator."""
-        self.done = True
-        try:
-            self._open_gate(plugin_path)
-            result = _wait(self.proc, timeout, stream, scrub)
-            result.waited = self._waited()
-            result.duration = time.monotonic() - self.spawned - result.waited
-            result.command = self.command
-            _read_junit(result, self.junit, self.workdir)
-            _conclude(result, self.junit, self.python, self.workdir)
-            result.junit_path = self.junit if self.keep_junit and self.junit.exists() else None
-            return result
-        finally:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-    def _waited(self) -> float:
-        if self.gate_report is None:
-            return 0.0
-        try:
-            return max(0.0, float(self.gate_report.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            return 0.0
-
-    def abort(self) -> None:
-        """End a suite that will not be finished (its process group) and forget it."""
-        if self.done:
-            return
-        self.done = True
-        if self.gate_fd is not None:
-            os.close(self.gate_fd)  # a gated pytest exits on a closed gate
-            self.gate_fd = None
-        try:
-            kill_group(self.proc)
-        finally:
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-            with _LIVE_LOCK:
-                _LIVE.discard(self.proc)
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
+        result = _run(command, workdir, full_env, timeout, stream, scrub)
+        result.command = command
+        _read_junit(result, junit, workdir)
+        _conclude(result, junit, python, workdir)
+        result.junit_path = junit if junit_path is not None and junit.exists() else None
+        return result
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _isatty(stream) -> bool:
@@ -256,12 +153,20 @@ def _isatty(stream) -> bool:
         return False
 
 
-def _wait(proc: subprocess.Popen, timeout: float | None, stream,
-          scrub: Callable[[str], str] | None = None) -> SuiteResult:
+def _run(command: list[str], workdir: Path, env: dict[str, str], timeout: float | None, stream,
+         scrub: Callable[[str], str] | None = None) -> SuiteResult:
     result = SuiteResult()
     tail: deque[str] = deque(maxlen=TAIL_LINES)
-    deadline = None if timeout is None else time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = None if timeout is None else started + timeout
+    try:
+        proc = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        raise SuiteError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from None
     assert proc.stdout is not None  # stdout=PIPE
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
     try:
         if not _pump(proc, tail, stream, deadline, scrub):
             _time_out(proc, result, timeout)
@@ -275,6 +180,7 @@ def _wait(proc: subprocess.Popen, timeout: float | None, stream,
         proc.stdout.close()
         with _LIVE_LOCK:
             _LIVE.discard(proc)
+    result.duration = time.monotonic() - started
     kill_group(proc)  # whatever the tests left running in the background
     result.exit_code = proc.returncode
     result.output_tail = [_ANSI.sub("", line) for line in tail]

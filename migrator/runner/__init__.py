@@ -230,7 +230,6 @@ class ProjectRunner:
         self._answers: queue.Queue = queue.Queue()
         self._history: History | None = None
         self._prefetched: list[str] = []  # requests sent ahead whose answers are still to be read
-        self._ready: dict | None = None  # the child's first answer (see ready())
         self._spare: _Spare | None = None  # a warm child handed over by RunnerPool
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -257,7 +256,7 @@ class ProjectRunner:
         if self.proc is not None:
             if wait and self._prefetched[:1] == ["start"]:
                 self._prefetched.pop(0)
-                self._ready = self._answer(START_TIMEOUT, "start")
+                self._answer(START_TIMEOUT, "start")
             return self
         if not self.project_dir.is_dir():
             raise ProjectError(f"{self._who()}project folder {self.project_dir} does not exist", "config")
@@ -280,7 +279,7 @@ class ProjectRunner:
         if adopted:  # a spare: it gets its environment and folder now
             self._send("setup", {"env": env, "cwd": str(self.project_dir)})
         if wait:
-            self._ready = self._answer(START_TIMEOUT, "start")
+            self._answer(START_TIMEOUT, "start")
         else:
             self._prefetched.append("start")
         return self
@@ -393,15 +392,11 @@ class ProjectRunner:
                                       timeout if timeout is not None else self.timeout, pending)
                 if pending == "history":
                     self._history = self._history or _history(result)
-                elif pending == "start":
-                    self._ready = result
             self._send(op, params)
         else:
             while self._prefetched[0] != op:
                 pending = self._prefetched.pop(0)
-                answer = self._answer(START_TIMEOUT if pending == "start" else self.timeout, pending)
-                if pending == "start":
-                    self._ready = answer
+                self._answer(START_TIMEOUT if pending == "start" else self.timeout, pending)
             self._prefetched.pop(0)
         try:
             return self._answer(timeout if timeout is not None else self.timeout, op)
@@ -413,13 +408,6 @@ class ProjectRunner:
     # -- requests -----------------------------------------------------------------------------------------------
     def probe(self) -> dict:
         return self.call("probe")
-
-    def ready(self) -> dict:
-        """What the child said when it was ready: {"ready", "pid", "probe": {"migrator": where the app's interpreter
-        imports migrator from (None: it cannot), "pytest", "xdist": installed?}}. Waits for that answer alone, not
-        for the requests sent ahead after it (the history a prefetch asked for)."""
-        self.start()
-        return dict(self._ready or {})
 
     def history(self) -> History:
         if self._history is None:

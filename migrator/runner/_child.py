@@ -868,9 +868,7 @@ def main():
         protocol.write(json.dumps(payload, default=str) + "\n")
         protocol.flush()
 
-    answer({"ok": True, "result": {"ready": True, "pid": os.getpid(), "probe": {
-        "migrator": project.migrator_installed, "pytest": _find(importlib.util, "pytest") is not None,
-        "xdist": _find(importlib.util, "xdist") is not None}}})
+    answer({"ok": True, "result": {"ready": True, "pid": os.getpid()}})
     preloaded = False
     for line in sys.stdin:
         line = line.strip()

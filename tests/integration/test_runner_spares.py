@@ -71,19 +71,3 @@ def test_a_runner_without_spares_behaves_the_same(tmp_path):
     with RunnerPool(python=sys.executable) as pool:
         runner = pool.get(project, env={"APP_SETTING": "plain"})
         assert _sees(runner)[:4] == ["plain", str(project), "False", "False"]
-
-
-def test_ready_says_what_the_interpreter_has_before_a_slow_history(tmp_path):
-    """ready(): the child's first answer names where migrator, pytest and xdist come from, without waiting for
-    the history sent ahead (compat starts the suites on it while the app's revisions load)."""
-    slow = 'import time\ntime.sleep(3)\n'
-    _, project = make_repo(tmp_path / "repo", blue={"0001": revision("0001", None, "SELECT 1", header=slow)})
-    with RunnerPool(python=sys.executable) as pool:
-        runner = pool.get(project).prefetch("history")
-        began = time.monotonic()
-        probe = runner.ready()["probe"]
-        waited = time.monotonic() - began
-        assert waited < 2.5, waited  # the revision's import alone takes 3 s
-        assert probe["pytest"] is True and isinstance(probe["xdist"], bool)
-        assert probe["migrator"] and probe["migrator"].endswith("__init__.py")  # this interpreter has migrator
-        assert runner.heads() == ["0001"]  # the history still comes, in order
