@@ -197,9 +197,11 @@ def _indexes(size: TableSize) -> float:
 
 def work_kind(rewrite: str, sql: str, rules: set[str]) -> str | None:
     """The kind of work a planned statement does on its table: scan, rewrite, index, backfill or None."""
+    from migrator.rules.m203_data_change import DataChange  # here: the estimate loads without the classifier
+
     if rewrite in ("scan", "rewrite", "index"):
         return rewrite
     head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-    if "M203" in rules and head in ("UPDATE", "DELETE", "INSERT", "WITH", "MERGE"):
+    if DataChange.id in rules and head in ("UPDATE", "DELETE", "INSERT", "WITH", "MERGE"):
         return "backfill"
     return None

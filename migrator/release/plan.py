@@ -22,6 +22,7 @@ from pathlib import Path
 from migrator.durations import short_duration
 from migrator.phases import Lock, Phase, Rewrite, Severity
 from migrator.rules.p501_missing_lock_timeout import MissingLockTimeout
+from migrator.rules.registry import find_rule
 
 PHASES = ("expand", "migrate", "contract")
 RISKS = ("low", "medium", "high")
@@ -190,38 +191,6 @@ def _finding(f, phase: str | None = None) -> dict:
     return {"rule": f.rule, "severity": f.severity.label, "message": f.message, "fix": f.fix}
 
 
-# The classifier speaks from blue's side ("blue still reads and writes it"); by the contract step blue is gone, so
-# the plan says what must be true of the code still running instead.
-CONTRACT_PRECONDITIONS = {
-    "C301": "no running code may insert rows without the column",
-    "C302": "no running code may write rows the constraint rejects",
-    "C303": "no running code may read or write the old type",
-    "C304": "no running code may read or write the old type",
-    "C305": "no running code may write NULL into the column",
-    "C306": "no running code may insert rows without the column",
-    "C307": "no running code may write rows that violate the check",
-    "C308": "no running code may write rows without a matching parent",
-    "C309": "no running code may write rows that violate the constraint",
-    "C310": "no running code may write duplicate values",
-    "C311": "no running code may write duplicate or NULL keys",
-    "C312": "no running code may write conflicting rows",
-    "C313": "no running code may rely on the constraint",
-    "C314": "no running code may write duplicate values",
-    "C315": "no running query may depend on the index",
-    "C316": "no running code may read or write the table; its data is gone",
-    "C317": "no running code may read or write the column",
-    "C318": "no running code may use it",
-    "C319": "no running code may need its rows",
-    "C320": "no running code may use the old name",
-    "C321": "no running code may use the old name",
-    "C322": "no running code may use the old schema",
-    "C323": "no running code may write or compare the old value",
-    "C324": "no running code may write values that violate it",
-    "C325": "no running code may expect its rows in the parent",
-    "C326": "no running code may depend on the trigger",
-    "C327": "no running code may need the privilege",
-    "C328": "no running code may use the old name",
-}
 _CLAUSE = re.compile(r"(; |: |, and |, )")
 
 
@@ -235,7 +204,11 @@ def contract_message(rule: str, message: str) -> str:
         kept += parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
     kept = kept.rstrip(";:, ")
     kept = kept[:-4] if kept.endswith(" and") else kept
-    must = CONTRACT_PRECONDITIONS.get(rule, "no running code may depend on what it removes or changes")
+    # the classifier speaks from blue's side ("blue still reads and writes it"); by the contract step blue is gone,
+    # so the plan says what must be true of the code still running instead: the rule's contract_precondition
+    found = find_rule(rule)
+    must = (found.contract_precondition if found is not None and found.contract_precondition
+            else "no running code may depend on what it removes or changes")
     return f"{kept}; at contract time {must}" if kept else f"at contract time {must}"
 
 

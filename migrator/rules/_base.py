@@ -58,6 +58,9 @@ class Rule:
     rewrite: Rewrite = Rewrite.NONE
     fix: str | None = None
     url: str | None = None  # a plug-in rule's page (migrator's own rules link to docs/rules/<id>.md)
+    #: a contract rule's condition on the code still running when the change is made (blue is gone by then):
+    #: the release plan says it at the contract step, instead of the finding's clause about blue
+    contract_precondition: str | None = None
     #: sqlglot node classes whose statements this rule reads; empty = none
     nodes: tuple[type[exp.Expr], ...] = ()
     #: first words of exp.Command / unparsed statements this rule reads, e.g. ("ALTER", "TABLE")

@@ -22,6 +22,7 @@ class AddColumnNotNull(AlterTableRule):
     """
 
     id, name, phase, severity = "C301", "add-column-not-null", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may insert rows without the column"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.SCAN
     fix = ("add the column nullable, backfill it, then add NOT NULL in the contract phase (CHECK ... NOT VALID, "

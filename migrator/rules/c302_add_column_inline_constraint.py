@@ -24,6 +24,7 @@ class AddColumnInlineConstraint(AlterTableRule):
     """
 
     id, name, phase, severity = "C302", "add-column-inline-constraint", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write rows the constraint rejects"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.SCAN
     fix = ("add the plain column, then CREATE UNIQUE INDEX CONCURRENTLY + ADD CONSTRAINT ... USING INDEX, or "

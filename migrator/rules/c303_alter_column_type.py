@@ -28,6 +28,7 @@ class AlterColumnType(AlterTableRule):
     """
 
     id, name, phase, severity = "C303", "alter-column-type", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may read or write the old type"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.REWRITE
     fix = ("add a new column of the new type, sync it with a trigger, backfill in batches, switch readers, "

@@ -21,6 +21,7 @@ class AlterColumnTypeWithCheck(AlterTableRule):
     """
 
     id, name, phase, severity = "C304", "alter-column-type-with-check", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may read or write the old type"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.SCAN
     fix = "drop the CHECK, change the type, re-add the CHECK NOT VALID, VALIDATE CONSTRAINT in a later transaction"

@@ -26,6 +26,7 @@ class SetNotNull(AlterTableRule):
     """
 
     id, name, phase, severity = "C305", "set-not-null", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write NULL into the column"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.SCAN
     fix = ("ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID; commit; VALIDATE CONSTRAINT; SET NOT NULL "

@@ -19,6 +19,7 @@ class DropColumnDefault(AlterTableRule):
     """
 
     id, name, phase, severity = "C306", "drop-column-default", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may insert rows without the column"
     lock = Lock.ACCESS_EXCLUSIVE
     fix = "drop the default only after blue is gone and green always writes the column"
 

@@ -21,6 +21,7 @@ class AddCheckConstraint(AlterTableRule):
     """
 
     id, name, phase, severity = "C307", "add-check-constraint", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write rows that violate the check"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.SCAN
     fix = "ADD CONSTRAINT ... CHECK (...) NOT VALID, commit, then VALIDATE CONSTRAINT in a later transaction"

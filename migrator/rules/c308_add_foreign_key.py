@@ -21,6 +21,7 @@ class AddForeignKey(AlterTableRule):
     """
 
     id, name, phase, severity = "C308", "add-foreign-key", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write rows without a matching parent"
     lock = Lock.SHARE_ROW_EXCLUSIVE
     rewrite = Rewrite.SCAN
     fix = "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, commit, then VALIDATE CONSTRAINT in a later transaction"

@@ -22,6 +22,7 @@ class AddConstraintNotValid(AlterTableRule):
     """
 
     id, name, phase, severity = "C309", "add-constraint-not-valid", Phase.CONTRACT, Severity.INFO
+    contract_precondition = "no running code may write rows that violate the constraint"
     lock = Lock.ACCESS_EXCLUSIVE
     fix = "VALIDATE CONSTRAINT in a later transaction, after old rows comply"
 

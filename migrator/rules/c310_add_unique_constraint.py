@@ -23,6 +23,7 @@ class AddUniqueConstraint(AlterTableRule):
     """
 
     id, name, phase, severity = "C310", "add-unique-constraint", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write duplicate values"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.INDEX
     fix = "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX"

@@ -24,6 +24,7 @@ class AddPrimaryKey(AlterTableRule):
     """
 
     id, name, phase, severity = "C311", "add-primary-key", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write duplicate or NULL keys"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.INDEX
     fix = ("make the columns NOT NULL via a validated CHECK, CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT "

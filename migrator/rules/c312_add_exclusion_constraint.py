@@ -20,6 +20,7 @@ class AddExclusionConstraint(AlterTableRule):
     """
 
     id, name, phase, severity = "C312", "add-exclusion-constraint", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write conflicting rows"
     lock = Lock.ACCESS_EXCLUSIVE
     rewrite = Rewrite.INDEX
     fix = "create the constraint on a new table and copy the data, or plan a maintenance window"

@@ -26,6 +26,7 @@ class DropConstraint(AlterTableRule):
     """
 
     id, name, phase, severity = "C313", "drop-constraint", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may rely on the constraint"
     lock = Lock.ACCESS_EXCLUSIVE
     fix = "drop it in the contract phase, after the application no longer relies on it"
 

@@ -29,6 +29,7 @@ class CreateUniqueIndex(Rule):
     """
 
     id, name, phase, severity = "C314", "create-unique-index", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may write duplicate values"
     lock = Lock.SHARE_UPDATE_EXCLUSIVE
     rewrite = Rewrite.INDEX
     nodes = (exp.Create,)

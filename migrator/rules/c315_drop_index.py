@@ -26,6 +26,7 @@ class DropIndex(Rule):
     """
 
     id, name, phase, severity = "C315", "drop-index", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running query may depend on the index"
     lock = Lock.ACCESS_EXCLUSIVE
     nodes = (exp.Drop,)
     commands = (("DROP", "INDEX"),)

@@ -27,6 +27,7 @@ class DropTable(Rule):
     """
 
     id, name, phase, severity = "C316", "drop-table", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may read or write the table; its data is gone"
     lock = Lock.ACCESS_EXCLUSIVE
     nodes = (exp.Drop,)
     commands = (("DROP", "TABLE"),)

@@ -22,6 +22,7 @@ class DropColumn(Rule):
     """
 
     id, name, phase, severity = "C317", "drop-column", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may read or write the column"
     lock = Lock.ACCESS_EXCLUSIVE
     nodes = (exp.Alter,)
     fix = "drop it in the contract phase, after blue is gone and green no longer reads or writes it"

@@ -42,6 +42,7 @@ class DropObject(Rule):
     """
 
     id, name, phase, severity = "C318", "drop-object", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may use it"
     lock = Lock.ACCESS_EXCLUSIVE
     nodes = (exp.Drop,)
     commands = (("DROP",),)

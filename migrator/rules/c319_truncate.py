@@ -25,6 +25,7 @@ class Truncate(Rule):
     """
 
     id, name, phase, severity = "C319", "truncate", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may need its rows"
     lock = Lock.ACCESS_EXCLUSIVE
     nodes = (exp.TruncateTable,)
     commands = (("TRUNCATE",),)

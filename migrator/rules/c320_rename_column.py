@@ -23,6 +23,7 @@ class RenameColumn(AlterTableRule):
     """
 
     id, name, phase, severity = "C320", "rename-column", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may use the old name"
     lock = Lock.ACCESS_EXCLUSIVE
     fix = ("add the new column, sync and backfill it, switch the application, drop the old column later; or rename "
            "only in the ORM mapping")

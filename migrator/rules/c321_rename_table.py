@@ -20,6 +20,7 @@ class RenameTable(AlterTableRule):
     """
 
     id, name, phase, severity = "C321", "rename-table", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may use the old name"
     lock = Lock.ACCESS_EXCLUSIVE
     fix = "rename it and create a view with the old name in the same transaction; drop the view after blue is gone"
 

@@ -26,6 +26,7 @@ class SetSchema(AlterTableRule):
     """
 
     id, name, phase, severity = "C322", "set-schema", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may use the old schema"
     lock = Lock.ACCESS_EXCLUSIVE
     commands = tuple(("ALTER",) + k for k in _KINDS)
     fix = "keep the old qualified name working (view or wrapper) until blue is gone, or move it in the contract phase"

@@ -23,6 +23,7 @@ class RenameEnumValue(Rule):
     """
 
     id, name, phase, severity = "C323", "rename-enum-value", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write or compare the old value"
     commands = (("ALTER", "TYPE"),)
     fix = "ADD VALUE the new label, switch the app to it, backfill rows, and leave the old label unused"
 

@@ -32,6 +32,7 @@ class AlterDomainAddConstraint(Rule):
     """
 
     id, name, phase, severity = "C324", "alter-domain-add-constraint", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may write values that violate it"
     lock = Lock.SHARE
     rewrite = Rewrite.SCAN
     commands = (("ALTER", "DOMAIN"),)

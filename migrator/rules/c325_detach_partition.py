@@ -26,6 +26,7 @@ class DetachPartition(Rule):
     """
 
     id, name, phase, severity = "C325", "detach-partition", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may expect its rows in the parent"
     lock = Lock.ACCESS_EXCLUSIVE
     commands = (("ALTER", "TABLE"),)
     fix = "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+) outside a transaction, in the contract phase"

@@ -24,6 +24,7 @@ class AlterTriggerState(AlterTableRule):
     """
 
     id, name, phase, severity = "C326", "alter-trigger-state", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may depend on the trigger"
     lock = Lock.SHARE_ROW_EXCLUSIVE
     fix = "keep dual-write and foreign-key triggers enabled while blue runs"
 

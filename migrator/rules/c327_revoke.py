@@ -21,6 +21,7 @@ class Revoke(Rule):
     """
 
     id, name, phase, severity = "C327", "revoke", Phase.CONTRACT, Severity.WARNING
+    contract_precondition = "no running code may need the privilege"
     nodes = (exp.Revoke,)
     commands = (("REVOKE",), ("ALTER", "DEFAULT", "PRIVILEGES"))
     fix = "revoke in the contract phase, after blue is gone and green no longer needs the privilege"

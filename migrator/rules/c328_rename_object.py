@@ -34,6 +34,7 @@ class RenameObject(Rule):
     """
 
     id, name, phase, severity = "C328", "rename-object", Phase.CONTRACT, Severity.ERROR
+    contract_precondition = "no running code may use the old name"
     nodes = (exp.Alter,)
     commands = (("ALTER",),)
     fix = "create the new name alongside the old (expand), move green to it, drop the old name after blue is gone"
