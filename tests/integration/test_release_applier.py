@@ -430,7 +430,8 @@ def test_losing_the_database_mid_phase_is_a_clear_error_and_a_rerun_resumes(tmp_
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 rows = query(pq, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                                 "application_name = 'migrator apply r-test' AND query LIKE 'SELECT pg_sleep(30)%'")
+                                 "datname = current_database() AND application_name = 'migrator apply r-test' "
+                                 "AND query LIKE 'SELECT pg_sleep(30)%'")
                 if rows:
                     return
                 time.sleep(0.05)
