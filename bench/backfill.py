@@ -140,15 +140,18 @@ def measure(url: str, method: str, args) -> dict:
     proc.join(30)
     with psycopg.connect(url, autocommit=True) as conn:
         left = conn.execute("SELECT count(*) FROM items WHERE full_name IS DISTINCT FROM name").fetchone()[0]
-    lat.sort()
     return {"method": method, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds else 0.0,
-            "transactions": len(lat), "p50_ms": pct(lat, 0.50), "p99_ms": pct(lat, 0.99),
-            "max_ms": 1000 * lat[-1] if lat else 0.0, "failed": failed, "rows_left": left, "latencies": lat}
+            **latency_figures(lat), "failed": failed, "rows_left": left, "latencies": lat}
 
 
-def pct(lat: list[float], p: float) -> float:
-    """The p-quantile of sorted latencies (s), in ms."""
-    return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0.0
+def latency_figures(lat: list[float]) -> dict:
+    """The count, p50, p99 and max (ms) of client latencies (s)."""
+    lat = sorted(lat)
+
+    def pct(p: float) -> float:
+        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0.0
+
+    return {"transactions": len(lat), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": 1000 * lat[-1] if lat else 0.0}
 
 
 def summarise(method: str, runs: list[dict]) -> dict:
@@ -158,9 +161,7 @@ def summarise(method: str, runs: list[dict]) -> dict:
     row: dict = {"method": method, "rounds": len(runs)}
     for k in ("rows", "seconds", "rows_per_s"):
         row[k] = statistics.median(r[k] for r in runs)
-    lat = sorted(x for r in runs for x in r.pop("latencies"))
-    row.update(transactions=len(lat), p50_ms=pct(lat, 0.50), p99_ms=pct(lat, 0.99),
-               max_ms=1000 * lat[-1] if lat else 0.0, failed=sum(r["failed"] for r in runs),
+    row.update(latency_figures([x for r in runs for x in r["latencies"]]), failed=sum(r["failed"] for r in runs),
                rows_left=sum(r["rows_left"] for r in runs))
     return row
 

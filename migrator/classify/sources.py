@@ -22,7 +22,6 @@ from migrator.files import MAX_BYTES, file_kind, human_size, stat_or
 STDIN = "<stdin>"
 
 
-
 @dataclass
 class SqlSource:
     """One migration to read: a checked file (read on demand) or stdin (read already)."""
