@@ -39,7 +39,7 @@ needs_pg = pytest.mark.usefixtures("pg_server")  # tests/conftest.py: skipped wi
 @contextmanager
 def fresh_db(tag: str = "db"):
     """Yield (sqlalchemy url, libpq url) of a new empty database; it is dropped afterwards, whatever happens."""
-    with _server.throwaway(f"{DB_PREFIX}{tag}_") as name:
+    with _server.throwaway(f"{DB_PREFIX}{tag}_", later=True) as name:
         yield _server.url(name, driver="postgresql+psycopg"), _server.url(name)
 
 

@@ -6,13 +6,21 @@ default postgresql://postgres@127.0.0.1:5432/postgres). tests/conftest.py turns 
 
 Throwaway databases get a name unique to the run, the xdist worker and the call (prefix, pid, worker, random
 token), and only databases made here are dropped.
+
+Dropping. Every DROP DATABASE makes the server run a checkpoint (PostgreSQL 15: it waits for one), which on a
+busy server takes seconds; drops issued together share one. So tests hand their databases to `drop_later`, whose
+thread drops what has piled up side by side, and `drain()` (the end of the pytest session, or the process)
+waits until all are gone.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -82,11 +90,90 @@ def drop_database(name: str) -> None:
     admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def drop_many(names: list[str]) -> list[str]:
+    """Drop them side by side (their checkpoints coincide); the ones that failed, one line each."""
+    def drop(name: str) -> str | None:
+        try:
+            drop_database(name)
+            return None
+        except Exception as exc:  # noqa: BLE001 - reported by name, the others still go
+            return f"{name}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+
+    if not names:
+        return []
+    with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
+        return [error for error in pool.map(drop, names) if error]
+
+
+class _Dropper:
+    """Drops the databases handed to it on a thread of its own, all that piled up at once."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.in_flight: list[str] = []
+        self.busy = False
+        self.cond = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.errors: list[str] = []
+
+    def add(self, names) -> None:
+        with self.cond:
+            self.pending.extend(names)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="tests-dropper", daemon=True)
+                self.thread.start()
+            self.cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                self.cond.wait_for(lambda: bool(self.pending))
+                batch, self.pending, self.busy = self.pending, [], True
+                self.in_flight = batch
+            failed = drop_many(batch)
+            with self.cond:
+                self.errors.extend(failed)
+                self.busy, self.in_flight = False, []
+                self.cond.notify_all()
+
+    def drain(self, timeout: float = 600) -> list[str]:
+        """Wait until every database handed over is dropped; the drops that failed (one line each)."""
+        with self.cond:
+            self.cond.wait_for(lambda: not self.pending and not self.busy, timeout=timeout)
+            errors, self.errors = self.errors, []
+            return errors
+
+
+_dropper = _Dropper()
+
+
+def drop_later(*names: str) -> None:
+    """Drop these databases soon, on the dropper's thread (see the module doc); `drain()` waits for them."""
+    _dropper.add(names)
+
+
+def dropping() -> set[str]:
+    """The databases handed to `drop_later` and not dropped yet."""
+    with _dropper.cond:
+        return set(_dropper.pending) | set(_dropper.in_flight)
+
+
+def drain() -> list[str]:
+    """Wait for every `drop_later` drop; the ones that failed, one line each."""
+    return _dropper.drain()
+
+
+atexit.register(drain)
+
+
 @contextmanager
-def throwaway(prefix: str = "migrator_t_", *, template: str | None = None):
-    """A new database (its name); dropped afterwards, whatever happened."""
+def throwaway(prefix: str = "migrator_t_", *, template: str | None = None, later: bool = False):
+    """A new database (its name); dropped afterwards, whatever happened (`later`: by drop_later)."""
     name = create_database(prefix, template=template)
     try:
         yield name
     finally:
-        drop_database(name)
+        if later:
+            drop_later(name)
+        else:
+            drop_database(name)

@@ -3,7 +3,9 @@
 - The test server: one variable, MIGRATOR_TEST_URL (tests/_server.py reads it; default
   postgresql://postgres@127.0.0.1:5432/postgres). `pg_server` (session) gives its admin URL, or skips the test
   when nothing answers there.
-- `throwaway_db`: a new empty database with a name unique to the run and the xdist worker, dropped afterwards.
+- `throwaway_db`: a new empty database with a name unique to the run and the xdist worker, dropped afterwards
+  (by tests/_server.py's dropper: drops side by side share the server's checkpoints; the session's end waits for
+  them all).
 - Markers come from the fixtures: a test that uses `pg_server` (directly, through `throwaway_db` or through another
   fixture built on them) is marked `postgres`; `-m "not postgres"` deselects exactly the tests that need the server.
 """
@@ -46,8 +48,19 @@ class Database:
 @pytest.fixture
 def throwaway_db(pg_server) -> Database:
     """A new empty database on the test server, dropped after the test whatever happened."""
-    with _server.throwaway("migrator_t_") as name:
+    with _server.throwaway("migrator_t_", later=True) as name:
         yield Database(name)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The databases handed to the dropper (tests/_server.py) are gone before this process ends; a drop that
+    failed fails the run."""
+    failed = _server.drain()
+    if failed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("tests: could not drop " + "; ".join(failed), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config, items):

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("pg_server")
 
 @pytest.fixture(scope="module")
 def db_url(pg_server):
-    with _server.throwaway("mggate_") as name:
+    with _server.throwaway("mggate_", later=True) as name:
         url = _server.url(name)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text)")

@@ -62,7 +62,7 @@ drop_database = _server.drop_database
 @contextmanager
 def fresh_database(password: bool = False):
     """A new empty database; yields its SQLAlchemy URL; dropped afterwards whatever happened."""
-    with _server.throwaway(DB_PREFIX) as name:
+    with _server.throwaway(DB_PREFIX, later=True) as name:
         yield _server.url(name, driver="postgresql+psycopg", password=PASSWORD if password else None), name
 
 
