@@ -274,7 +274,7 @@ class _Check:
         first = self.expanded_names[self.first_cell]
         key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
         made = self._cached_copy(first, key, build)
-        if made is None:  # blue's template went away before it was cloned: blue's schema built for this run
+        if made is None:  # the template went before its clone: blue into a database of ours (no other run drops it)
             self.dbs.source, _ = blue_source(self.server, key, build, cache=False)
             made = self.server.clone_many(self.dbs.source, [first])
         self.cell_dbs = {self.first_cell: made[0]}
