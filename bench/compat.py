@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -41,7 +42,7 @@ from pathlib import Path
 
 TARGETS = {"url": 1.0, "embedded": 3.0}
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-_TEMPLATE = re.compile(r"template (migrator_tpl_[0-9a-f]+)")
+_BUILT = re.compile(r"building blue's schema into template (migrator_tpl_[0-9a-f]+)")  # the templates it drops
 
 
 def migrator_command() -> list[str]:
@@ -68,7 +69,7 @@ def run_once(repo: Path, provider: str, url: str | None) -> dict:
         print(f"bench: {provider} run failed (exit {proc.returncode}):\n{tail}", file=sys.stderr)
         raise SystemExit(2)
     suite = _union([(c["started"], c["started"] + c["duration"]) for c in report["cells"]])
-    templates = set(_TEMPLATE.findall(proc.stderr))
+    templates = set(_BUILT.findall(proc.stderr))
     return {"total": total, "suite": suite, "overhead": total - suite, "templates": templates}
 
 
@@ -206,6 +207,22 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
             ("TOTAL in-process (no interpreter start)", total)]
 
 
+@contextmanager
+def _own_commits():
+    """Commits no other demo repository has: git's commit times are in seconds, so one built in the same second
+    elsewhere (a test run on the same server) would share blue's commit, and the template this bench drops."""
+    saved = {k: os.environ.get(k) for k in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL")}
+    os.environ.update(dict.fromkeys(saved, f"bench-{secrets.token_hex(4)}@migrator.invalid"))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -224,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, breakdowns = [], {}
     tmp = Path(tempfile.mkdtemp(prefix="migrator-bench-compat-"))
     try:
-        repo = build_demo_repo(tmp / "app")
+        with _own_commits():
+            repo = build_demo_repo(tmp / "app")
         for provider in providers:
             if provider == "embedded":
                 from migrator.provision import EmbeddedProvider

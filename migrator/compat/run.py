@@ -272,11 +272,10 @@ class _Check:
             upgrade(self.blue_dir, opts.alembic_ini, url, "heads", role="blue", runner=child)
 
         first = self.expanded_names[self.first_cell]
-        if self.clones is not None:  # made while the worktrees and children started
-            self.dbs.source, made = self.clones[0], self.clones[1].result()
-        else:
-            key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
-            self.dbs.source, _ = blue_source(self.server, key, build, cache=opts.template_cache)
+        key = (result.blue_sha, opts.project_dir, opts.alembic_ini)
+        made = self._cached_copy(first, key, build)
+        if made is None:  # the template went before its clone: blue into a database of ours (no other run drops it)
+            self.dbs.source, _ = blue_source(self.server, key, build, cache=False)
             made = self.server.clone_many(self.dbs.source, [first])
         self.cell_dbs = {self.first_cell: made[0]}
         url = made[0].url
@@ -289,6 +288,29 @@ class _Check:
         self.blue_heads = [head] if head is not None else []
         self.knowledge = knowledge_from_url(url)
         result.schemas["blue"] = schema_fingerprint(url)
+
+    def _cached_copy(self, first: str, key: tuple[str, ...], build) -> list[Database] | None:
+        """`first` cloned from blue's source: the template _early_clones found (its copy is made already), else what
+        blue_source finds or builds. None when the template was dropped between the lookup and the clone (by another
+        run on the shared server, or --prune-templates)."""
+        from functools import partial
+
+        from migrator.compat.template import blue_source, template_exists
+        from migrator.provision import ProvisionError
+
+        if self.clones is not None:  # made while the worktrees and children started
+            self.dbs.source, copy = self.clones[0], self.clones[1].result
+        else:
+            self.dbs.source, _ = blue_source(self.server, key, build, cache=self.opts.template_cache)
+            copy = partial(self.server.clone_many, self.dbs.source, [first])
+        try:
+            return copy()
+        except ProvisionError:
+            if template_exists(self.server, self.dbs.source):
+                raise
+        log.warning("blue's template %s was dropped before it was cloned (by another run, or --prune-templates): "
+                    "building blue's schema afresh", self.dbs.source)
+        return None
 
     # -- green ----------------------------------------------------------------------------------------------
     def _plan_and_apply_green(self) -> None:

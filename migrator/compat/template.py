@@ -33,7 +33,7 @@ def blue_database(server, key_parts: tuple[str, ...], build: Callable[[str], Non
     # the role is part of the key: a clone keeps the template's object owners, so a template built by
     # another role would leave this one without the rights on blue's tables (alembic_version included)
     name = template_name(*key_parts, current_user(server))
-    if not _exists(server, name):
+    if not template_exists(server, name):
         log.info("building blue's schema into template %s (once per blue commit)", name)
         staging = server.create_database(prefix=BUILD_PREFIX)
         build(staging.url)  # a failure leaves the staging database to the server's cleanup
@@ -53,7 +53,7 @@ def blue_source(server, key_parts: tuple[str, ...], build: Callable[[str], None]
         build(db.url)
         return db.name, True
     name = template_name(*key_parts, current_user(server))
-    if _exists(server, name):
+    if template_exists(server, name):
         log.info("cloning blue's schema from template %s", name)
         return name, False
     log.info("building blue's schema into template %s (once per blue commit)", name)
@@ -68,7 +68,7 @@ def cached_template(server, key_parts: tuple[str, ...], *, cache: bool) -> str |
     if not (cache and server.provider == "url"):
         return None
     name = template_name(*key_parts, current_user(server))
-    if not _exists(server, name):
+    if not template_exists(server, name):
         return None
     log.info("cloning blue's schema from template %s", name)
     return name
@@ -78,7 +78,8 @@ def current_user(server) -> str:
     return server.query("cannot read the current role", "SELECT current_user")[0][0]
 
 
-def _exists(server, name: str) -> bool:
+def template_exists(server, name: str) -> bool:
+    """Whether the database `name` is on the server now (another run, or --prune-templates, may drop a template)."""
     return bool(server.query("cannot list databases", "SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
 
 

@@ -2,6 +2,8 @@
 single-database command (migrator.release.commands: its own ledger, coordinator lock and gates).
 
 - Databases whose ledger already records the phase are skipped (read first, no lock taken): every run resumes.
+- plan: the canary (the first, of several) is planned alone first; every other database is planned under its
+  release id (one from the canary's clock, or the one an earlier run recorded there).
 - A wave stops at its first failure: no further database starts, the running ones finish; later waves do not
   start. The failure names the database (password hidden) and why.
 - Sharded (--shard I/N), a worker runs its own databases of each wave, and before a wave it reads the ledgers of
@@ -244,6 +246,21 @@ def _wait_for_earlier(run: FleetRun, earlier: list[Member], wave: Wave, green_sh
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())) or 0.05)
 
 
+def _leader(run: FleetRun, canary: Member, record: DbState | None) -> Member | None:
+    """The database that runs alone before the rest of its wave, or None. contract: the canary that records the
+    switch (its gate serves the soak first). plan without --release: the canary, whose release id every other
+    database is then planned under (planned side by side, each would stamp an id of its own from its clock)."""
+    if record is not None:
+        return record.member
+    if run.phase == "plan" and run.release_id is None:
+        return canary
+    return None
+
+
+def _take_canarys_release_id(run: FleetRun, canary: Member) -> None:
+    run.release_id = read_one(run.template, canary, None).release_id  # the canary's release id is every database's
+
+
 def execute(run: FleetRun) -> FleetRun:
     """Run the phase over the shard's databases, wave by wave. Fills run.outcomes, run.stopped / run.blocked."""
     from migrator.release import commands
@@ -293,19 +310,22 @@ def execute(run: FleetRun) -> FleetRun:
                         f"the fleet's one router switch is recorded on the canary {canary.shown}; pass --after-switch "
                         "to acknowledge it for them (their ledgers then record it, naming the canary's)")
     tag_logs()
+    leader = _leader(run, canary, record)
     done_before: list[Member] = []
     for index, wave in enumerate(run.waves):
         mine = [m for m in wave.members if run.shard.holds(m.identity)]
         others = [m for m in done_before if not run.shard.holds(m.identity)]
+        unnamed = run.phase == "plan" and run.release_id is None
+        beside_canary = unnamed and index == 0 and bool(mine) and canary not in mine  # another shard plans it
+        if beside_canary:
+            others = [canary]
         if run.stopped is None and run.blocked is None:
             try:
                 _wait_for_earlier(run, others, wave, green_sha)
             except WaveBlocked as exc:
                 run.blocked, run.blocked_code = str(exc), exc.exit_code
-        if run.phase == "plan" and run.release_id is None and index > 0 and run.stopped is None \
-                and run.blocked is None:
-            first = read_one(run.template, canary, None)  # the canary's release id is every database's
-            run.release_id = first.release_id
+        if unnamed and (index > 0 or beside_canary) and run.stopped is None and run.blocked is None:
+            _take_canarys_release_id(run, canary)
         if run.stopped is not None or run.blocked is not None:
             run.outcomes += [Outcome(m, wave.name, "not_started") for m in mine]
             done_before += wave.members
@@ -321,13 +341,15 @@ def execute(run: FleetRun) -> FleetRun:
         if todo:
             log.info("wave %s: %s on %d database(s)%s", wave.name, run.phase, len(todo),
                      f" (shard {run.shard})" if run.shard.count > 1 else "")
-        leading = [m for m in todo if record is not None and m.identity == record.member.identity]
-        if leading:  # contract: the canary that records the switch passes its own gate (the soak) before any other
+        leading = [m for m in todo if leader is not None and m.identity == leader.identity]
+        if leading:
             outcomes = _run_wave(run, ctx_for, wave, leading, record)
             rest = [m for m in todo if m not in leading]
             if any(o.result == "failed" for o in outcomes):
                 outcomes += [Outcome(m, wave.name, "not_started") for m in rest]
             else:
+                if run.phase == "plan" and run.release_id is None:
+                    _take_canarys_release_id(run, canary)
                 outcomes += _run_wave(run, ctx_for, wave, rest, record)
         else:
             outcomes = _run_wave(run, ctx_for, wave, todo, record)

@@ -237,6 +237,51 @@ def test_second_run_clones_blues_template(e2e_repo, leftovers, caplog):
     leftovers.check(run.pid)
 
 
+def _dropping_after(lookup, name: str):
+    """`lookup` of blue's source, then, when it names the template `name`, that real template dropped, as another
+    run on the server (or a --prune-templates) may do right between compat's lookup and its clone."""
+    def wrapped(*args, **kwargs):
+        found = lookup(*args, **kwargs)
+        if (found[0] if isinstance(found, tuple) else found) == name:
+            drop_database(name)
+        return found
+    return wrapped
+
+
+def test_template_dropped_before_its_early_clone_is_built_afresh(e2e_repo, leftovers, monkeypatch, caplog):
+    """The cached template _early_clones found is gone when it is cloned: blue's schema is built afresh (pass), not
+    ProvisionError "template database ... does not exist" (exit 2)."""
+    from migrator.compat import template
+
+    name = template_for(sha(e2e_repo, "blue"))
+    assert compat(options(e2e_repo, "green")).result == "pass"  # blue's template is cached now
+    assert databases(name) == {name}
+    monkeypatch.setattr(template, "cached_template", _dropping_after(template.cached_template, name))
+    caplog.set_level(logging.INFO, logger="migrator")
+    result = compat(options(e2e_repo, "green"))
+    assert result.result == "pass", result.reason
+    assert f"cloning blue's schema from template {name}" in caplog.text  # found, then dropped
+    assert f"blue's template {name} was dropped before it was cloned" in caplog.text
+    assert databases(name) == set()
+    leftovers.check()
+
+
+def test_template_dropped_after_blue_source_is_built_afresh(e2e_repo, leftovers, monkeypatch, caplog):
+    """The same after blue_source's lookup (the early one found nothing: the template came later), and after
+    blue_source built and published it itself."""
+    from migrator.compat import template
+
+    name = template_for(sha(e2e_repo, "blue"))
+    monkeypatch.setattr(template, "cached_template", lambda *args, **kwargs: None)
+    monkeypatch.setattr(template, "blue_source", _dropping_after(template.blue_source, name))
+    caplog.set_level(logging.INFO, logger="migrator")
+    result = compat(options(e2e_repo, "green"))
+    assert result.result == "pass", result.reason
+    assert f"blue's template {name} was dropped before it was cloned" in caplog.text
+    assert databases(name) == set()
+    leftovers.check()
+
+
 def test_failed_blue_build_never_publishes_a_template(e2e_repo, leftovers):
     template = template_for(sha(e2e_repo, "blue-fails"))
     drop_database(template)

@@ -362,6 +362,36 @@ def test_usage_and_infrastructure_errors_are_one_line(tmp_path, repo):
     assert missing.returncode == 2 and "not found" in missing.stderr
 
 
+def release_ids(names: list[str]) -> set[str]:
+    return {row[0] for n in names for row in kit_query(n, "SELECT id FROM migrator.releases")}
+
+
+def allow_connections(name: str, allowed: bool) -> None:
+    from psycopg import sql
+
+    kit.admin(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(name), sql.Literal(allowed)))
+
+
+@needs_pg
+def test_every_database_is_planned_under_the_canarys_release_id(tmp_path, repo):
+    """Two canaries: the second is down at the first `fleet plan`, which plans the first one; the re-run (a
+    later second) plans the second under the first one's release id, not under one stamped from its own clock (two
+    canaries planned side by side across a second boundary got two ids the same way)."""
+    with kit.Fleet(3) as fleet:
+        config = kit.write_config(tmp_path / "ops", secret_urls(fleet), canary=2)
+        allow_connections(fleet.names[1], False)
+        try:
+            first = run(config, repo, "plan", "--blue", "blue")
+        finally:
+            allow_connections(fleet.names[1], True)
+        assert first.returncode == 2 and "not currently accepting connections" in first.stderr, first.stderr
+        (planned,) = release_ids(fleet.names[:1])
+        time.sleep(1.1)  # release ids are stamped to the second
+        again = run(config, repo, "plan", "--blue", "blue", "--format", "json")
+        assert again.returncode == 0, again.stderr
+        assert as_json(again)["release_id"] == planned and release_ids(fleet.names) == {planned}
+
+
 @needs_pg
 def test_the_soak_is_served_once_on_the_canary_that_records_the_switch(tmp_path, repo):
     """Two canaries, soak 1h: the canary that records the switch refuses on its soak, and the other canary (same
