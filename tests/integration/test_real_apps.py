@@ -65,7 +65,7 @@ def _ours_left(pid: int) -> set[str]:
 
     with psycopg.connect(ADMIN) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'migrator\\_%'")]
-    return {n for n in names if f"_{pid}_" in n and not n.startswith("migrator_tpl_")}
+    return {n for n in names if f"_{pid}_" in n and not n.startswith("migrator_tpl_")} - _server.dropping()
 
 
 def check_answer(release, proc, report) -> None:
