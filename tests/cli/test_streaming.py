@@ -161,17 +161,23 @@ def test_each_migration_is_written_as_soon_as_it_is_classified(tmp_path):
     env = dict(os.environ, NO_COLOR="1")
     proc = subprocess.Popen([*migrator_command(), "classify", "--format", "json", "a_first.sql", "b_big.sql"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    marker = b'"source": "a_first.sql"'
+
+    def first_done(text: bytes) -> bool:  # the first migration's object is closed
+        return marker in text and b"\n    }" in text[text.index(marker):]
+
     try:
         seen = b""
-        while b'"source": "a_first.sql"' not in seen:
+        while not first_done(seen):
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
                 break
             seen += chunk
-        assert b'"source": "a_first.sql"' in seen
+        assert first_done(seen), seen[-2000:]
         assert proc.poll() is None, "the first migration appeared only when the run ended"
     finally:
-        rest, err = proc.communicate(timeout=600)
-    data = json.loads(seen + rest)
-    assert [m["source"] for m in data["migrations"]] == ["a_first.sql", "b_big.sql"]
-    assert data["summary"]["statements"] > 30_000
+        proc.kill()  # the rest of the run proves nothing more (whole reports are checked on smaller inputs)
+        proc.communicate(timeout=60)
+    begin = seen.rindex(b"{", 0, seen.index(marker))
+    first = json.loads(seen[begin:seen.index(b"\n    }", begin) + 6])
+    assert first["source"] == "a_first.sql" and first["statements"][0]["sql"].endswith("ADD COLUMN nickname text")
