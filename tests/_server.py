@@ -20,7 +20,6 @@ import functools
 import os
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -91,18 +90,23 @@ def drop_database(name: str) -> None:
 
 
 def drop_many(names: list[str]) -> list[str]:
-    """Drop them side by side (their checkpoints coincide); the ones that failed, one line each."""
-    def drop(name: str) -> str | None:
+    """Drop them side by side, 16 at a time (their checkpoints coincide); the ones that failed, one line each.
+    Plain threads, not an executor: it also runs at interpreter exit (drain), where executors take no work."""
+    errors: list[str] = []
+
+    def drop(name: str) -> None:
         try:
             drop_database(name)
-            return None
         except Exception as exc:  # noqa: BLE001 - reported by name, the others still go
-            return f"{name}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+            errors.append(f"{name}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
 
-    if not names:
-        return []
-    with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
-        return [error for error in pool.map(drop, names) if error]
+    for i in range(0, len(names), 16):
+        threads = [threading.Thread(target=drop, args=(name,), daemon=True) for name in names[i:i + 16]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return errors
 
 
 class _Dropper:
@@ -130,7 +134,10 @@ class _Dropper:
                 self.cond.wait_for(lambda: bool(self.pending))
                 batch, self.pending, self.busy = self.pending, [], True
                 self.in_flight = batch
-            failed = drop_many(batch)
+            try:
+                failed = drop_many(batch)
+            except BaseException as exc:  # noqa: BLE001 - drain() must never wait for a batch that died
+                failed = [f"{', '.join(batch)}: {exc}"]
             with self.cond:
                 self.errors.extend(failed)
                 self.busy, self.in_flight = False, []
