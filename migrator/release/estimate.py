@@ -14,6 +14,7 @@ durations can be longer; the plan says "estimate" wherever it shows one.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ KINDS = ("scan", "rewrite", "index", "backfill")
 # 1.5-2.7x the temporary table's rate)
 WAL_FACTOR = 2.0
 _CACHE: dict[tuple, "Rates | None"] = {}
+_CACHE_LOCK = threading.Lock()
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,16 @@ def table_sizes(conn, tables: set[str]) -> dict[str, TableSize]:
 
 def sample_rates(conn, *, rows: int = SAMPLE_ROWS, refresh: bool = False) -> Rates | None:
     """This server's rates, timed once per server and process (None when they cannot be timed: no temporary
-    tables allowed, a read-only standby, a timeout)."""
+    tables allowed, a read-only standby, a timeout). Per server, not per database: a fleet's databases on one
+    server share its disk and CPU (timing each one made `fleet plan` 4x slower); threads wait for one timing."""
     info = conn.info
-    key = (info.host, info.port, info.dbname, rows)
-    if refresh or key not in _CACHE:
-        _CACHE[key] = _time_sample(conn, rows)
-    return _CACHE[key]
+    key = (info.host, info.port, rows)
+    with _CACHE_LOCK:
+        lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with lock:  # one timing per server; other servers' threads go on
+        if refresh or key not in _CACHE:
+            _CACHE[key] = _time_sample(conn, rows)
+        return _CACHE[key]
 
 
 def _time_sample(conn, rows: int) -> Rates | None:

@@ -134,6 +134,12 @@ def test_estimates_on_a_real_table_are_positive_grow_with_it_and_say_so():
             temp = conn.execute("SELECT count(*) FROM pg_class WHERE relname = 'migrator_rate_sample'").fetchone()[0]
         finally:
             conn.close()
+        with fresh_database() as (other_url, _):  # another database of the same server (a fleet): not timed again
+            other = connect(other_url)
+            try:
+                assert sample_rates(other) is rates
+            finally:
+                other.close()
     assert temp == 0  # the sample is rolled back
     assert set(sizes) == {"small", "big"} and sizes["big"].rows == 200000
     assert sizes["big"].bytes > 5 * sizes["small"].bytes > 0 and sizes["big"].total_bytes > sizes["big"].bytes
