@@ -66,6 +66,30 @@ def run(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = N
 
 
 _ONE_AT_A_TIME = threading.Lock()  # os.environ, cwd and sys.std* belong to the whole process
+
+
+class _OwnThreads:
+    """sys.stdout / sys.stderr during a run: what the command's threads write is captured; what threads that
+    were already running write (another test's server, say) goes where it went before, as it would from
+    another process."""
+
+    def __init__(self, capture, original, foreign: set[int]):
+        self._capture, self._original, self._foreign = capture, original, foreign
+
+    def _target(self):
+        return self._original if threading.get_ident() in self._foreign else self._capture
+
+    def write(self, text):
+        return self._target().write(text)
+
+    def writelines(self, lines):
+        return self._target().writelines(lines)
+
+    def flush(self):
+        return self._target().flush()
+
+    def __getattr__(self, name):
+        return getattr(self._capture, name)
 _SIGNALS = [s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1",
                                                             "SIGUSR2", "SIGALRM", "SIGCHLD", "SIGPIPE")) if s]
 
@@ -99,7 +123,10 @@ def _in_process(args: list[str], cwd, data: bytes, environment: dict[str, str]) 
             if cwd is not None:
                 os.chdir(cwd)
             sys.argv = ["migrator", *args]
-            sys.stdin, sys.stdout, sys.stderr = streams
+            foreign = {t.ident for t in threading.enumerate() if t is not threading.current_thread() and t.ident}
+            sys.stdin = streams[0]
+            sys.stdout = _OwnThreads(streams[1], saved_streams[1], foreign)  # type: ignore[assignment]
+            sys.stderr = _OwnThreads(streams[2], saved_streams[2], foreign)  # type: ignore[assignment]
             logging.root.handlers = []  # a fresh interpreter's root logger: no handler (pytest's capture is one)
             logging.root.setLevel(logging.WARNING)
             with warnings.catch_warnings():

@@ -106,6 +106,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        """A client that hung up (nginx closing an upstream connection, a stopped bed) is no error; others are."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class App:
     """One colour's HTTP app in threads: GET anything -> 200, body "<colour>\\n", header X-Color: <colour>.

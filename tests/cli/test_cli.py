@@ -39,6 +39,30 @@ def test_version(tmp_path):
     assert result.code == 0 and result.out.startswith("migrator ")
 
 
+def test_in_process_runs_capture_only_the_commands_own_output(tmp_path):
+    """tests/_cli.py: a thread that was running before the command (another test's server) writes elsewhere, as
+    it would from another process; the command's own output is captured whole."""
+    import threading
+
+    stop = threading.Event()
+
+    def chatter():
+        while not stop.is_set():
+            sys.stderr.write("not the command's\n")
+            stop.wait(0.001)
+
+    thread = threading.Thread(target=chatter, daemon=True)
+    thread.start()
+    try:
+        (tmp_path / "a.sql").write_text("ALTER TABLE users ADD COLUMN nickname text;\n")
+        result = run("classify", "a.sql", cwd=tmp_path)
+    finally:
+        stop.set()
+        thread.join()
+    assert result.code == 0 and "EXPAND  a.sql" in result.out
+    assert "not the command's" not in result.out + result.err
+
+
 def test_exit_codes_follow_fail_on(tmp_path):
     (tmp_path / "add.sql").write_text(ADD)
     (tmp_path / "drop.sql").write_text(DROP)
