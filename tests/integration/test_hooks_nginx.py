@@ -7,6 +7,7 @@ requests. No mocks: every request goes through nginx to a real HTTP server."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -321,7 +322,8 @@ def test_release_flow_faults_fail_closed_and_blue_keeps_serving(demo, tmp_path):
         assert new[0][2]["router"] == "blue" and new[0][2]["from_state"] == "migrated"
         new = new[1:]
         assert "nginx was reloaded with green's servers, but the colour did not change" in new[1][2]["error"]
-        assert "answered HTTP 503" in new[1][2]["error"]
+        # the last probe says what green did: a 503, or (a busy machine: the probe's own timeout came first) nothing
+        assert re.search(r"last probe: (.*answered HTTP 503|timed out)", new[1][2]["error"]), new[1][2]["error"]
         assert new[2][2]["after"] == "failed switch" and bed.colors(20) == {"blue"}
         green.fail_after = None
 
