@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -207,22 +206,6 @@ def profile(repo: Path, provider: str, url: str | None) -> list[tuple[str, float
             ("TOTAL in-process (no interpreter start)", total)]
 
 
-@contextmanager
-def _own_commits():
-    """Commits no other demo repository has: git's commit times are in seconds, so one built in the same second
-    elsewhere (a test run on the same server) would share blue's commit, and the template this bench drops."""
-    saved = {k: os.environ.get(k) for k in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL")}
-    os.environ.update(dict.fromkeys(saved, f"bench-{secrets.token_hex(4)}@migrator.invalid"))
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -241,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, breakdowns = [], {}
     tmp = Path(tempfile.mkdtemp(prefix="migrator-bench-compat-"))
     try:
-        with _own_commits():
-            repo = build_demo_repo(tmp / "app")
+        repo = build_demo_repo(tmp / "app")  # commits of its own: the templates it drops are its own
         for provider in providers:
             if provider == "embedded":
                 from migrator.provision import EmbeddedProvider

@@ -8,6 +8,9 @@ lays them out as a git history: tags `blue`, `green` and `green-broken`.
 
 from __future__ import annotations
 
+import functools
+import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,17 +38,26 @@ def demo_root() -> Path:
                       "checkout: run `migrator demo` from it")
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=migrator demo", "-c", "user.email=demo@migrator.invalid",
-                    "-c", "commit.gpgsign=false", *args], cwd=repo, check=True, capture_output=True)
+def _git(repo: Path, *args: str, email: str) -> None:
+    # the identity in git's environment: it outranks `-c user.email` and whatever the caller's environment says
+    identity = {"GIT_AUTHOR_NAME": "migrator demo", "GIT_COMMITTER_NAME": "migrator demo",
+                "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_EMAIL": email}
+    subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=repo, check=True, capture_output=True,
+                   env={**os.environ, **identity})
 
 
 def build_demo_repo(dest: Path, root: Path | None = None) -> Path:
-    """A git repository at `dest` with tags blue (v1), green (v2) and green-broken (v1 + broken expand)."""
+    """A git repository at `dest` with tags blue (v1), green (v2) and green-broken (v1 + broken expand).
+
+    Its commits are its own (an author address with a random part): git's commit times are in seconds, so two
+    demo repositories built in the same second (tests, benches, `migrator demo` on one server) would otherwise
+    share blue's commit, and with it compat's cached template, which each may drop."""
     root = root or demo_root()
+    email = f"demo-{secrets.token_hex(4)}@migrator.invalid"
+    git = functools.partial(_git, email=email)
     versions = root / "migrations" / "versions"
     dest.mkdir(parents=True, exist_ok=True)
-    _git(dest, "init", "-q", "-b", "main")
+    git(dest, "init", "-q", "-b", "main")
     shutil.copy(root / "alembic.ini", dest / "alembic.ini")
     (dest / "pyproject.toml").write_text(DEMO_PYPROJECT, encoding="utf-8")
     (dest / "migrations" / "versions").mkdir(parents=True)
@@ -57,24 +69,24 @@ def build_demo_repo(dest: Path, root: Path | None = None) -> Path:
     for path in revisions:
         if path.name[:4] in BLUE_REVISIONS:
             shutil.copy(path, dest / "migrations" / "versions" / path.name)
-    _git(dest, "add", "-A")
-    _git(dest, "commit", "-q", "-m", "blue v1: users and orders")
-    _git(dest, "tag", "blue")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "blue v1: users and orders")
+    git(dest, "tag", "blue")
     for path in revisions:
         if path.name[:4] not in BLUE_REVISIONS:
             shutil.copy(path, dest / "migrations" / "versions" / path.name)
     for path in (root / "demo" / "green_tests").glob("test_*.py"):  # green's suite reads full_name
         shutil.copy(path, dest / "compat_tests" / path.name)
-    _git(dest, "add", "-A")
-    _git(dest, "commit", "-q", "-m", "green v2: rename users.name to full_name (expand, migrate, contract)")
-    _git(dest, "tag", "green")
-    _git(dest, "checkout", "-q", "-b", "broken", "blue")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "green v2: rename users.name to full_name (expand, migrate, contract)")
+    git(dest, "tag", "green")
+    git(dest, "checkout", "-q", "-b", "broken", "blue")
     for path in (root / "demo" / "broken_green").glob("*.py"):
         shutil.copy(path, dest / "migrations" / "versions" / path.name)
-    _git(dest, "add", "-A")
-    _git(dest, "commit", "-q", "-m", "green v2, broken: the expand trigger rejects blue's rows")
-    _git(dest, "tag", "green-broken")
-    _git(dest, "checkout", "-q", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "green v2, broken: the expand trigger rejects blue's rows")
+    git(dest, "tag", "green-broken")
+    git(dest, "checkout", "-q", "main")
     return dest
 
 

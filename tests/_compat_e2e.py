@@ -59,14 +59,7 @@ def build_e2e_repo(dest: Path) -> Path:
     green-two-heads, blue-fails (blue + a revision of its own that fails to apply)."""
     from migrator.demo import build_demo_repo
 
-    # commits of its own: git's commit times are in seconds, so demo repositories built in the same second (another
-    # xdist worker or test run on the server, bench/compat.py) would share blue's commit, and with it the cached
-    # template, which each drops when done (e2e_repo, --prune-templates)
-    email = f"e2e-{secrets.token_hex(4)}@example.com"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GIT_AUTHOR_EMAIL", email)  # git's environment outranks build_demo_repo's -c user.email
-        env.setenv("GIT_COMMITTER_EMAIL", email)
-        repo = build_demo_repo(dest)
+    repo = build_demo_repo(dest)  # commits of its own: the templates e2e_repo and --prune-templates drop are its own
     suites = {f"faults/{d.name}/{f.name.replace('case_', 'test_', 1)}": f
               for d in sorted((DATA / "suites").iterdir()) for f in d.glob("case_*.py")}
     _commit_on(repo, "blue", "blue-faults", suites, "blue + fault suites")
