@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrator.errors import MigratorError
+from migrator.runner import forks
 # the child's own helper (standard library only: the child cannot import migrator), shared with the parent
 from migrator.runner._child import _chain as exception_chain  # noqa: F401 - public here
 
@@ -225,7 +226,7 @@ class ProjectRunner:
         self.echo = echo
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self.timeout = timeout
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | forks.ForkedProcess | None = None
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._answers: queue.Queue = queue.Queue()
         self._history: History | None = None
@@ -268,6 +269,9 @@ class ProjectRunner:
         else:
             if spare is not None:
                 spare.close()
+            self.proc = forks.fork_child(self.python, env, _runner_env({}), CHILD)
+            adopted = self.proc is not None
+        if self.proc is None:
             try:
                 self.proc = subprocess.Popen([self.python, str(CHILD)], cwd=self.project_dir, env=env,
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -276,7 +280,7 @@ class ProjectRunner:
                 raise ProjectError(f"cannot start {self.python}: {exc.strerror or exc}", "config") from None
         threading.Thread(target=self._read_answers, daemon=True).start()
         threading.Thread(target=self._read_output, daemon=True).start()
-        if adopted:  # a spare: it gets its environment and folder now
+        if adopted:  # a spare or a forked child: it gets its environment and folder now
             self._send("setup", {"env": env, "cwd": str(self.project_dir)})
         if wait:
             self._answer(START_TIMEOUT, "start")
@@ -486,6 +490,9 @@ class RunnerPool:
     def warm(self, count: int, cwd: str | Path, url_form: str | None = None) -> None:
         """`url_form`: the scheme of the URL the app will be given ("postgresql+psycopg"), to import its driver."""
         python = self.defaults.get("python") or sys.executable
+        base = _runner_env({})
+        if forks.warm(python, base, base, CHILD, url_form):
+            return  # the children are forked from the server started now, as they are needed
         for _ in range(count):
             try:
                 self.spares.append(_Spare(python, Path(cwd), url_form))

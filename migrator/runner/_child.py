@@ -854,11 +854,115 @@ def preload_driver(url=None):
     threading.Thread(target=load, name="migrator-preload-driver", daemon=True).start()
 
 
+# --- the fork server ---------------------------------------------------------------------------------------
+def _receive(sock):
+    """(message, fds) of one SCM_RIGHTS message (socket.recv_fds is 3.9+; the app may run 3.8)."""
+    import array
+    import socket
+
+    fds = array.array("i")
+    msg, ancdata, _, _ = sock.recvmsg(64, socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    return msg, list(fds)
+
+
+def _exit_code(status):
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def _reap(sock):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        sock.sendall(("exit %d %d\n" % (pid, _exit_code(status))).encode())
+
+
+def serve_forks(fd):
+    """--zygote FD: import what every child needs once, then fork a child per request. A request is one message
+    on the socket FD carrying three file descriptors (the new child's stdin, stdout, stderr); the answer is
+    "pid N", and "exit N CODE" when that child ends (this process reaps its children). Returns only in a forked
+    child, which then goes on as a spare does: it waits for its "setup". Ends when migrator closes the socket
+    (or dies): the forked children watch this process and end with it."""
+    import select
+    import signal
+    import socket
+
+    sock = socket.socket(fileno=fd)
+    try:
+        import_alembic()
+    except Exception:  # noqa: BLE001 - the request that needs alembic reports what is missing
+        pass
+    hint = os.environ.pop(PRELOAD, "")
+    if hint:  # here, not in a thread: a fork must not happen while another thread holds a lock
+        scheme = hint.partition("://")[0].partition("+")[2]
+        module = _DRIVERS_OF.get(scheme)
+        if module and importlib.util.find_spec(module) is not None:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - the upgrade that needs it reports the problem
+                pass
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the select below: a child to reap
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [])
+        if wake_r in ready:
+            while True:
+                try:
+                    if not os.read(wake_r, 512):
+                        break
+                except BlockingIOError:
+                    break
+            _reap(sock)
+        if sock not in ready:
+            continue
+        msg, fds = _receive(sock)
+        if not msg:
+            os._exit(0)  # migrator closed its end, or died
+        if len(fds) != 3:
+            for extra in fds:
+                os.close(extra)
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(wake_r)
+            os.close(wake_w)
+            sock.close()
+            os.setsid()  # a process group of its own, as a spawned child has: migrator stops it with killpg
+            for target, received in enumerate(fds):
+                os.dup2(received, target)
+                os.close(received)
+            os.environ[PARENT] = str(os.getppid())  # watch this server: it ends when migrator does
+            del sys.argv[1:]
+            return
+        for received in fds:
+            os.close(received)
+        sock.sendall(("pid %d\n" % pid).encode())
+
+
 def main():
+    warm = sys.argv[1:] == ["--warm"]
+    if sys.argv[1:2] == ["--zygote"]:
+        serve_forks(int(sys.argv[2]))
+        warm = True
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # the project's prints (and sys.stdout, which writes to fd 1) now go to stderr
     watch_parent()
-    if sys.argv[1:] == ["--warm"] and not warm_up():
+    if warm and not warm_up():
         return 0
     os.environ.pop(PARENT, None)  # a spare's setup sets it again: never left for project code
     project = Project()

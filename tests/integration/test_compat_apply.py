@@ -93,6 +93,7 @@ def test_url_reaches_sqlalchemy_url_not_argv(tmp_path, dbs, monkeypatch):
     """With no DATABASE_URL, env.py falls back to sqlalchemy.url: migrator's URL (the ini points at port 1).
     The URL is never on a command line; a password (even with %) never shows in output or errors."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("MIGRATOR_FORK_SERVER", "0")  # every child started here: the spy sees its command line
     _, project = make_repo(tmp_path / "repo")
     name = dbs.create()
     url = dbs.url(name, password="s3cr%40t%25pw")  # trust auth: any password is accepted
