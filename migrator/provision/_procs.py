@@ -72,6 +72,8 @@ def kill_group(proc, grace: float = 0.0) -> None:
     """SIGTERM the process group `proc` leads (it was started with start_new_session), SIGKILL after `grace`
     seconds (at once when 0), and reap `proc`."""
     pgid = proc.pid
+    if not pgid:  # a forked runner child whose fork server ended before forking it: nothing to signal
+        return
     if grace > 0:
         try:
             os.killpg(pgid, signal.SIGTERM)

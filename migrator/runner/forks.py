@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import queue
 import socket
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -43,20 +43,33 @@ def spawn_settings(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 class ForkedProcess:
-    """A runner child forked by a server: the parts of subprocess.Popen that ProjectRunner and kill_group use."""
+    """A runner child forked by a server: the parts of subprocess.Popen that ProjectRunner and kill_group use.
+    Its pipes work at once (a request written now is read once the child is forked); `pid` waits for the fork."""
 
-    def __init__(self, server: "ForkServer", pid: int, stdin, stdout, stderr) -> None:
-        self.server, self.pid = server, pid
+    def __init__(self, server: "ForkServer", stdin, stdout, stderr) -> None:
+        self.server = server
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.returncode: int | None = None
+        self._pid: int | None = None
+        self._forked = threading.Event()
+
+    def _set_pid(self, pid: int | None) -> None:
+        self._pid = pid
+        self._forked.set()
+
+    @property
+    def pid(self) -> int | None:
+        """None when the server ended before it forked this child."""
+        self._forked.wait(START_TIMEOUT)
+        return self._pid
 
     def poll(self) -> int | None:
-        if self.returncode is None:
+        if self.returncode is None and self.pid is not None:
             self.returncode = self.server.exit_code(self.pid)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int | None:
-        if self.returncode is None:
+        if self.returncode is None and self.pid is not None:
             self.returncode = self.server.wait_for(self.pid, timeout)
         return self.returncode
 
@@ -75,8 +88,8 @@ class ForkServer:
         finally:
             theirs.close()
         self.sock = mine
-        self._requests = threading.Lock()  # one fork at a time: answers come in order
-        self._pids: queue.Queue[int | None] = queue.Queue()
+        self._requests = threading.Lock()  # requests are sent in the order of _pending: answers come in order
+        self._pending: deque[ForkedProcess] = deque()
         self._exits: dict[int, int] = {}
         self._changed = threading.Condition()
         self.alive = True
@@ -87,7 +100,9 @@ class ForkServer:
             for line in self.sock.makefile("rb"):
                 kind, _, rest = line.decode("ascii", "replace").strip().partition(" ")
                 if kind == "pid":
-                    self._pids.put(int(rest))
+                    with self._requests:
+                        forked = self._pending.popleft()
+                    forked._set_pid(int(rest))
                 elif kind == "exit":
                     pid, _, code = rest.partition(" ")
                     with self._changed:
@@ -98,37 +113,30 @@ class ForkServer:
         with self._changed:
             self.alive = False
             self._changed.notify_all()
-        self._pids.put(None)
+        with self._requests:
+            pending, self._pending = list(self._pending), deque()
+        for forked in pending:
+            forked._set_pid(None)
 
     def fork(self) -> ForkedProcess | None:
-        """A new child waiting for its setup, or None when the server cannot give one."""
-        with self._requests:
-            if not self.alive:
-                return None
-            (in_r, in_w), (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe(), os.pipe()
-            theirs, ours = (in_r, out_w, err_w), (in_w, out_r, err_r)
-            try:
+        """A new child waiting for its setup (forked once the server is ready), or None when the server is gone."""
+        (in_r, in_w), (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe(), os.pipe()
+        theirs = (in_r, out_w, err_w)
+        forked = ForkedProcess(self, os.fdopen(in_w, "wb"), os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"))
+        try:
+            with self._requests:
+                if not self.alive:
+                    raise OSError("the fork server has ended")
                 socket.send_fds(self.sock, [b"fork\n"], list(theirs))
-            except OSError:
-                for fd in (*theirs, *ours):
-                    os.close(fd)
-                return None
-            finally:
-                for fd in theirs:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
-            try:
-                pid = self._pids.get(timeout=START_TIMEOUT)
-            except queue.Empty:
-                pid = None
-            if pid is None:
-                for fd in ours:
-                    os.close(fd)
-                self.close()
-                return None
-        return ForkedProcess(self, pid, os.fdopen(in_w, "wb"), os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"))
+                self._pending.append(forked)
+        except OSError:
+            for stream in (forked.stdin, forked.stdout, forked.stderr):
+                stream.close()
+            return None
+        finally:
+            for fd in theirs:  # the server has its own copies now
+                os.close(fd)
+        return forked
 
     def exit_code(self, pid: int) -> int | None:
         with self._changed:
