@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +20,13 @@ import pytest
 from tests import _server
 
 SERVER_URL = _server.ADMIN_URL  # the one name of the test server (MIGRATOR_TEST_URL)
+
+# hypothesis's pytest plugin (installed here for tests/unit/test_fuzz.py) imports all of hypothesis when any pytest
+# run in this venv ends: about 0.5 s of CPU. The suites the tests have compat run here (the demo's, the layouts')
+# never use it, and there are hundreds of them: pytest processes started by the tests leave it out.
+NO_HYPOTHESIS = "-p no:hypothesispytest"
+if NO_HYPOTHESIS not in os.environ.get("PYTEST_ADDOPTS", ""):
+    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {NO_HYPOTHESIS}".strip()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 
 from migrator.routers import RouterHook, get_hook, move_traffic, rollback_traffic, router_kinds
 from tests._cli import run
+from tests._examples import pip_install_example
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "docs" / "examples" / "acme-router"
@@ -30,19 +31,9 @@ def test_the_package_is_the_documented_router():
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """`pip install --target SITE docs/examples/acme-router`: offline with the venv's setuptools when it can build
-    wheels, else with pip's build isolation (which fetches setuptools, as `pip install -e .` does in CI)."""
-    site = tmp_path_factory.mktemp("site")
-    base = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
-            "--target", str(site)]
-    tries = [base + ["--no-build-isolation", "--no-index", str(PACKAGE)], base + [str(PACKAGE)]]
-    errors = []
-    for command in tries:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=tmp_path_factory.getbasetemp())
-        if proc.returncode == 0:
-            break
-        errors.append(proc.stderr.strip()[-800:])
-    else:
+    """`pip install --target SITE docs/examples/acme-router` (tests/_examples.py)."""
+    site, errors = pip_install_example(PACKAGE, tmp_path_factory.mktemp("acme-router"))
+    if site is None:
         if "No matching distribution found for setuptools" in errors[-1]:
             pytest.skip("cannot build the example package: no setuptools/wheel offline and no package index")
         pytest.fail("pip could not install docs/examples/acme-router:\n" + "\n---\n".join(errors))

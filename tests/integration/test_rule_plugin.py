@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._examples import pip_install_example
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "docs" / "examples" / "acme-rules"
 
@@ -29,17 +31,11 @@ def test_the_package_is_the_documented_rule():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """`pip install --target SITE docs/examples/acme-rules` (offline with the venv's setuptools when it can)."""
-    site = tmp_path_factory.mktemp("site")
-    base = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
-            "--target", str(site)]
-    errors = []
-    for command in (base + ["--no-build-isolation", "--no-index", str(PACKAGE)], base + [str(PACKAGE)]):
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=tmp_path_factory.getbasetemp())
-        if proc.returncode == 0:
-            return site
-        errors.append(proc.stderr.strip()[-800:])
-    pytest.fail("pip could not install docs/examples/acme-rules:\n" + "\n---\n".join(errors))
+    """`pip install --target SITE docs/examples/acme-rules` (tests/_examples.py)."""
+    site, errors = pip_install_example(PACKAGE, tmp_path_factory.mktemp("acme-rules"))
+    if site is None:
+        pytest.fail("pip could not install docs/examples/acme-rules:\n" + "\n---\n".join(errors))
+    return site
 
 
 def migrator(site: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
