@@ -5,8 +5,6 @@ driven through the `migrator.routers` entry point: in-process (move_traffic, rol
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
