@@ -250,7 +250,8 @@ class Leftovers:
         assert git(self.repo, "worktree", "list", "--porcelain") == self.worktrees
         assert git(self.repo, "for-each-ref") == self.refs
         assert postgres_servers(self.tmpdir) == set()
-        assert sorted(p.name for p in self.tmpdir.iterdir()) == []
+        left = sorted(p.name for p in self.tmpdir.iterdir())
+        assert left == [], f"left in the run's TMPDIR: {left}"
 
 
 @pytest.fixture
