@@ -1,9 +1,10 @@
 """The fixture apps' own virtual environments, built once from their pinned requirements and cached.
 
 One folder per app and content hash: `$MIGRATOR_TEST_VENVS` (default `~/.cache/migrator-test-venvs`) /
-`<app>-<hash>`; the hash covers the requirement files (and migrator's pyproject.toml for the venv with
-migrator). A file lock (fcntl) beside the folder makes parallel test processes wait for one build; a
-marker file written last tells a finished venv from a half-built one, which is removed and rebuilt.
+`<app>-<hash>`; the hash covers the requirement files (and migrator's pyproject.toml and checkout for the venv
+with migrator, which starts as a copy of the app's own venv, then gets `pip install -e <checkout>`). A file
+lock (fcntl) beside the folder makes parallel test processes wait for one build; a marker file written last
+tells a finished venv from a half-built one, which is removed and rebuilt.
 When pip finds the pins impossible to resolve (a deterministic answer for the same inputs), that answer
 is kept beside the folder and raised again without another build.
 """
@@ -61,7 +62,9 @@ def ensure_venv(app: str, requirement_files: list[Path], *, with_migrator: bool 
             raise VenvBuildError(unresolvable.read_text())
         if not (venv / MARKER).is_file():
             try:
-                _build(venv, requirement_files, with_migrator)
+                # the venv with migrator starts as a copy of the app's own (its pins installed once)
+                plain = ensure_venv(app, requirement_files).parents[1] if with_migrator else None
+                _build(venv, requirement_files, with_migrator, plain)
             except VenvBuildError as exc:
                 if "ResolutionImpossible" in str(exc):
                     unresolvable.write_text(str(exc))
@@ -70,18 +73,34 @@ def ensure_venv(app: str, requirement_files: list[Path], *, with_migrator: bool 
     return venv_python(venv)
 
 
-def _build(venv: Path, requirement_files: list[Path], with_migrator: bool) -> None:
+def _build(venv: Path, requirement_files: list[Path], with_migrator: bool, plain: Path | None = None) -> None:
     if venv.exists():
         shutil.rmtree(venv)
-    _run([_base_python(), "-m", "venv", str(venv)], venv)
     pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--no-input", "--disable-pip-version-check"]
-    requirements = [arg for path in requirement_files for arg in ("-r", str(path))]
-    _run(pip + requirements, venv)
+    if plain is not None:
+        _copy_venv(plain, venv)
+    else:
+        _run([_base_python(), "-m", "venv", str(venv)], venv)
+        requirements = [arg for path in requirement_files for arg in ("-r", str(path))]
+        _run(pip + requirements, venv)
     if with_migrator:
         # the app's pins stay as they are: they are constraints for migrator's own dependencies
         constraints = [arg for path in requirement_files for arg in ("-c", str(path))]
         _run(pip + constraints + ["-e", str(MIGRATOR_ROOT)], venv)
     (venv / MARKER).write_text("complete\n")
+
+
+def _copy_venv(source: Path, venv: Path) -> None:
+    """A venv copied to another folder works once its scripts' #! lines name the new folder's interpreter."""
+    shutil.copytree(source, venv, symlinks=True, ignore=shutil.ignore_patterns(MARKER))
+    old, new = f"#!{source}/bin/".encode(), f"#!{venv}/bin/".encode()
+    for script in (venv / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            text = script.read_bytes()
+            if text.startswith(old):
+                script.write_bytes(new + text[len(old):])
+    config = venv / "pyvenv.cfg"
+    config.write_text(config.read_text().replace(str(source), str(venv)))
 
 
 def _base_python() -> str:
