@@ -900,15 +900,15 @@ def serve_forks(fd):
         import_alembic()
     except Exception:  # noqa: BLE001 - the request that needs alembic reports what is missing
         pass
-    hint = os.environ.pop(PRELOAD, "")
-    if hint:  # here, not in a thread: a fork must not happen while another thread holds a lock
-        scheme = hint.partition("://")[0].partition("+")[2]
-        module = _DRIVERS_OF.get(scheme)
-        if module and importlib.util.find_spec(module) is not None:
-            try:
+    # the usual drivers too (every child would import its own otherwise), and the one the hint names; here, not
+    # in a thread: a fork must not happen while another thread holds a lock
+    hinted = _DRIVERS_OF.get(os.environ.pop(PRELOAD, "").partition("://")[0].partition("+")[2])
+    for module in ("sqlalchemy.dialects.postgresql", "psycopg", "psycopg2", hinted):
+        try:
+            if module and module not in sys.modules and importlib.util.find_spec(module) is not None:
                 importlib.import_module(module)
-            except Exception:  # noqa: BLE001 - the upgrade that needs it reports the problem
-                pass
+        except Exception:  # noqa: BLE001 - the upgrade that needs it reports the problem
+            pass
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
