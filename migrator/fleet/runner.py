@@ -262,7 +262,15 @@ def _take_canarys_release_id(run: FleetRun, canary: Member) -> None:
 
 
 def execute(run: FleetRun) -> FleetRun:
-    """Run the phase over the shard's databases, wave by wave. Fills run.outcomes, run.stopped / run.blocked."""
+    """Run the phase over the shard's databases, wave by wave. Fills run.outcomes, run.stopped / run.blocked.
+    Every database's phase runs from the one checkout: git is asked where it stands once."""
+    from migrator.release import commands
+
+    with commands.pinned_checkout(run.template.project_dir):
+        return _execute(run)
+
+
+def _execute(run: FleetRun) -> FleetRun:
     from migrator.release import commands
 
     template = run.template

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -278,8 +279,34 @@ class GitInfo:
     dirty: bool = False
 
 
+_pinned: dict[str, tuple[GitInfo, int]] = {}  # checkout -> (what git said, how many pinned_checkout hold it)
+_pinned_lock = threading.Lock()
+
+
+@contextmanager
+def pinned_checkout(project_dir: Path):
+    """Within it, git_info(project_dir) asks git once: a fleet command runs one phase from one checkout for many
+    databases, and four git processes per database cost more than a small phase itself."""
+    key = str(Path(project_dir).resolve())
+    info = _read_git_info(project_dir)
+    with _pinned_lock:
+        _pinned[key] = (_pinned[key][0] if key in _pinned else info, _pinned.get(key, (info, 0))[1] + 1)
+    try:
+        yield
+    finally:
+        with _pinned_lock:
+            held, count = _pinned.pop(key)
+            if count > 1:
+                _pinned[key] = (held, count - 1)
+
+
 def git_info(project_dir: Path) -> GitInfo:
     """Where green's checkout stands; an empty GitInfo outside a git repository."""
+    pinned = _pinned.get(str(Path(project_dir).resolve())) if _pinned else None
+    return pinned[0] if pinned is not None else _read_git_info(project_dir)
+
+
+def _read_git_info(project_dir: Path) -> GitInfo:
     from migrator.compat import git
     from migrator.compat.errors import CompatError
 

@@ -179,6 +179,24 @@ def test_registry_query_lists_the_fleet(tmp_path, monkeypatch):
 # --- live fleets --------------------------------------------------------------------------------------------------
 
 
+def test_a_fleet_command_asks_git_where_the_checkout_stands_once(tmp_path, monkeypatch):
+    """release.commands.pinned_checkout, which a fleet command holds: every database's checkout check reads the one
+    answer (four git processes per database otherwise); outside it, git is asked again."""
+    from migrator.compat import git
+    from migrator.release import commands
+
+    repo = kit.make_repo(tmp_path)
+    asked = []
+    real = git.resolve_ref
+    monkeypatch.setattr(git, "resolve_ref", lambda *a, **k: asked.append(a) or real(*a, **k))
+    with commands.pinned_checkout(repo):
+        first = commands.git_info(repo)
+        kit.git(repo, "commit", "--allow-empty", "-q", "-m", "moved on")
+        assert [commands.git_info(repo / ".") for _ in range(5)] == [first] * 5
+    assert len(asked) == 1 and first.sha == kit.git(repo, "rev-parse", "HEAD~1")
+    assert commands.git_info(repo).sha == kit.git(repo, "rev-parse", "HEAD") != first.sha
+
+
 @needs_pg
 @pytest.mark.slow
 def test_fleet_release_end_to_end(tmp_path, repo, fleet):
