@@ -288,9 +288,9 @@ def pinned_checkout(project_dir: Path):
     """Within it, git_info(project_dir) asks git once: a fleet command runs one phase from one checkout for many
     databases, and four git processes per database cost more than a small phase itself."""
     key = str(Path(project_dir).resolve())
-    info = _read_git_info(project_dir)
     with _pinned_lock:
-        _pinned[key] = (_pinned[key][0] if key in _pinned else info, _pinned.get(key, (info, 0))[1] + 1)
+        held, count = _pinned.get(key) or (_read_git_info(project_dir), 0)
+        _pinned[key] = (held, count + 1)
     try:
         yield
     finally:

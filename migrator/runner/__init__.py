@@ -447,7 +447,6 @@ def _history(data: dict) -> History:
 
 
 WARM_MARK = "--warm"
-_SPAWN_ONLY = ("PYTHON", "LD_", "DYLD_")  # read when an interpreter starts: a spare started without them won't do
 
 
 class _Spare:
@@ -459,7 +458,7 @@ class _Spare:
         self.env = _runner_env({})
         spawn_env = dict(self.env)
         if url_form:  # it also imports the driver this URL form names
-            spawn_env["MIGRATOR_RUNNER_PRELOAD"] = f"{url_form}://"
+            spawn_env[forks.PRELOAD] = f"{url_form}://"
         self.proc: subprocess.Popen | None = subprocess.Popen(
             [python, str(CHILD), WARM_MARK], cwd=cwd, env=spawn_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True)
@@ -467,8 +466,7 @@ class _Spare:
     def fits(self, python: str, env: Mapping[str, str]) -> bool:
         if self.proc is None or self.proc.poll() is not None or python != self.python:
             return False
-        keys = {k for k in (*env, *self.env) if k.startswith(_SPAWN_ONLY)}
-        return all(env.get(k) == self.env.get(k) for k in keys)
+        return forks.spawn_settings(env) == forks.spawn_settings(self.env)  # what acts only at an interpreter's start
 
     def close(self) -> None:
         proc, self.proc = self.proc, None

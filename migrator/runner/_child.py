@@ -832,6 +832,13 @@ _DRIVERS_OF = {"": "psycopg2", "psycopg2": "psycopg2", "psycopg": "psycopg", "ps
                "asyncpg": "asyncpg", "pg8000": "pg8000"}
 
 
+def _driver_module(url):
+    """The driver module SQLAlchemy loads for a PostgreSQL URL ("postgresql+psycopg://..."), else None."""
+    scheme, sep, _ = url.partition("://")
+    name, _, driver = scheme.partition("+")
+    return _DRIVERS_OF.get(driver) if sep and name in ("postgresql", "postgres") else None
+
+
 def preload_driver(url=None):
     """Import the driver that the app's URL names (by default the one in the variable MIGRATOR_URL_VAR names)
     in the background, while the parent works: the upgrade that comes next would otherwise wait for it."""
@@ -839,9 +846,7 @@ def preload_driver(url=None):
 
     if url is None:
         url = os.environ.get(os.environ.get("MIGRATOR_URL_VAR") or "DATABASE_URL", "")
-    scheme, sep, _ = url.partition("://")
-    name, _, driver = scheme.partition("+")
-    module = _DRIVERS_OF.get(driver) if sep and name in ("postgresql", "postgres") else None
+    module = _driver_module(url)
     if module is None or module in sys.modules or importlib.util.find_spec(module) is None:
         return
 
@@ -902,7 +907,7 @@ def serve_forks(fd):
         pass
     # the usual drivers too (every child would import its own otherwise), and the one the hint names; here, not
     # in a thread: a fork must not happen while another thread holds a lock
-    hinted = _DRIVERS_OF.get(os.environ.pop(PRELOAD, "").partition("://")[0].partition("+")[2])
+    hinted = _driver_module(os.environ.pop(PRELOAD, ""))
     for module in ("sqlalchemy.dialects.postgresql", "psycopg", "psycopg2", hinted):
         try:
             if module and module not in sys.modules and importlib.util.find_spec(module) is not None:

@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 SWITCH = "MIGRATOR_FORK_SERVER"
-SPAWN_ONLY = ("PYTHON", "LD_", "DYLD_")  # read when an interpreter starts
+SPAWN_ONLY = ("PYTHON", "LD_", "DYLD_")  # read when an interpreter starts (HOME too: the user site-packages)
+PRELOAD = "MIGRATOR_RUNNER_PRELOAD"  # _child.py: the URL form whose driver a warm child imports ahead
 START_TIMEOUT = 120.0
 
 
@@ -37,9 +38,13 @@ def enabled() -> bool:
             and os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off"))
 
 
+def _spawn_only(name: str) -> bool:
+    return name.startswith(SPAWN_ONLY) or name == "HOME"
+
+
 def spawn_settings(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The variables of `env` that act only when an interpreter starts."""
-    return tuple(sorted((k, v) for k, v in env.items() if k.startswith(SPAWN_ONLY) or k == "HOME"))
+    return tuple(sorted((k, v) for k, v in env.items() if _spawn_only(k)))
 
 
 class ForkedProcess:
@@ -179,13 +184,15 @@ def _server(python: str, env: Mapping[str, str], base: Mapping[str, str], child_
         return None
     key = (python, settings)
     with _lock:
-        server = _servers.get(key)
+        server = _servers.pop(key, None)
         if server is not None and server.alive:
+            _servers[key] = server
             return server
-        spawn_env = {**{k: v for k, v in base.items() if not (k.startswith(SPAWN_ONLY) or k == "HOME")},
-                     **dict(settings)}
+        if server is not None:  # it ended (killed, say): reap it before starting another
+            server.close()
+        spawn_env = {**{k: v for k, v in base.items() if not _spawn_only(k)}, **dict(settings)}
         if preload:
-            spawn_env["MIGRATOR_RUNNER_PRELOAD"] = f"{preload}://"
+            spawn_env[PRELOAD] = f"{preload}://"
         try:
             server = ForkServer(python, spawn_env, child_script)
         except OSError:
