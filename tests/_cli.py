@@ -27,6 +27,13 @@ TIMEOUT = 60  # seconds: a hang is a failure, not a stuck test run
 ALWAYS_SPAWN = os.environ.get("MIGRATOR_TEST_CLI", "").strip().lower() == "process"
 
 
+def outer_env(*prefixes: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """os.environ for a process a test starts, without the variables that start with `prefixes` or are in `drop`.
+    PYTEST_ADDOPTS stays: it carries tests/conftest.py's NO_HYPOTHESIS to the suites that process runs."""
+    return {k: v for k, v in os.environ.items()
+            if (not k.startswith(prefixes) or k == "PYTEST_ADDOPTS") and k not in drop}
+
+
 def migrator_command() -> list[str]:
     """The installed console script next to this interpreter, else `python -m migrator.cli`."""
     script = Path(sys.executable).with_name("migrator")
@@ -90,6 +97,8 @@ class _OwnThreads:
 
     def __getattr__(self, name):
         return getattr(self._capture, name)
+
+
 _SIGNALS = [s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1",
                                                             "SIGUSR2", "SIGALRM", "SIGCHLD", "SIGPIPE")) if s]
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests import _server
-from tests._cli import migrator_command
+from tests._cli import migrator_command, outer_env
 
 pytestmark = pytest.mark.usefixtures("pg_server")
 
@@ -116,9 +116,7 @@ def compat(repo: Path, *args: str, cwd: Path | None = None, env: dict[str, str] 
     """`migrator compat --provider url ... --format json --evidence FILE ARGS`; the server is given with
     --database-url, or with MIGRATOR_DATABASE_URL when `server_in_env`."""
     evidence = repo.parent / f"evidence-{len(list(repo.parent.glob('evidence-*')))}.json"
-    environment = {k: v for k, v in os.environ.items()  # PYTEST_ADDOPTS: tests/conftest.py's NO_HYPOTHESIS
-                   if (not k.startswith(("MIGRATOR_", "PYTEST_")) or k == "PYTEST_ADDOPTS")
-                   and k not in ("FORCE_COLOR", "DATABASE_URL")}
+    environment = outer_env("MIGRATOR_", "PYTEST_", drop=("FORCE_COLOR", "DATABASE_URL"))
     environment.update({"NO_COLOR": "1", **POISON, **(env or {})})
     for name in unset:
         environment.pop(name, None)
@@ -503,7 +501,7 @@ def test_compat_bench_runs(tmp_path):
     import psycopg
 
     bench = Path(__file__).resolve().parents[2] / "bench" / "compat.py"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") or k == "PYTEST_ADDOPTS"}
+    env = outer_env("PYTEST_")
     proc = subprocess.run([sys.executable, str(bench), "--runs", "1", "--providers", "url", "--database-url", SERVER,
                            "--profile"], capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path, env=env)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1: the target missed on a busy machine

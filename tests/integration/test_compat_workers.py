@@ -4,13 +4,12 @@ database (the plugin hands each worker its variables before any conftest imports
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests._cli import migrator_command
+from tests._cli import migrator_command, outer_env
 from tests import _server
 from tests._compat import git, make_repo, revision
 
@@ -55,7 +54,7 @@ def test_each_worker_gets_its_own_database(tmp_path):
     root = _repo(tmp_path)
     log = tmp_path / "log"
     log.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATOR_", "PYTEST_")) or k == "PYTEST_ADDOPTS"}
+    env = outer_env("MIGRATOR_", "PYTEST_")
     run = subprocess.run([*migrator_command(), "compat", "--blue", "blue-w", "--green", "green-w", "--workers", "2",
                           "--scratch-url", SCRATCH, "--format", "json", "--env", f"WORKERS_LOG={log}"],
                          cwd=root, capture_output=True, text=True, timeout=600, env=env)
@@ -74,7 +73,7 @@ def test_each_worker_gets_its_own_database(tmp_path):
 @pytest.mark.parametrize("value", ["0", "many"])
 def test_a_bad_worker_count_is_a_usage_error(tmp_path, value):
     root = _repo(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATOR_", "PYTEST_")) or k == "PYTEST_ADDOPTS"}
+    env = outer_env("MIGRATOR_", "PYTEST_")
     run = subprocess.run([*migrator_command(), "compat", "--blue", "blue-w", "--green", "green-w", "--workers", value,
                           "--scratch-url", SCRATCH], cwd=root, capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 2, run.stderr[-2000:]
