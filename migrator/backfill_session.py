@@ -80,6 +80,15 @@ class Session:
         finally:
             cur.close()
 
+    def script(self, statement: str) -> None:
+        """Run `statement` on the driver's own cursor with no parameters (SQLAlchemy would pass an empty mapping,
+        which makes psycopg2 read `%`), so a `%` or `:` in it is literal. For autocommit sessions only."""
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(statement)
+        finally:
+            cur.close()
+
     def begin(self) -> None:
         if self.autocommit:
             self._driver("BEGIN")

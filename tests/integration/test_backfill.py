@@ -282,15 +282,99 @@ def test_default_batches_grow_towards_the_target_and_session_settings_come_back(
 
 
 def test_a_default_batch_locks_a_small_share_of_the_table(db):
-    """With the planner's estimate (ANALYZE), a default batch takes at most 0.25% of the table's rows (never under
+    """With the planner's estimate (ANALYZE), a default batch takes at most 0.125% of the table's rows (never under
     100 keys): a client writing a random row meets the batch's row locks in well under 1% of its transactions."""
     url, pq = db
-    _table(pq, "t_share", "SELECT g, NULL FROM generate_series(1, 80000) g")
+    _table(pq, "t_share", "SELECT g, NULL FROM generate_series(1, 160000) g")
     with psycopg.connect(pq, autocommit=True) as conn:
         conn.execute("ANALYZE t_share")
         result = backfill(conn, "t_share", "n = n + 1", progress=False)
-    assert result.rows == 80000 and max(result.batch_sizes) == 200 == result.batch_sizes[0]
+    assert result.rows == 160000 and max(result.batch_sizes) == 200 == result.batch_sizes[0]
     assert query(pq, "SELECT min(n), max(n) FROM t_share") == [(1, 1)]
+
+
+# --- grouped batches: the default on an autocommit session sends many committed batches per round trip ------------
+
+
+def test_default_batches_go_in_groups_each_batch_committed_with_its_checkpoint(db):
+    """Text keys with a quote and a backslash, the author's `%` and `:`: 800 batches of 100 keys in far fewer round
+    trips, every row updated once, the checkpoint at the last key."""
+    url, pq = db
+    with psycopg.connect(pq, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS t_group")
+        conn.execute("CREATE TABLE t_group (code text PRIMARY KEY, v text, n int NOT NULL DEFAULT 0)")
+        conn.execute("INSERT INTO t_group (code) SELECT 'k''\\' || lpad(g::text, 6, '0') "
+                     "FROM generate_series(1, 80000) g")
+        conn.execute("ANALYZE t_group")
+        result = backfill(conn, "t_group", "v = '%:' || code, n = n + 1", key="code", where="v IS NULL",
+                          progress=False)
+    assert (result.rows, result.batches, set(result.batch_sizes)) == (80000, 800, {100})
+    assert result.round_trips < result.batches / 4
+    assert query(pq, "SELECT count(*), min(n), max(n) FROM t_group WHERE v = '%:' || code") == [(80000, 1, 1)]
+    name = default_name("t_group", "v = '%:' || code, n = n + 1", "code", "v IS NULL")
+    assert query(pq, "SELECT last_key, rows_done, finished FROM migrator.checkpoints WHERE name = %s", (name,)) == [
+        ("k'\\080000", 80000, True)]
+
+
+def test_a_lock_timeout_inside_a_group_keeps_its_committed_batches_and_resumes_after_them(db):
+    """An app session holds one row's lock: the group that reaches it stops at lock_timeout with the batches before
+    it committed; the retry starts after them, gets the row once the app commits, and no row is updated twice."""
+    import threading
+
+    url, pq = db
+    _table(pq, "t_group_lock", "SELECT g, NULL FROM generate_series(1, 20000) g")
+    settings = ReleaseSettings(lock_timeout_ms=200, lock_retries=20, retry_backoff_base=0.05, retry_backoff_max=0.1)
+    with psycopg.connect(pq, autocommit=True) as conn, psycopg.connect(pq) as app, \
+            psycopg.connect(pq, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (0x5EED0003,))  # the coordinator's lock, held throughout
+        lock = {"pid": holder.info.backend_pid, "key": 0x5EED0003}
+        conn.execute("ANALYZE t_group_lock")
+        app.execute("UPDATE t_group_lock SET v = 'app' WHERE id = 15000")
+        released = threading.Timer(1.0, app.commit)
+        released.start()
+        try:
+            with release_context("r-b", "0097", settings, lock=lock):
+                result = backfill(conn, "t_group_lock", "n = n + 1", name="group-lock", progress=False)
+        finally:
+            released.join()
+    assert result.rows == 20000 and result.round_trips > 1
+    assert query(pq, "SELECT min(n), max(n), count(*) FILTER (WHERE v = 'app') FROM t_group_lock") == [(1, 1, 1)]
+    assert query(pq, "SELECT rows_done, finished FROM migrator.checkpoints WHERE name = 'group-lock'") == [
+        (20000, True)]
+
+
+def test_a_group_that_outruns_the_lock_budget_is_cut_and_its_batches_halved(db):
+    """Default pacing, statement_timeout 300 ms (the session's lock_timeout): a group whose batch outruns it is
+    rolled back to its last commit and the batch halved until one fits; every row is updated once."""
+    url, pq = db
+    _table(pq, "t_group_budget", "SELECT g, NULL FROM generate_series(1, 120) g")
+    out = io.StringIO()
+    with psycopg.connect(pq, autocommit=True) as conn:
+        conn.execute("CREATE OR REPLACE FUNCTION slow_one(i bigint) RETURNS int LANGUAGE plpgsql VOLATILE AS "
+                     "$$ BEGIN PERFORM pg_sleep(0.006); RETURN 1; END $$")
+        conn.execute("SET lock_timeout = 300")
+        result = backfill(conn, "t_group_budget", "n = slow_one(id)", stream=out)
+    # 1000 keys (all 120 rows, 0.72 s) > 0.3 s, halved down to 31 rows (0.19 s), which fits
+    assert result.rows == 120 and set(result.batch_sizes) == {31}
+    assert "statement_timeout 300ms: retrying with 31 keys" in out.getvalue()
+    assert query(pq, "SELECT min(n), max(n) FROM t_group_budget") == [(1, 1)]
+
+
+def test_a_group_stops_at_once_when_the_coordinator_lock_is_gone(db):
+    """The coordinator's session ended before the backfill: the group's first batch sees it, touches nothing and
+    the backfill stops with reason "lost_lock"."""
+    url, pq = db
+    _table(pq, "t_group_lost", "SELECT g, NULL FROM generate_series(1, 500) g")
+    holder = psycopg.connect(pq, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", (0x5EED0002,))
+    lock = {"pid": holder.info.backend_pid, "key": 0x5EED0002}
+    holder.close()
+    with psycopg.connect(pq, autocommit=True) as conn:
+        with release_context("r-b", "0096", ReleaseSettings(lock_timeout_ms=2000), lock=lock):
+            with pytest.raises(BackfillError, match="lost the coordinator lock") as info:
+                backfill(conn, "t_group_lost", "n = n + 1", name="group-lost", progress=False)
+    assert info.value.reason == "lost_lock"
+    assert scalar(pq, "SELECT count(*) FROM t_group_lost WHERE n > 0") == 0
 
 
 def test_a_batch_never_holds_its_locks_longer_than_the_lock_budget(db):
@@ -372,3 +456,62 @@ def test_the_backfills_of_a_revision_share_one_lock_retry_budget(db):
             with pytest.raises(BackfillError, match="after 2 attempts") as second:
                 backfill(conn, "t_bud2", "n = n + 1", batch_size=10, progress=False)
     assert first.value.reason == second.value.reason == "retries"
+
+
+def test_a_group_whose_progress_does_not_come_back_goes_on_from_the_checkpoint(db, monkeypatch):
+    """Behind a pooler in transaction mode the session setting that carries a group's progress can come back from
+    another server session. Here it is reset after every group: the backfill takes the progress from the checkpoint
+    row and goes on one batch per statement; no row is updated twice."""
+    from migrator.backfill_session import Session
+
+    url, pq = db
+    _table(pq, "t_group_pool", "SELECT g, NULL FROM generate_series(1, 30000) g")
+    script = Session.script
+
+    def then_another_session(self, statement):
+        script(self, statement)
+        script(self, "RESET migrator.backfill_group")
+
+    monkeypatch.setattr(Session, "script", then_another_session)
+    with psycopg.connect(pq, autocommit=True) as conn:
+        conn.execute("ANALYZE t_group_pool")
+        result = backfill(conn, "t_group_pool", "n = n + 1", name="group-pool", progress=False)
+    assert result.rows == 30000 and result.batches < 300  # the first group's batches are not counted one by one
+    assert query(pq, "SELECT min(n), max(n) FROM t_group_pool") == [(1, 1)]
+    assert query(pq, "SELECT rows_done, finished FROM migrator.checkpoints WHERE name = 'group-pool'") == [
+        (30000, True)]
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_groups_on_any_sqlalchemy_driver_take_the_authors_sql_literally_and_a_transaction_gets_single_batches(
+        db, driver):
+    """Default pacing through SQLAlchemy: in AUTOCOMMIT the batches go in groups (the DO block reaches the driver
+    with no parameters, so `%` and `:` stay literal); on a connection that commits through SQLAlchemy each batch
+    is one statement."""
+    if driver not in _drivers():
+        pytest.skip(f"{driver} is not installed")
+    import sqlalchemy as sa
+
+    if driver == "psycopg" and sa.__version__.startswith("1."):
+        pytest.skip("SQLAlchemy 1.4 has no psycopg 3 dialect")
+    url, pq = db
+    engine = sa.create_engine(url.replace("+psycopg", f"+{driver}"))
+    try:
+        for autocommit in (True, False):
+            table = f"t_sa_group_{driver}_{int(autocommit)}"
+            _table(pq, table, "SELECT g, CASE WHEN g <= 10 THEN 'a' || g END FROM generate_series(1, 40000) g")
+            with psycopg.connect(pq, autocommit=True) as plain:
+                plain.execute(f"ANALYZE {table}")
+            with engine.connect() as conn:
+                if autocommit:
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                result = backfill(conn, table, PERCENT_SET, where=PERCENT_WHERE, progress=False)
+            assert result.rows == 20000 and result.batches == 400
+            if autocommit:
+                assert result.round_trips < result.batches / 4
+            else:
+                assert result.round_trips == result.batches + 1  # and the last, empty one that finishes
+            assert query(pq, f"SELECT count(*), min(v), max(v) FROM {table} WHERE n = 1") == [(20000, "x%0", "x%2")]
+            assert scalar(pq, f"SELECT count(*) FROM {table} WHERE n <> 1 AND id % 2 = 0") == 0
+    finally:
+        engine.dispose()
