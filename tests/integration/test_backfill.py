@@ -343,23 +343,6 @@ def test_a_lock_timeout_inside_a_group_keeps_its_committed_batches_and_resumes_a
         (20000, True)]
 
 
-def test_a_group_that_outruns_the_lock_budget_is_cut_and_its_batches_halved(db):
-    """Default pacing, statement_timeout 300 ms (the session's lock_timeout): a group whose batch outruns it is
-    rolled back to its last commit and the batch halved until one fits; every row is updated once."""
-    url, pq = db
-    _table(pq, "t_group_budget", "SELECT g, NULL FROM generate_series(1, 120) g")
-    out = io.StringIO()
-    with psycopg.connect(pq, autocommit=True) as conn:
-        conn.execute("CREATE OR REPLACE FUNCTION slow_one(i bigint) RETURNS int LANGUAGE plpgsql VOLATILE AS "
-                     "$$ BEGIN PERFORM pg_sleep(0.006); RETURN 1; END $$")
-        conn.execute("SET lock_timeout = 300")
-        result = backfill(conn, "t_group_budget", "n = slow_one(id)", stream=out)
-    # 1000 keys (all 120 rows, 0.72 s) > 0.3 s, halved down to 31 rows (0.19 s), which fits
-    assert result.rows == 120 and set(result.batch_sizes) == {31}
-    assert "statement_timeout 300ms: retrying with 31 keys" in out.getvalue()
-    assert query(pq, "SELECT min(n), max(n) FROM t_group_budget") == [(1, 1)]
-
-
 def test_a_group_stops_at_once_when_the_coordinator_lock_is_gone(db):
     """The coordinator's session ended before the backfill: the group's first batch sees it, touches nothing and
     the backfill stops with reason "lost_lock"."""
@@ -377,21 +360,26 @@ def test_a_group_stops_at_once_when_the_coordinator_lock_is_gone(db):
     assert scalar(pq, "SELECT count(*) FROM t_group_lost WHERE n > 0") == 0
 
 
-def test_a_batch_never_holds_its_locks_longer_than_the_lock_budget(db):
+@pytest.mark.parametrize("batch_size, sizes, retried", [
+    (120, {30}, 60),     # 120 rows x 6 ms = 0.72 s > 0.3 s; 60 rows = 0.36 s > 0.3 s; 30 rows = 0.18 s fits
+    (None, {31}, 31),    # grouped: 1000 keys (all 120 rows) halved down to 31 rows (0.19 s), which fits
+])
+def test_a_batch_never_holds_its_locks_longer_than_the_lock_budget(db, batch_size, sizes, retried):
     """Each batch runs under statement_timeout = the lock budget (here the session's lock_timeout, 300 ms): a
-    batch that outruns it is rolled back and retried at half the size, until batches fit."""
+    batch that outruns it is rolled back and retried at half the size, until batches fit. A group of batches is
+    one statement: it is cut there, keeping its committed batches. Every row is updated once."""
     url, pq = db
-    _table(pq, "t_budget", "SELECT g, NULL FROM generate_series(1, 120) g")
+    table = f"t_budget_{batch_size or 'grouped'}"
+    _table(pq, table, "SELECT g, NULL FROM generate_series(1, 120) g")
     out = io.StringIO()
     with psycopg.connect(pq, autocommit=True) as conn:
         conn.execute("CREATE OR REPLACE FUNCTION slow_one(i bigint) RETURNS int LANGUAGE plpgsql VOLATILE AS "
                      "$$ BEGIN PERFORM pg_sleep(0.006); RETURN 1; END $$")
         conn.execute("SET lock_timeout = 300")
-        result = backfill(conn, "t_budget", "n = slow_one(id)", batch_size=120, stream=out)
-    # 120 rows x 6 ms = 0.72 s > 0.3 s; 60 rows = 0.36 s > 0.3 s; 30 rows = 0.18 s fits
-    assert result.rows == 120 and set(result.batch_sizes) == {30}
-    assert "statement_timeout 300ms: retrying with 60 keys" in out.getvalue()
-    assert query(pq, "SELECT min(n), max(n) FROM t_budget") == [(1, 1)]
+        result = backfill(conn, table, "n = slow_one(id)", batch_size=batch_size, stream=out)
+    assert result.rows == 120 and set(result.batch_sizes) == sizes
+    assert f"statement_timeout 300ms: retrying with {retried} keys" in out.getvalue()
+    assert query(pq, f"SELECT min(n), max(n) FROM {table}") == [(1, 1)]
 
 
 # --- the coordinator lock before every batch (D1) and one retry budget per revision (D12) ---------------------------
