@@ -39,7 +39,9 @@ action = payload["action"]
 def slow(name):
     knob = state.with_name("slow-" + name)
     if knob.exists() and payload.get("to_color") == "green":
-        state.with_name("hook.pid").write_text(str(os.getpid()))
+        pid = state.with_name("hook.pid.new")  # renamed into place: never seen empty
+        pid.write_text(str(os.getpid()))
+        os.replace(pid, state.with_name("hook.pid"))
         time.sleep(float(knob.read_text()))
 
 if action in ("switch", "rollback"):
