@@ -354,7 +354,8 @@ def test_postgres_stops_when_its_parent_is_killed(prefix):
 
 
 STARTING = textwrap.dedent("""
-    import sys, time
+    import faulthandler, signal, sys, time
+    faulthandler.register(signal.SIGUSR1)  # the test asks for the stacks of a child that does not end
     from migrator.provision import get_provider
     print("starting", flush=True)
     with get_provider(sys.argv[1]).start() as server:
@@ -395,7 +396,14 @@ def test_sigterm_while_the_server_starts_leaves_nothing(delay, tmp_path_factory)
         time.sleep(delay)
         started = _processes_mentioning(str(base))
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # seen once in CI: say where the child hangs
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            proc.kill()
+            _, err = proc.communicate(timeout=10)
+            pytest.fail(f"the child did not end within 30 s of SIGTERM; its stacks:\n{err[-4000:]}")
         assert proc.returncode in (128 + signal.SIGTERM, -signal.SIGTERM), err[-800:]
         assert "Traceback" not in err or "SignalExit" in err or "ProvisionError" in err, err[-800:]
         assert list(base.iterdir()) == []
