@@ -12,6 +12,12 @@ from migrator.rules.function_users import observe_function_users
 from migrator.rules.trigger_fills import defaults_of_create, observe_fills
 
 
+def _detached(node: exp.DataType) -> exp.DataType:
+    """A copy of a column's type without its parent: the node itself would keep the whole statement's tree
+    alive for the rest of the run (bench/classify_memory.py: 1.36 GB at 50 MiB)."""
+    return node.copy()
+
+
 def observe(ctx: Context, stmt: Statement, hits: list[Hit]) -> None:
     ctx.statements_seen += 1
     node = stmt.node
@@ -123,7 +129,7 @@ def _observe_create(ctx: Context, node: exp.Create) -> None:
         for col in (schema.expressions if schema else []):
             if isinstance(col, exp.ColumnDef):
                 if isinstance(col.args.get("kind"), exp.DataType):
-                    ctx.column_types[(key, col.name.lower())] = col.args["kind"]
+                    ctx.column_types[(key, col.name.lower())] = _detached(col.args["kind"])
                 for c in col.args.get("constraints") or []:
                     kind_node = c.args.get("kind")
                     if isinstance(kind_node, (exp.NotNullColumnConstraint, exp.PrimaryKeyColumnConstraint)):
@@ -169,7 +175,7 @@ def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None)
     for i, action in enumerate(actions):
         if isinstance(action, exp.ColumnDef):
             if isinstance(action.args.get("kind"), exp.DataType):
-                ctx.column_types[(key, action.name.lower())] = action.args["kind"]
+                ctx.column_types[(key, action.name.lower())] = _detached(action.args["kind"])
             for c in action.args.get("constraints") or []:
                 if isinstance(c.args.get("kind"), exp.Reference):
                     ctx.foreign_keys.append((key, (action.name.lower(),), ctx.statements_seen - 1))
@@ -194,7 +200,7 @@ def _observe_alter(ctx: Context, node: exp.Alter, stmt: Statement | None = None)
         elif isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
             ctx.not_null_columns.add((key, action.name.lower()))
         elif isinstance(action, exp.AlterColumn) and isinstance(action.args.get("dtype"), exp.DataType):
-            ctx.column_types[(key, action.name.lower())] = action.args["dtype"]
+            ctx.column_types[(key, action.name.lower())] = _detached(action.args["dtype"])
 
 
 def _not_valid_per_action(stmt: Statement | None, count: int) -> list[bool] | None:
