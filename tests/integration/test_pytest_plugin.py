@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import time
 from importlib.metadata import entry_points
 
 # psycopg before pytester's in-process runs: they drop the modules first imported inside them (the report header
 # parses URLs with psycopg), while psycopg's compiled half keeps the error classes of its first import
 import psycopg.conninfo  # noqa: F401
+
 import pytest
 
 from migrator.provision import UrlProvider
@@ -155,8 +157,12 @@ def test_connection_rolled_back_after_each_test_engine_shared(pytester, clean_en
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=4, failed=1)
     assert query(database.libpq_url, "SELECT count(*) FROM users") == [(0,)]
-    sessions = query(SERVER_URL, f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database.name}'")
-    assert sessions == [(0,)]  # the engine was disposed at the end of the session
+    # the engine was disposed at the end of the session; a closed connection's backend exits a moment later
+    deadline = time.monotonic() + 5
+    while (sessions := query(SERVER_URL, f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database.name}'")
+           ) != [(0,)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sessions == [(0,)]
 
 
 @needs_server
