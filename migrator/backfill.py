@@ -493,8 +493,12 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
     # the author's SQL does not contain
     grouped = (batch_size is None and target_batch_seconds is None and db.autocommit and server_version >= 110000
                and not any(_GROUP_QUOTE in value for value in frag.values()))
-    pacer = _Pacer(batch_size, target_batch_seconds, min_batch_size, max_batch_size, pause, pause_ratio,
-                   grouped=grouped)
+
+    def new_pacer() -> _Pacer:
+        return _Pacer(batch_size, target_batch_seconds, min_batch_size, max_batch_size, pause, pause_ratio,
+                      grouped=grouped)
+
+    pacer = new_pacer()
     group_ms = max(1, min(int(DEFAULT_GROUP_SECONDS * 1000), budget_ms // 4 if budget_ms else 10 ** 6))
     group_batch = _group_batch(frag, key_type, name if checkpoints is not None else None,
                                holder and _HELD.format(pid=int(holder["pid"]), key=int(holder["key"])))
@@ -553,8 +557,7 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
                         if step is None:  # its progress did not come back: another server session answered
                             step = progress_from_checkpoint()
                             grouped = False  # (a pooler in transaction mode): one batch per statement from here
-                            pacer = _Pacer(batch_size, target_batch_seconds, min_batch_size, max_batch_size, pause,
-                                           pause_ratio)
+                            pacer = new_pacer()
                     else:
                         step = one_batch()
                 except Exception as exc:
@@ -564,8 +567,7 @@ def backfill(conn, table: str, set_sql: str, *, key: str = "id", where: str | No
                         take(partial)
                     elif grouped and state in _NO_GROUPS and not result.batches:
                         grouped = False  # a server or driver that cannot run the group: one batch per statement
-                        pacer = _Pacer(batch_size, target_batch_seconds, min_batch_size, max_batch_size, pause,
-                                       pause_ratio)
+                        pacer = new_pacer()
                         continue
                     if state == "57014" and "statement timeout" in str(exc):
                         if pacer.size <= 1:
